@@ -1,0 +1,83 @@
+"""Where the lab lives and which loopback ports it uses (several labs can run side by side)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class LabPorts:
+    """Loopback ports, all shifted by one offset so labs of different checkouts never collide."""
+
+    offset: int = 0
+
+    @property
+    def ami(self) -> int:
+        return 15038 + self.offset
+
+    @property
+    def fastagi(self) -> int:
+        return 14573 + self.offset
+
+    @property
+    def sip(self) -> int:
+        return 15060 + self.offset
+
+    @property
+    def mqtt(self) -> int:
+        return 11883 + self.offset
+
+    @property
+    def prometheus(self) -> int:
+        return 19090 + self.offset
+
+    @property
+    def postgres(self) -> int:
+        return 15432 + self.offset
+
+    @property
+    def metrics(self) -> int:
+        return 19464 + self.offset
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """The lab's folders and ports. `from_env` reads CALLSLA_LAB_* so CI and helpers can move it."""
+
+    lab_dir: Path
+    cache_dir: Path
+    ports: LabPorts
+    ami_user: str = "callsla"
+    ami_secret: str = "lab-only-secret"  # noqa: S105 - loopback lab, not a site secret
+
+    @classmethod
+    def from_env(cls) -> LabConfig:
+        lab_dir = Path(os.environ.get("CALLSLA_LAB_DIR", REPO_ROOT / ".lab"))
+        cache_dir = Path(os.environ.get("CALLSLA_LAB_CACHE", "/var/cache/callsla-lab"))
+        offset = int(os.environ.get("CALLSLA_LAB_PORT_OFFSET", "0"))
+        return cls(lab_dir=lab_dir.resolve(), cache_dir=cache_dir, ports=LabPorts(offset))
+
+    @property
+    def instance(self) -> str:
+        """Names this lab's folder inside the shared chroot."""
+        return f"lab{self.ports.offset}"
+
+    @property
+    def ami_url(self) -> str:
+        return f"tcp://{self.ami_user}:{self.ami_secret}@127.0.0.1:{self.ports.ami}"
+
+    @property
+    def mqtt_url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.ports.mqtt}"
+
+    @property
+    def postgres_url(self) -> str:
+        return f"postgresql://callsla@127.0.0.1:{self.ports.postgres}/callsla"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.prometheus}"

@@ -1,0 +1,132 @@
+"""The lab's Asterisk: `asterisk_conf/` installed into the chroot and run in the background."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+from lab.config import REPO_ROOT, LabConfig
+from lab.processes import LabStartError, ManagedProcess, port_open, wait_until
+
+log = logging.getLogger(__name__)
+
+CONF_SOURCE = REPO_ROOT / "asterisk_conf"
+LAB_LOCAL = Path(__file__).resolve().parent / "asterisk_local"
+
+ASTERISK_CONF = """\
+; Written by the lab. [directories] must not be a template section `(!)`, or Asterisk ignores
+; the whole file and falls back to /etc/asterisk.
+[directories]
+astcachedir => {inst}/cache
+astetcdir => {inst}/etc
+astmoddir => /usr/lib/x86_64-linux-gnu/asterisk/modules
+astvarlibdir => /var/lib/asterisk
+astdbdir => {inst}/db
+astkeydir => /var/lib/asterisk
+astdatadir => /usr/share/asterisk
+astagidir => /usr/share/asterisk/agi-bin
+astspooldir => {inst}/spool
+astrundir => {inst}/run
+astlogdir => {inst}/log
+astsbindir => /usr/sbin
+
+[options]
+; Local-channel callers send no audio; without this VoiceMail() gives up after ~4 s.
+transmit_silence = yes
+verbose = 3
+documentation_language = en_US
+"""
+
+
+class AsteriskPbx:
+    """One Asterisk instance inside the shared chroot, in its own folder `/srv/callsla/<lab>`."""
+
+    def __init__(self, config: LabConfig, root: Path) -> None:
+        self.config = config
+        self.root = root
+        self.inst = f"/srv/callsla/{config.instance}"
+        self.process = ManagedProcess("asterisk", config.lab_dir / "run")
+
+    def host_path(self, chroot_path: str) -> Path:
+        """Where a path inside the chroot is on the host."""
+        return self.root / chroot_path.lstrip("/")
+
+    @property
+    def conf_arg(self) -> list[str]:
+        return ["-C", f"{self.inst}/etc/asterisk.conf"]
+
+    def substitutions(self) -> dict[str, str]:
+        ports = self.config.ports
+        return {
+            "@@AMI_PORT@@": str(ports.ami),
+            "@@AMI_USER@@": self.config.ami_user,
+            "@@AMI_SECRET@@": self.config.ami_secret,
+            "@@FASTAGI_PORT@@": str(ports.fastagi),
+            "@@SIP_PORT@@": str(ports.sip),
+        }
+
+    def install_config(self) -> None:
+        """Copy asterisk_conf/ and the lab's local/ files into this instance's folder."""
+        inst = self.host_path(self.inst)
+        shutil.rmtree(inst, ignore_errors=True)
+        etc = inst / "etc"
+        shutil.copytree(CONF_SOURCE, etc, ignore=shutil.ignore_patterns("local", "*.md"))
+        (etc / "local").mkdir(exist_ok=True)
+        for template in sorted(LAB_LOCAL.glob("*.conf")):
+            text = template.read_text()
+            for key, value in self.substitutions().items():
+                text = text.replace(key, value)
+            (etc / "local" / template.name).write_text(text)
+        (etc / "asterisk.conf").write_text(ASTERISK_CONF.format(inst=self.inst))
+        for sub in ("cache", "db", "spool", "run", "log"):
+            (inst / sub).mkdir(parents=True, exist_ok=True)
+
+    def start(self, timeout: float = 30.0) -> float:
+        """Start Asterisk and wait until it is fully booted; return the seconds it took."""
+        self.stop_leftover()
+        self.install_config()
+        self.process.start(["chroot", str(self.root), "/usr/sbin/asterisk", *self.conf_arg,
+                            "-f", "-n"])
+
+        def booted() -> bool:
+            if not self.process.running():
+                raise LabStartError(f"Asterisk exited at start: {self.process.log_tail()}")
+            return port_open(self.config.ports.ami)
+
+        took = wait_until(booted, timeout, f"Asterisk AMI on port {self.config.ports.ami}")
+        self.cli("core waitfullybooted")
+        return took
+
+    def cli(self, command: str, timeout: float = 20.0) -> str:
+        """Run one CLI command through the remote console (`asterisk -rx`)."""
+        result = subprocess.run(
+            ["chroot", str(self.root), "/usr/sbin/asterisk", *self.conf_arg, "-rx", command],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )
+        if result.returncode != 0:
+            raise LabStartError(f"asterisk -rx {command!r}: {result.stderr.strip()}")
+        return result.stdout
+
+    def stop(self) -> None:
+        if self.process.running():
+            try:
+                self.cli("core stop now", timeout=10)
+                assert self.process.process is not None
+                self.process.process.wait(10)
+            except (LabStartError, subprocess.TimeoutExpired):
+                log.warning("Asterisk did not stop on `core stop now`; terminating it")
+        self.process.stop()
+
+    def stop_leftover(self) -> None:
+        """End an Asterisk left by a killed run of this lab (its pid file names it)."""
+        self.process.kill_leftover()
+
+    @property
+    def log_dir(self) -> Path:
+        return self.host_path(f"{self.inst}/log")
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.host_path(f"{self.inst}/spool")

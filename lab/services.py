@@ -1,0 +1,153 @@
+"""Mosquitto, Prometheus and PostgreSQL from Debian, each on loopback with its own data folder."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from lab.config import LabConfig
+from lab.processes import LabStartError, ManagedProcess, port_open, wait_until
+
+POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+
+
+def _chown(path: Path, user: str) -> None:
+    shutil.chown(path, user, user)
+    for child in path.rglob("*"):
+        shutil.chown(child, user, user)
+
+
+class Mosquitto:
+    """The MQTT broker the AGI scripts publish to; persistence on, so QoS 1 survives a restart."""
+
+    def __init__(self, config: LabConfig) -> None:
+        self.config = config
+        self.dir = config.lab_dir / "mosquitto"
+        self.process = ManagedProcess("mosquitto", config.lab_dir / "run")
+
+    def start(self, timeout: float = 10.0) -> float:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        conf = self.dir / "mosquitto.conf"
+        conf.write_text(
+            f"listener {self.config.ports.mqtt} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {self.dir}/\n"
+            "autosave_interval 1\n"
+            "user root\n"
+        )
+        self.process.start(["mosquitto", "-c", str(conf)])
+        return wait_until(self._ready, timeout, f"Mosquitto on port {self.config.ports.mqtt}")
+
+    def _ready(self) -> bool:
+        if not self.process.running():
+            raise LabStartError(f"Mosquitto exited at start: {self.process.log_tail()}")
+        return port_open(self.config.ports.mqtt)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+class Prometheus:
+    """Scrapes the monitor every second (so tests see figures quickly) and loads our rules."""
+
+    def __init__(self, config: LabConfig, rule_files: list[Path] | None = None) -> None:
+        self.config = config
+        self.dir = config.lab_dir / "prometheus"
+        self.rule_files = rule_files or []
+        self.process = ManagedProcess("prometheus", config.lab_dir / "run")
+
+    def write_config(self) -> Path:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        rules = "".join(f"  - {path}\n" for path in self.rule_files)
+        conf = self.dir / "prometheus.yml"
+        conf.write_text(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            + (f"rule_files:\n{rules}" if rules else "")
+            + "scrape_configs:\n"
+            "  - job_name: callsla\n"
+            "    static_configs:\n"
+            f"      - targets: ['127.0.0.1:{self.config.ports.metrics}']\n"
+        )
+        return conf
+
+    def start(self, timeout: float = 30.0) -> float:
+        conf = self.write_config()
+        data = self.dir / "data"
+        shutil.rmtree(data, ignore_errors=True)
+        self.process.start([
+            "prometheus", f"--config.file={conf}", f"--storage.tsdb.path={data}",
+            f"--web.listen-address=127.0.0.1:{self.config.ports.prometheus}",
+            "--web.enable-lifecycle", "--storage.tsdb.retention.time=2d",
+        ])
+        return wait_until(self._ready, timeout,
+                          f"Prometheus on port {self.config.ports.prometheus}")
+
+    def _ready(self) -> bool:
+        if not self.process.running():
+            raise LabStartError(f"Prometheus exited at start: {self.process.log_tail()}")
+        return port_open(self.config.ports.prometheus)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+class Postgres:
+    """A throw-away cluster owned by the `postgres` user (the server refuses to run as root)."""
+
+    def __init__(self, config: LabConfig) -> None:
+        self.config = config
+        self.dir = config.lab_dir / "postgres"
+        # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to leave.
+        self.process = ManagedProcess("postgres", config.lab_dir / "run",
+                                      stop_signal=signal.SIGINT)
+
+    def start(self, timeout: float = 30.0) -> float:
+        if not POSTGRES_BIN:
+            raise LabStartError("PostgreSQL is not installed: run `make setup` (apt) first")
+        bin_dir = POSTGRES_BIN[-1]
+        data = self.dir / "data"
+        self.process.kill_leftover()
+        if not (data / "PG_VERSION").exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
+            data.mkdir(parents=True)
+            _chown(self.dir, "postgres")
+            subprocess.run(
+                ["runuser", "-u", "postgres", "--", str(bin_dir / "initdb"), "-D", str(data),
+                 "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+                check=True, capture_output=True,
+            )
+        else:
+            _chown(self.dir, "postgres")
+            (data / "postmaster.pid").unlink(missing_ok=True)
+        self.process.start(
+            [str(bin_dir / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1",
+             "-c", f"port={self.config.ports.postgres}",
+             "-c", f"unix_socket_directories={self.dir}",
+             "-c", "fsync=off"],
+            user="postgres",
+        )
+        took = wait_until(self._ready, timeout, f"PostgreSQL on port {self.config.ports.postgres}")
+        self._ensure_database(bin_dir)
+        return took
+
+    def _ready(self) -> bool:
+        if not self.process.running():
+            raise LabStartError(f"PostgreSQL exited at start: {self.process.log_tail()}")
+        return port_open(self.config.ports.postgres)
+
+    def _ensure_database(self, bin_dir: Path) -> None:
+        psql = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.config.ports.postgres),
+                "-U", "postgres", "-tAc"]
+        exists = subprocess.run([*psql, "SELECT 1 FROM pg_roles WHERE rolname='callsla'"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        if not exists:
+            subprocess.run([*psql, "CREATE ROLE callsla LOGIN SUPERUSER"], check=True,
+                           capture_output=True)
+            subprocess.run([*psql, "CREATE DATABASE callsla OWNER callsla"], check=True,
+                           capture_output=True)
+
+    def stop(self) -> None:
+        self.process.stop()

@@ -1,0 +1,63 @@
+"""The `callsla` command: one entry point, one sub-command per job."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from monitor import __version__
+from monitor.charter import CharterError, load_charter
+from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
+
+
+def _run_monitor(args: argparse.Namespace) -> int:
+    from monitor.service import MonitorService
+
+    settings = settings_from_sources(args)
+    charter = load_charter(settings.charter)
+    ami = settings.ami
+    mqtt = settings.mqtt
+    logging.getLogger("callsla").info(
+        "monitor pbx=%s ami=%s mqtt=%s db=%s metrics=http://%s:%s/metrics charter=%s",
+        settings.pbx,
+        ami.redacted() if ami else "-",
+        mqtt.redacted() if mqtt else "-",
+        settings.db_url.split("@")[-1],
+        *settings.metrics_listen,
+        charter.version,
+    )
+    asyncio.run(MonitorService(settings).run())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callsla", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"callsla {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    monitor = commands.add_parser("monitor", help="run the live monitor (AMI, MQTT -> /metrics)")
+    add_settings_arguments(monitor)
+    monitor.set_defaults(run=_run_monitor)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.run(args)
+    except (SettingsError, CharterError) as exc:
+        print(f"callsla: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Connection settings: environment variables (CALLSLA_*) overridden by equal command-line flags."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_METRICS_ADDR = "127.0.0.1:9464"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the setting and the fix."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A parsed connection URL. The secret is kept out of repr so it never reaches a log."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    path: str = ""
+
+    def redacted(self) -> str:
+        user = f"{self.username}:***@" if self.username else ""
+        return f"{self.scheme}://{user}{self.host}:{self.port}{self.path}"
+
+
+def parse_endpoint(name: str, url: str, *, schemes: dict[str, int]) -> Endpoint:
+    """Parse `scheme://user:pass@host:port`; `schemes` maps each allowed scheme to its port."""
+    parts = urlsplit(url)
+    if parts.scheme not in schemes:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise SettingsError(f"{name}: {url!r} must start with {allowed}")
+    if not parts.hostname:
+        raise SettingsError(f"{name}: {url!r} has no host")
+    try:
+        port = parts.port or schemes[parts.scheme]
+    except ValueError as exc:
+        raise SettingsError(f"{name}: bad port in {url!r}") from exc
+    return Endpoint(
+        scheme=parts.scheme,
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        path=parts.path,
+    )
+
+
+def parse_listen_addr(name: str, value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"{name}: {value!r} must be HOST:PORT, e.g. {DEFAULT_METRICS_ADDR}")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - an explicit ':PORT' asks for all
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the monitor connects to. Built by `from_sources`, never by hand in production."""
+
+    ami_url: str | None = None
+    mqtt_url: str | None = None
+    db_url: str = "sqlite:///callsla.db"
+    metrics_addr: str = DEFAULT_METRICS_ADDR
+    pbx: str = "pbx1"
+    charter: Path | None = None
+
+    @property
+    def ami(self) -> Endpoint | None:
+        if not self.ami_url:
+            return None
+        return parse_endpoint("CALLSLA_AMI_URL", self.ami_url, schemes={"tcp": 5038})
+
+    @property
+    def mqtt(self) -> Endpoint | None:
+        if not self.mqtt_url:
+            return None
+        return parse_endpoint("CALLSLA_MQTT_URL", self.mqtt_url, schemes={"mqtt": 1883})
+
+    @property
+    def metrics_listen(self) -> tuple[str, int]:
+        return parse_listen_addr("CALLSLA_METRICS_ADDR", self.metrics_addr)
+
+    def validate(self) -> None:
+        """Parse every setting once so a bad one fails at start, with its name."""
+        _ = self.ami, self.mqtt, self.metrics_listen
+        if not self.db_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise SettingsError(
+                f"CALLSLA_DB_URL: {self.db_url!r} must be sqlite:///path or postgresql://..."
+            )
+        if not self.pbx or any(c in self.pbx for c in '"\\\n'):
+            raise SettingsError(f"CALLSLA_PBX: {self.pbx!r} is not a usable label value")
+        if self.charter is not None and not self.charter.is_file():
+            raise SettingsError(f"CALLSLA_CHARTER: no charter file at {self.charter}")
+
+
+# (flag, environment variable, Settings field)
+_SOURCES = (
+    ("--ami-url", "CALLSLA_AMI_URL", "ami_url"),
+    ("--mqtt-url", "CALLSLA_MQTT_URL", "mqtt_url"),
+    ("--db-url", "CALLSLA_DB_URL", "db_url"),
+    ("--metrics-addr", "CALLSLA_METRICS_ADDR", "metrics_addr"),
+    ("--pbx", "CALLSLA_PBX", "pbx"),
+    ("--charter", "CALLSLA_CHARTER", "charter"),
+)
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting; defaults stay None so the environment shows through."""
+    for flag, env, _field in _SOURCES:
+        parser.add_argument(flag, default=None, help=f"overrides ${env}")
+
+
+def settings_from_sources(
+    args: argparse.Namespace | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Flags win over environment variables, which win over the defaults."""
+    env = dict(os.environ) if environ is None else environ
+    values: dict[str, object] = {}
+    for flag, var, name in _SOURCES:
+        flag_value = getattr(args, flag.lstrip("-").replace("-", "_"), None) if args else None
+        value = flag_value if flag_value is not None else env.get(var)
+        if value:
+            values[name] = Path(value) if name == "charter" else value
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings.validate()
+    return settings
