@@ -1,0 +1,97 @@
+"""The call records every part agrees on: one `CallLeg` per ringing leg, one `Callback` per message.
+
+Definitions (DESIGN.md, kept exactly):
+- Offered leg: a call starts ringing a front-desk position (queue entry) or an officer's
+  extension (a transfer or a direct call). Each ringing leg is measured.
+- Answer wait: from the moment a leg starts waiting/ringing to the moment a person answers.
+  Whole-call view: from arrival at the front desk to the first human answer.
+- Missed: offered and never answered by a person, by cause. A call returned to the front desk
+  and then answered is not missed, but is counted as returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class LegKind(StrEnum):
+    FRONT_DESK = "front_desk"  # waiting in the front-desk queue
+    TRANSFER = "transfer"  # put through to an officer by the front desk
+    RETURNED = "returned"  # back in the front-desk queue after an unanswered transfer
+    DIRECT = "direct"  # a call that rang an extension without a queue
+
+
+class Outcome(StrEnum):
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    MISSED = "missed"
+    RETURNED = "returned"  # unanswered transfer sent back to the front desk (a new leg follows)
+    VOICEMAIL = "voicemail"  # the caller left a message instead of waiting
+
+
+class MissedCause(StrEnum):
+    """Bounded: these are the only values of the `cause` label."""
+
+    ABANDONED = "abandoned"
+    TIMEOUT = "timeout"
+    NO_AGENTS = "no_agents"
+    TRANSFER_UNANSWERED = "transfer_unanswered"
+    AFTER_HOURS = "after_hours"
+    OTHER = "other"
+
+
+@dataclass
+class CallLeg:
+    """One ringing leg, from the PBX's own timestamps (time-zone aware)."""
+
+    pbx: str
+    call_id: str  # Asterisk Linkedid: joins every leg of one call
+    leg_id: str  # unique per leg, e.g. the waiting channel's Uniqueid plus the leg kind
+    kind: LegKind
+    offered_at: datetime
+    caller_number: str = ""
+    caller_name: str = ""
+    queue: str = ""
+    department: str = ""
+    officer: str = ""  # the officer's extension, for transfer and direct legs
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    answered_by: str = ""
+    outcome: Outcome = Outcome.IN_PROGRESS
+    missed_cause: MissedCause | None = None
+    returned_from: str = ""  # the officer whose unanswered transfer came back
+    voicemail: bool = False
+    source: str = "ami"  # ami | mqtt | backfill
+
+    @property
+    def answer_wait_seconds(self) -> float | None:
+        if self.answered_at is None:
+            return None
+        return (self.answered_at - self.offered_at).total_seconds()
+
+
+class CallbackStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass
+class Callback:
+    """The help desk's record (a) to (f) for a message left for an officer (charter T-h)."""
+
+    pbx: str
+    callback_id: str
+    call_id: str
+    officer: str
+    department: str
+    caller_name: str  # (a)
+    contacted_at: datetime  # (b)
+    caller_number: str  # (c)
+    matter: str  # (d) the message: a reference to the voicemail
+    due_at: datetime
+    action_taken: str = ""  # (e)
+    done_at: datetime | None = None  # (f) action taken
+    caller_informed_at: datetime | None = None  # (f) caller informed
+    status: CallbackStatus = CallbackStatus.OPEN
