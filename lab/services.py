@@ -129,20 +129,31 @@ class Postgres:
              "-c", "fsync=off"],
             user="postgres",
         )
-        took = wait_until(self._ready, timeout, f"PostgreSQL on port {self.config.ports.postgres}")
+        took = wait_until(lambda: self._ready(bin_dir), timeout,
+                          f"PostgreSQL on port {self.config.ports.postgres}")
         self._ensure_database(bin_dir)
         return took
 
-    def _ready(self) -> bool:
+    def _ready(self, bin_dir: Path) -> bool:
+        """Ready means accepting connections, not merely listening (it listens while recovering)."""
         if not self.process.running():
             raise LabStartError(f"PostgreSQL exited at start: {self.process.log_tail()}")
-        return port_open(self.config.ports.postgres)
+        if not port_open(self.config.ports.postgres):
+            return False
+        probe = subprocess.run(
+            [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1",
+             "-p", str(self.config.ports.postgres)], check=False,
+        )
+        return probe.returncode == 0
 
     def _ensure_database(self, bin_dir: Path) -> None:
         psql = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.config.ports.postgres),
                 "-U", "postgres", "-tAc"]
-        exists = subprocess.run([*psql, "SELECT 1 FROM pg_roles WHERE rolname='callsla'"],
-                                capture_output=True, text=True, check=True).stdout.strip()
+        probe = subprocess.run([*psql, "SELECT 1 FROM pg_roles WHERE rolname='callsla'"],
+                               capture_output=True, text=True, check=False)
+        if probe.returncode != 0:
+            raise LabStartError(f"PostgreSQL refused the lab's query: {probe.stderr.strip()}")
+        exists = probe.stdout.strip()
         if not exists:
             subprocess.run([*psql, "CREATE ROLE callsla LOGIN SUPERUSER"], check=True,
                            capture_output=True)
