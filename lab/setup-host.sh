@@ -13,5 +13,9 @@ if ((${#missing[@]})); then
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# A fresh Debian needs venv support for `make setup`'s virtual environment.
+if ! python3 -m venv --help >/dev/null 2>&1; then
+    apt-get update -q && apt-get install -y -q python3-venv
+fi
 # Debian's package scripts may start the stock services where an init system exists; the lab
 # runs its own on other ports, so nothing else needs to run.
