@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from agi_scripts.prompt_build import build_prompts
 from lab.config import REPO_ROOT, LabConfig
 from lab.processes import LabStartError, ManagedProcess, port_open, wait_until
 
@@ -65,6 +66,7 @@ class AsteriskPbx:
             "@@AMI_SECRET@@": self.config.ami_secret,
             "@@FASTAGI_PORT@@": str(ports.fastagi),
             "@@SIP_PORT@@": str(ports.sip),
+            "@@INSTANCE_DIR@@": self.inst,
         }
 
     def install_config(self) -> None:
@@ -82,6 +84,8 @@ class AsteriskPbx:
         (etc / "asterisk.conf").write_text(ASTERISK_CONF.format(inst=self.inst))
         for sub in ("cache", "db", "spool", "run", "log"):
             (inst / sub).mkdir(parents=True, exist_ok=True)
+        # The call flows' Malay and English prompts, spoken once per text change and cached.
+        build_prompts(inst / "sounds" / "callsla", cache_dir=self.config.cache_dir)
 
     def start(self, timeout: float = 30.0) -> float:
         """Start Asterisk and wait until it is fully booted; return the seconds it took."""

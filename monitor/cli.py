@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from agi_scripts.cli import add_commands as add_call_flow_commands
 from monitor import __version__
 from monitor.charter import CharterError, load_charter
 from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor = commands.add_parser("monitor", help="run the live monitor (AMI, MQTT -> /metrics)")
     add_settings_arguments(monitor)
     monitor.set_defaults(run=_run_monitor)
+    add_call_flow_commands(commands)
     return parser
 
 

@@ -1,0 +1,7 @@
+"""`python -m agi_scripts` = `callsla agi-server`."""
+
+import sys
+
+from monitor.cli import main
+
+sys.exit(main(["agi-server", *sys.argv[1:]]))

@@ -1,0 +1,88 @@
+"""`callsla agi-server` (the FastAGI server with its MQTT sender) and `callsla prompts build`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from agi_scripts.flows import CallFlows, FlowSettings
+from agi_scripts.outbox import MqttSender, Outbox
+from agi_scripts.prompt_build import build_prompts
+from agi_scripts.server import FastAgiServer
+from monitor.charter import load_charter
+from monitor.settings import add_settings_arguments, parse_listen_addr, settings_from_sources
+
+log = logging.getLogger(__name__)
+
+# (flag, environment variable, default)
+_AGI_SOURCES = (
+    ("--agi-addr", "CALLSLA_AGI_ADDR", "127.0.0.1:4573"),
+    ("--directory", "CALLSLA_DIRECTORY", ""),
+    ("--outbox", "CALLSLA_OUTBOX", "callsla-outbox"),
+    ("--voicemail-spool", "CALLSLA_VOICEMAIL_SPOOL", ""),
+)
+
+
+def _agi_setting(args: argparse.Namespace, flag: str) -> str:
+    for name, env, default in _AGI_SOURCES:
+        if name == flag:
+            value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+            return str(value or os.environ.get(env) or default)
+    raise KeyError(flag)
+
+
+async def run_agi_server(args: argparse.Namespace) -> None:
+    settings = settings_from_sources(args)
+    host, port = parse_listen_addr("CALLSLA_AGI_ADDR", _agi_setting(args, "--agi-addr"))
+    directory = _agi_setting(args, "--directory")
+    spool = _agi_setting(args, "--voicemail-spool")
+    outbox = Outbox(Path(_agi_setting(args, "--outbox")))
+    flows = CallFlows(FlowSettings(
+        pbx=settings.pbx, charter=load_charter(settings.charter),
+        directory_file=Path(directory) if directory else None,
+        voicemail_spool=Path(spool) if spool else None), outbox)
+    flows.directory()  # a broken directory fails here, at start, not on a caller
+    server = FastAgiServer({"officer_call": flows.officer_call}, host=host, port=port)
+    tasks: list[asyncio.Task[Any]] = []
+    if settings.mqtt is not None:
+        sender = MqttSender(outbox, settings.mqtt,
+                            client_id=f"callsla-agi-{settings.pbx}-{socket.gethostname()}")
+        tasks.append(asyncio.create_task(sender.run(), name="mqtt-sender"))
+    else:
+        log.warning("no CALLSLA_MQTT_URL: events stay in %s", outbox.folder)
+    try:
+        await server.serve_forever()
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _agi_server(args: argparse.Namespace) -> int:
+    asyncio.run(run_agi_server(args))
+    return 0
+
+
+def _prompts_build(args: argparse.Namespace) -> int:
+    out = build_prompts(Path(args.out), directory_file=Path(args.directory)
+                        if args.directory else None)
+    print(f"prompts written to {out}")
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    agi = commands.add_parser("agi-server", help="run the FastAGI server for the call flows")
+    add_settings_arguments(agi)
+    for flag, env, default in _AGI_SOURCES:
+        agi.add_argument(flag, default=None, help=f"overrides ${env} (default {default!r})")
+    agi.set_defaults(run=_agi_server)
+    prompts = commands.add_parser("prompts", help="prompt files for the call flows")
+    prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
+    build = prompts_sub.add_parser("build", help="speak texts.toml into 8 kHz WAV files")
+    build.add_argument("--out", default="prompts", help="folder for <lang>/<key>.wav")
+    build.add_argument("--directory", default=None, help="officers file (names to speak)")
+    build.set_defaults(run=_prompts_build)

@@ -1,0 +1,272 @@
+"""The officer call flows (T-d … T-h): announce, wait with status every 20 s, ring, return, message.
+
+`officer_call` runs for every call put through to an officer, whether a receptionist
+transferred it or the caller dialled the extension. It leaves `CALLSLA_NEXT` on the channel:
+`hangup` when the call is over, `returned` when the dialplan must take the caller back to the
+front desk (with `CALLSLA_RETURN_REASON`). A crash leaves it unset, and the dialplan's fallback
+takes the caller to the front desk as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from agi_scripts import events
+from agi_scripts.agi import AgiSession, CallerHungUp, printable, quote
+from agi_scripts.officer_line import OfficerLine, OfficerLines
+from agi_scripts.outbox import Outbox
+from agi_scripts.prompts import LANGUAGES, status_message, transfer_announcement
+from monitor.charter import Charter
+from monitor.directory import Directory, Officer, OfficerStatus, directory_path, load_directory
+
+log = logging.getLogger(__name__)
+_CALLER_TEXT = re.compile(r"[^\w .,@+'()/-]", re.UNICODE)
+
+
+def clean_caller_text(value: str, limit: int = 40) -> str:
+    """Caller ID as a record may keep it: one line, no quotes, pipes or `$`, at most `limit`."""
+    return _CALLER_TEXT.sub(" ", value).strip()[:limit]
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    pbx: str
+    charter: Charter
+    directory_file: Path | None = None
+    voicemail_spool: Path | None = None  # the PBX's spool/voicemail, when this host can read it
+    voicemail_context: str = "callsla"
+    poll_seconds: float = 0.5  # how often the first caller checks that the officer is free
+    expected_service_seconds: float = 60.0  # per caller ahead, for the service-recovery offer
+
+
+@dataclass
+class Call:
+    """What one call's flow knows about its caller; caller text already cleaned."""
+
+    session: AgiSession
+    uniqueid: str
+    linkedid: str
+    caller_number: str
+    caller_name: str
+    language: str
+    prompts: str
+    officer: Officer
+
+
+class CallFlows:
+    """The call-flow scripts, registered on the FastAGI server by name."""
+
+    def __init__(self, settings: FlowSettings, outbox: Outbox | None,
+                 lines: OfficerLines | None = None) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.lines = lines or OfficerLines()
+        self._directory: tuple[float, Directory] | None = None
+
+    def directory(self) -> Directory:
+        """Re-read when the file changes: an edited directory takes effect on the next call."""
+        path = self.settings.directory_file
+        mtime = directory_path(path).stat().st_mtime
+        if self._directory is None or self._directory[0] != mtime:
+            self._directory = (mtime, load_directory(path))
+        return self._directory[1]
+
+    def now(self) -> datetime:
+        return datetime.now(self.settings.charter.timezone)
+
+    def publish(self, event_type: type[events.CallEvent], call: Call | None,
+                **fields: object) -> None:
+        if self.outbox is None:
+            return
+        common: dict[str, object] = {"pbx": self.settings.pbx, "timestamp": self.now()}
+        if call is not None:
+            common.update(call_id=call.linkedid, uniqueid=call.uniqueid,
+                          department=call.officer.department, officer=call.officer.extension)
+        self.outbox.put(event_type(**{**common, **fields}))  # type: ignore[arg-type]
+
+    async def officer_call(self, session: AgiSession) -> None:
+        extension = re.sub(r"\D", "", session.arg(1))[:8]
+        await session.set_variable("CALLSLA_NEXT", "returned")
+        directory = self.directory()
+        officer = directory.officer(extension)
+        prompts = await session.get_variable("${CALLSLA_PROMPTS}") or "callsla"
+        line_language = await session.get_variable("${CHANNEL(language)}")
+        if officer is None:
+            log.info("no officer at extension %s", printable(session.arg(1)))
+            language = line_language if line_language in LANGUAGES else "ms"
+            await session.command(f"STREAM FILE {quote(f'{prompts}/{language}/unknown_extension')}"
+                                  ' ""')
+            await session.set_variable("CALLSLA_RETURN_REASON", "unknown_extension")
+            return
+        call = Call(
+            session=session, uniqueid=session.env.get("uniqueid", ""),
+            linkedid=await session.get_variable("${CHANNEL(linkedid)}"),
+            caller_number=clean_caller_text(session.env.get("callerid", ""), 32),
+            caller_name=clean_caller_text(session.env.get("calleridname", "")),
+            language=line_language if line_language in LANGUAGES else officer.language,
+            prompts=prompts, officer=officer)
+        await session.command("ANSWER")
+        status = await self._officer_status(session, officer)
+        if status is not OfficerStatus.IN:
+            await self.play(call, ["officer_out" if status is OfficerStatus.OUT
+                                   else "officer_leave"])
+            await self.take_message(call)
+            return
+        await self.play(call, transfer_announcement(officer.extension, officer.department))
+        self.publish(events.TransferAnnounced, call, officer_name=officer.name,
+                     language=call.language)
+        line = self.lines[officer.extension]
+        try:
+            outcome = await self.wait_for_officer(call, line)
+            if outcome == "dial":
+                await self.ring_officer(call)
+            elif outcome == "1":
+                await self.take_message(call)
+            else:
+                await self.play(call, ["to_front_desk"])
+                await session.set_variable("CALLSLA_RETURN_REASON", "caller_choice")
+        finally:
+            line.leave(call.uniqueid)
+
+    async def _officer_status(self, session: AgiSession, officer: Officer) -> OfficerStatus:
+        """AstDB `callsla/officer/<ext>/status` (`callsla officer set-status`) beats the file."""
+        reply = await session.command(
+            f"DATABASE GET callsla {quote(f'officer/{officer.extension}/status')}")
+        try:
+            return OfficerStatus(reply.data) if reply.result == "1" else officer.status
+        except ValueError:
+            return officer.status
+
+    async def play(self, call: Call, files: list[str], *, escape: str = "",
+                   line: OfficerLine | None = None) -> str:
+        """Play prompt files in turn; return a key pressed, or `!` if the officer came free."""
+        for name in files:
+            if line is not None and await self._officer_free(call, line):
+                return "!"
+            path = f"{call.prompts}/{call.language}/{name}"
+            result = await call.session.command(f"STREAM FILE {quote(path)} {quote(escape)}")
+            if result.digit:
+                return result.digit
+        return ""
+
+    async def _officer_free(self, call: Call, line: OfficerLine) -> bool:
+        if line.engaged_by is not None or line.position(call.uniqueid) != 1:
+            return False
+        state = await call.session.get_variable(
+            f"${{DEVICE_STATE(${{OFFICER_DEVICE_PREFIX}}{call.officer.extension})}}")
+        return line.may_take(call.uniqueid, state)
+
+    async def wait_for_officer(self, call: Call, line: OfficerLine) -> str:
+        """T-f: wait for a busy officer; a status message at start + n x 20 s until served.
+
+        Returns `dial` (our turn, the officer is free), `1` (leave a message) or `0`.
+        """
+        session, loop = call.session, asyncio.get_running_loop()
+        line.join(call.uniqueid)
+        interval = self.settings.charter.status_interval_seconds
+        joined = loop.time()
+        if await self._officer_free(call, line):
+            line.take(call.uniqueid)
+            return "dial"
+        await self.play(call, ["officer_busy"])
+        first = loop.time()  # status messages at first + n x interval, n = 0, 1, 2 ...
+        announced = 0
+        previous: float | None = None
+        while True:
+            if await self._officer_free(call, line):
+                line.take(call.uniqueid)
+                return "dial"
+            now = loop.time()
+            due = first + announced * interval
+            if now >= due - 0.002:
+                key = await self._status(call, line, joined, now, previous)
+                previous, announced = now, announced + 1
+                if key == "!":
+                    continue
+                if key in ("1", "0"):
+                    self.publish(events.CallerChoice, call, choice=key, where="waiting")
+                    return key
+                await session.command("SET MUSIC ON default")
+                continue
+            wait_ms = max(1, int(min(self.settings.poll_seconds, due - now) * 1000))
+            digit = (await session.command(f"WAIT FOR DIGIT {wait_ms}")).digit
+            if digit in ("1", "0"):
+                self.publish(events.CallerChoice, call, choice=digit, where="waiting")
+                return digit
+
+    async def _status(self, call: Call, line: OfficerLine, started: float, now: float,
+                      previous: float | None) -> str:
+        position = max(line.position(call.uniqueid), 1)
+        waited = now - started
+        expected = waited + position * self.settings.expected_service_seconds
+        recovery = expected > self.settings.charter.max_wait_seconds
+        self.publish(events.StatusAnnounced, call, position=position, waited_seconds=waited,
+                     interval_seconds=None if previous is None else now - previous)
+        await call.session.command("SET MUSIC OFF")
+        files = status_message(position, waited, recovery=recovery)
+        return await self.play(call, files, escape="10", line=line)
+
+    async def ring_officer(self, call: Call) -> None:
+        """Ring for the charter's ring time; unanswered goes back to the front desk (T-g)."""
+        session, ring = call.session, self.settings.charter.transfer_ring_seconds
+        device = (await session.get_variable("${OFFICER_DIAL_PREFIX}") or "PJSIP/") \
+            + call.officer.extension + await session.get_variable("${OFFICER_DIAL_SUFFIX}")
+        await session.command("SET MUSIC OFF")
+        started = asyncio.get_running_loop().time()
+        await session.execute("Dial", device, f"{ring:g}")
+        rang = asyncio.get_running_loop().time() - started
+        dial_status = await session.get_variable("${DIALSTATUS}")
+        if dial_status == "ANSWER":
+            await session.set_variable("CALLSLA_NEXT", "hangup")
+            return
+        log.info("officer %s did not answer (%s) after %.1f s; back to the front desk",
+                 call.officer.extension, printable(dial_status), rang)
+        self.publish(events.TransferReturned, call, ring_seconds=rang)
+        await session.set_variable("CALLSLA_RETURN_REASON", "no_answer")
+        await self.play(call, ["not_answering"])
+
+    async def take_message(self, call: Call) -> None:
+        """T-h: voicemail for the officer, then a callback record (help desk a-f)."""
+        session, box = call.session, f"{call.officer.mailbox}@{self.settings.voicemail_context}"
+        await session.set_variable("CALLSLA_NEXT", "hangup")
+        await self.play(call, ["leave_message"])
+        before = int(await session.get_variable(f"${{VM_INFO({box},count)}}") or 0)
+        started = asyncio.get_running_loop().time()
+        # Hanging up is the usual way a message ends; the dead channel still answers GET VARIABLE.
+        with contextlib.suppress(CallerHungUp):
+            await session.execute("VoiceMail", box, "s")
+        took = asyncio.get_running_loop().time() - started
+        after = int(await session.get_variable(f"${{VM_INFO({box},count)}}") or 0)
+        if after <= before:
+            log.info("caller %s left no message for %s", call.uniqueid, box)
+            return
+        message_id, duration = self._message_details(call.officer.mailbox, before, took)
+        self.publish(events.VoicemailLeft, call, mailbox=call.officer.mailbox,
+                     message_id=message_id, duration_seconds=duration)
+        now = self.now()
+        self.publish(events.CallbackCreated, call, callback_id=str(uuid.uuid4()),
+                     caller_number=call.caller_number, caller_name=call.caller_name,
+                     matter=f"voicemail {message_id} for {call.officer.name}",
+                     due_at=now + timedelta(hours=self.settings.charter.callback_due_hours))
+        if not session.hung_up.is_set():
+            await self.play(call, ["message_thanks"])
+
+    def _message_details(self, mailbox: str, number: int, took: float) -> tuple[str, float]:
+        """The message's spool path and, when the spool is readable here, its own duration."""
+        message_id = f"{self.settings.voicemail_context}/{mailbox}/INBOX/msg{number:04d}"
+        if self.settings.voicemail_spool is not None:
+            info = self.settings.voicemail_spool / f"{message_id}.txt"
+            try:
+                fields = dict(line.split("=", 1) for line in info.read_text().splitlines()
+                              if "=" in line)
+                return message_id, float(fields.get("duration", took))
+            except (OSError, ValueError):
+                log.warning("cannot read %s; using the measured duration", info)
+        return message_id, took

@@ -1,0 +1,101 @@
+"""Events go to disk first and to MQTT when it can take them: a call never waits for the broker.
+
+One JSON file per event (written then renamed, so a reader never sees half a file), named so
+that sorting the names gives publishing order. The sender deletes a file only after the broker's
+PUBACK; a crash in between sends it again with the same `event_id`, which consumers drop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import aiomqtt
+
+from agi_scripts.events import CallEvent
+from monitor.settings import Endpoint
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    """A folder of events waiting to be published."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.wake = asyncio.Event()
+
+    def put(self, event: CallEvent) -> Path:
+        """Store one event (a few hundred bytes, no fsync: a rename is atomic) and return."""
+        name = f"{time.time_ns():020d}-{event.event_id}"
+        body = json.dumps({"topic": event.topic, "payload": event.to_payload()},
+                          ensure_ascii=False).encode()
+        tmp = self.folder / f".{name}.tmp"
+        tmp.write_bytes(body)
+        path = self.folder / f"{name}.json"
+        os.replace(tmp, path)
+        self.wake.set()
+        return path
+
+    def pending(self) -> list[Path]:
+        return sorted(self.folder.glob("*.json"))
+
+
+class MqttSender:
+    """Publishes the outbox with QoS 1; retries every `retry_seconds` while the broker is away."""
+
+    def __init__(self, outbox: Outbox, endpoint: Endpoint, *, client_id: str,
+                 retry_seconds: float = 1.0, publish_timeout: float = 5.0) -> None:
+        self.outbox = outbox
+        self.endpoint = endpoint
+        self.client_id = client_id
+        self.retry_seconds = retry_seconds
+        self.publish_timeout = publish_timeout
+        self.sent = 0
+
+    async def run(self) -> None:
+        """Until cancelled. Connection loss is normal: log once per outage, retry."""
+        outage_logged = False
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    self.endpoint.host, self.endpoint.port, identifier=self.client_id,
+                    username=self.endpoint.username or None,
+                    password=self.endpoint.password or None, timeout=self.publish_timeout,
+                ) as client:
+                    if outage_logged:
+                        log.info("MQTT broker back; sending %d stored events",
+                                 len(self.outbox.pending()))
+                    outage_logged = False
+                    await self._drain_forever(client)
+            except (aiomqtt.MqttError, TimeoutError, OSError) as exc:
+                if not outage_logged:
+                    log.warning("MQTT broker %s unavailable (%s); events wait in %s",
+                                self.endpoint.redacted(), exc, self.outbox.folder)
+                    outage_logged = True
+                await asyncio.sleep(self.retry_seconds)
+
+    async def _drain_forever(self, client: aiomqtt.Client) -> None:
+        while True:
+            self.outbox.wake.clear()
+            for path in self.outbox.pending():
+                try:
+                    stored = json.loads(path.read_bytes())
+                except (OSError, json.JSONDecodeError) as exc:
+                    log.error("unreadable event %s (%s); moved aside", path.name, exc)
+                    with contextlib.suppress(OSError):
+                        path.rename(path.with_suffix(".bad"))
+                    continue
+                payload = json.dumps(stored["payload"], ensure_ascii=False, sort_keys=True)
+                await asyncio.wait_for(
+                    client.publish(stored["topic"], payload, qos=1), self.publish_timeout)
+                path.unlink(missing_ok=True)
+                self.sent += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.wake.wait(), 1.0)
