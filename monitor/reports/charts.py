@@ -51,7 +51,7 @@ def answer_rate_chart(indicators: pd.DataFrame, charter: Charter) -> Chart:
                  label=f"target {charter.answer_rate_target * 100:g}%")
     axes.set_ylim(0, 100)
     axes.set_ylabel("%")
-    axes.legend(fontsize=7, ncols=4, loc="lower right")
+    axes.legend(fontsize=7, ncols=7, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     axes.set_title(title, fontsize=10)
     return _render("answer_rate", title, figure)
 

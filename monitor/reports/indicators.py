@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from monitor.charter import Charter
-from monitor.records import Callback, CallLeg, LegKind, MissedCause, Outcome
+from monitor.records import Callback, CallLeg, LegKind, MissedCause, Outcome, StatusAnnouncement
 from monitor.reports import measures
-from monitor.reports.status_intervals import StatusInterval, interval_kept
+from monitor.reports.status_compliance import interval_kept
 
 ALL_DEPARTMENTS = "*"
 QUARTER = "quarter"
@@ -84,10 +84,13 @@ class IndicatorTally:
             tally.returned += leg.outcome is Outcome.RETURNED
         tally.voicemails += leg.voicemail
 
-    def add_status_interval(self, interval: StatusInterval) -> None:
-        tally = self._tally(interval.heard_at, interval.department)
+    def add_status_announcement(self, announcement: StatusAnnouncement) -> None:
+        """Each message after a caller's first has an interval to judge; the first has none."""
+        if announcement.interval_seconds is None:
+            return
+        tally = self._tally(announcement.announced_at, announcement.department)
         tally.status_messages += 1
-        tally.status_kept += interval_kept(interval.interval_seconds,
+        tally.status_kept += interval_kept(announcement.interval_seconds,
                                            self._charter.status_interval_seconds)
 
     def add_callback(self, callback: Callback, *, as_of: datetime) -> None:

@@ -15,9 +15,16 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from monitor.charter import Charter
-from monitor.records import Callback, CallbackStatus, CallLeg, LegKind, MissedCause, Outcome
+from monitor.records import (
+    Callback,
+    CallbackStatus,
+    CallLeg,
+    LegKind,
+    MissedCause,
+    Outcome,
+    StatusAnnouncement,
+)
 from monitor.reports.periods import Period
-from monitor.reports.status_intervals import StatusInterval
 
 DEPARTMENTS = ("Pentadbiran", "Kewangan", "Perlesenan", "Penguatkuasaan", "Kejuruteraan")
 FRONT_DESK_QUEUE = "frontdesk"
@@ -29,7 +36,7 @@ _NAMES = ("Ahmad Faizal", "Siti Aminah", "Tan Wei Ming", "Kavitha Raman", "Nurul
 class SyntheticBatch:
     legs: list[CallLeg] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
-    status_intervals: list[StatusInterval] = field(default_factory=list)
+    status_announcements: list[StatusAnnouncement] = field(default_factory=list)
 
 
 def _arrivals(rng: np.random.Generator, period: Period, count: int) -> list[datetime]:
@@ -117,7 +124,7 @@ def _transfer(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
     if draw[2] < 0.70:
         busy_wait = float(rng.exponential(12.0)) if draw[3] < 0.5 else float(rng.uniform(1, 9))
         _answer(leg, start + timedelta(seconds=busy_wait), officer, talk=120.0)
-        _status_intervals(batch, rng, charter, leg, busy_wait)
+        _status_announcements(batch, rng, charter, leg, busy_wait)
     elif draw[2] < 0.88:
         leg.outcome, leg.ended_at = Outcome.RETURNED, start + timedelta(seconds=ring)
         back = CallLeg(pbx=desk.pbx, call_id=desk.call_id, leg_id=f"{desk.call_id}-back",
@@ -136,17 +143,20 @@ def _transfer(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
         _callback(batch, charter, leg, draw)
 
 
-def _status_intervals(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
-                      leg: CallLeg, wait: float) -> None:
+def _status_announcements(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
+                          leg: CallLeg, wait: float) -> None:
     """A caller waiting on a busy officer hears a status message every ~20 s (a few late)."""
-    heard = charter.status_interval_seconds
+    heard, previous, position = charter.status_interval_seconds, None, 1
     while heard < wait:
+        batch.status_announcements.append(StatusAnnouncement(
+            pbx=leg.pbx, event_id=f"{leg.leg_id}-status-{position}", call_id=leg.call_id,
+            uniqueid=leg.call_id, department=leg.department, officer=leg.officer,
+            announced_at=leg.offered_at + timedelta(seconds=heard), position=1,
+            waited_seconds=heard, interval_seconds=previous))
         late = rng.random() < 0.03
-        interval = 27.9 if late else float(rng.normal(charter.status_interval_seconds, 0.15))
-        batch.status_intervals.append(StatusInterval(
-            pbx=leg.pbx, call_id=leg.call_id, department=leg.department, officer=leg.officer,
-            heard_at=leg.offered_at + timedelta(seconds=heard), interval_seconds=interval))
-        heard += interval
+        previous = 27.9 if late else float(rng.normal(charter.status_interval_seconds, 0.15))
+        heard += previous
+        position += 1
 
 
 def _callback(batch: SyntheticBatch, charter: Charter, leg: CallLeg, draw: np.ndarray) -> None:
