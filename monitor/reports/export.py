@@ -10,11 +10,12 @@ from tqdm import tqdm
 from monitor.charter import Charter
 from monitor.reports.destination import atomic_file, check_writable
 from monitor.reports.errors import ReportError
+from monitor.reports.formats import EXPORT_FORMATS, ExportFormat
 from monitor.reports.frames import legs_frame
 from monitor.reports.masking import mask_frame
 from monitor.reports.periods import Period
 from monitor.reports.report_store import ExportLogEntry, ReportStore, new_log_entry
-from monitor.reports.writers import FORMATS, ExportFormat, closing_writer, open_writer
+from monitor.reports.writers import closing_writer, open_writer
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ def check_filters(source: ReportStore, *, department: str | None, queue: str | N
 
 def export_calls(source: ReportStore, charter: Charter, request: ExportRequest) -> ExportLogEntry:
     """Stream the legs to `request.out` (atomically) and record the export in the export log."""
-    if request.fmt not in FORMATS:
-        raise ReportError(f"--format {request.fmt!r} must be one of {', '.join(FORMATS)}")
+    if request.fmt not in EXPORT_FORMATS:
+        raise ReportError(f"--format {request.fmt!r} must be one of {', '.join(EXPORT_FORMATS)}")
     check_writable(request.out)
     check_filters(source, department=request.department, queue=request.queue)
     total = source.count_legs(request.period, department=request.department,

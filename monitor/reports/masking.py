@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from monitor.reports.errors import ReportError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KEEP_DIGITS = 4
 

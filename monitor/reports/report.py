@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
@@ -13,13 +12,11 @@ from monitor.charter import Charter
 from monitor.reports.charts import Chart, report_charts
 from monitor.reports.destination import atomic_file, check_writable
 from monitor.reports.errors import ReportError
+from monitor.reports.formats import REPORT_FORMATS, ReportFormat
 from monitor.reports.indicators import IndicatorTally
 from monitor.reports.periods import Period
 from monitor.reports.report_store import ExportLogEntry, ReportStore, new_log_entry
 from monitor.reports.summary import Finding, findings
-
-ReportFormat = Literal["xlsx", "pdf", "html"]
-REPORT_FORMATS: tuple[ReportFormat, ...] = ("xlsx", "pdf", "html")
 
 
 @dataclass(frozen=True)

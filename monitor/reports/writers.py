@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal, Protocol
+from typing import IO, Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl import Workbook
 
+from monitor.reports.formats import ExportFormat
 from monitor.reports.frames import as_text_times
 
-ExportFormat = Literal["csv", "xlsx", "parquet"]
-FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx", "parquet")
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included: longer exports continue on a new sheet
 
 
