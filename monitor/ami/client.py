@@ -121,6 +121,22 @@ class AmiClient:
                 return
             yield event
 
+    async def event_batches(self, max_size: int = 2000) -> AsyncIterator[list[AmiMessage]]:
+        """Yield what has arrived (at least one event, at most `max_size`) until the connection
+        closes: the consumer commits once per batch instead of once per event."""
+        while True:
+            first = await self._events.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < max_size and not self._events.empty():
+                event = self._events.get_nowait()
+                if event is None:
+                    yield batch
+                    return
+                batch.append(event)
+            yield batch
+
     async def _read_loop(self) -> None:
         assert self._reader is not None
         lines: list[str] = []

@@ -214,6 +214,25 @@ class Store:
         self._done()
         return cursor.rowcount == 1
 
+    def call_events(self, start: datetime, end: datetime, *, pbx: str | None = None,
+                    event_type: str | None = None) -> list[CallEvent]:
+        """Recorded events that happened in [start, end), in time order."""
+        d = self._conn.dialect
+        sql = ("SELECT pbx, event_id, source, type, call_id, occurred_at, payload FROM call_events"
+               " WHERE occurred_at >= ? AND occurred_at < ?")
+        params: list[object] = [d.time_param(start), d.time_param(end)]
+        for column, value in (("pbx", pbx), ("type", event_type)):
+            if value is not None:
+                sql, params = f"{sql} AND {column} = ?", [*params, value]
+        found = self._conn.execute(f"{sql} ORDER BY occurred_at, event_id", params).fetchall()
+        self._done()
+        events = []
+        for row in found:
+            at = d.time_value(row[5])
+            assert at is not None
+            events.append(CallEvent(row[0], row[1], row[2], row[3], row[4], at, row[6]))
+        return events
+
     def save_status_announcement(self, announcement: StatusAnnouncement) -> None:
         d = self._conn.dialect
         self._conn.execute(
