@@ -36,7 +36,8 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
     Column("answered_within_standard", "bool",
            "Answered within the charter's answer_within_seconds (10 s in charter 2026.1)."),
     Column("counted_as_offered", "bool",
-           "In the denominator of the answer rate (false only for configured short abandons)."),
+           "In the denominator of the answer rate (false for legs still in progress and for "
+           "configured short abandons)."),
     Column("outcome", "text", "answered, missed, returned, voicemail or in_progress."),
     Column("missed_cause", "text", "For missed legs: abandoned, timeout, no_agents, "
                                    "transfer_unanswered, after_hours or other."),

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from monitor.charter import Charter
-from monitor.records import CallLeg
-from monitor.reports import measures
+from monitor.definitions import answered_within, is_short_abandon, missed_cause
+from monitor.records import CallLeg, Outcome
 from monitor.reports.columns import COLUMN_NAMES, EXPORT_COLUMNS, TIME_COLUMNS
 
 
@@ -22,6 +22,12 @@ def _time_dtype(zone: ZoneInfo) -> pd.DatetimeTZDtype:
 def _times(values: Sequence[datetime | None], zone: ZoneInfo) -> pd.Series:
     index = pd.DatetimeIndex(list(values)).tz_convert(zone)
     return pd.Series(index.astype(_time_dtype(zone)))
+
+
+def _counted_as_offered(leg: CallLeg, charter: Charter) -> bool:
+    """In the answer rate's denominator, as `monitor.definitions.answer_rate` counts it."""
+    return (leg.outcome is not Outcome.IN_PROGRESS
+            and not is_short_abandon(leg, charter.short_abandon_seconds))
 
 
 def legs_frame(legs: Sequence[CallLeg], charter: Charter,
@@ -44,11 +50,11 @@ def legs_frame(legs: Sequence[CallLeg], charter: Charter,
         "ended_at": _times([leg.ended_at for leg in legs], zone),
         "answer_wait_seconds": pd.array([leg.answer_wait_seconds for leg in legs],
                                         dtype="Float64"),
-        "answered_within_standard": [measures.answered_within_standard(leg, charter)
+        "answered_within_standard": [answered_within(leg, charter.answer_within_seconds)
                                      for leg in legs],
-        "counted_as_offered": [measures.counts_as_offered(leg, charter) for leg in legs],
+        "counted_as_offered": [_counted_as_offered(leg, charter) for leg in legs],
         "outcome": [leg.outcome.value for leg in legs],
-        "missed_cause": [cause.value if (cause := measures.missed_cause(leg)) else ""
+        "missed_cause": [cause.value if (cause := missed_cause(leg)) else ""
                          for leg in legs],
         "answered_by": [leg.answered_by for leg in legs],
         "returned_from": [leg.returned_from for leg in legs],

@@ -1,5 +1,7 @@
 """Jadual 1 indicators per month and department, judged leg by leg with the shared definitions.
 
+Counts come from `monitor.definitions` (the functions behind /metrics): `answer_rate` is
+additive, so it is applied to each chunk's legs of one (month, department) and summed.
 Rows are (month, department); `ALL_DEPARTMENTS` rows add the departments up and the
 `QUARTER` month adds the months up. The front desk is the department "" (shown by name in
 reports): its queue legs carry no department.
@@ -16,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from monitor.charter import Charter
+from monitor.definitions import answer_rate, is_short_abandon, missed_cause
 from monitor.records import Callback, CallLeg, LegKind, MissedCause, Outcome, StatusAnnouncement
-from monitor.reports import measures
 from monitor.reports.status_compliance import interval_kept
 
 ALL_DEPARTMENTS = "*"
@@ -65,24 +67,28 @@ class IndicatorTally:
         local = at.astimezone(self._charter.timezone)
         return self._tallies[(f"{local.year:04d}-{local.month:02d}", department)]
 
-    def add_leg(self, leg: CallLeg) -> None:
-        tally = self._tally(leg.offered_at, leg.department)
-        if measures.counts_as_offered(leg, self._charter):
-            tally.offered += 1
-        if leg.outcome is Outcome.ANSWERED:
-            tally.answered += 1
-            wait = leg.answer_wait_seconds
-            if wait is not None:
-                tally.waits.append(wait)
-        if measures.answered_within_standard(leg, self._charter):
-            tally.within += 1
-        cause = measures.missed_cause(leg)
-        if cause is not None and measures.counts_as_offered(leg, self._charter):
-            tally.missed[cause] += 1
-        if leg.kind is LegKind.TRANSFER:
-            tally.transfers += 1
-            tally.returned += leg.outcome is Outcome.RETURNED
-        tally.voicemails += leg.voicemail
+    def add_legs(self, legs: Iterable[CallLeg]) -> None:
+        """One chunk of legs (any order)."""
+        charter = self._charter
+        groups: dict[int, tuple[_Tally, list[CallLeg]]] = {}
+        for leg in legs:
+            tally = self._tally(leg.offered_at, leg.department)
+            groups.setdefault(id(tally), (tally, []))[1].append(leg)
+            if leg.answered_at is not None:
+                tally.waits.append(leg.answer_wait_seconds or 0.0)
+            cause = missed_cause(leg)
+            if cause is not None and not is_short_abandon(leg, charter.short_abandon_seconds):
+                tally.missed[cause] += 1
+            if leg.kind is LegKind.TRANSFER:
+                tally.transfers += 1
+                tally.returned += leg.outcome is Outcome.RETURNED
+            tally.voicemails += leg.voicemail
+        for tally, group in groups.values():
+            rate = answer_rate(group, within_seconds=charter.answer_within_seconds,
+                               short_abandon_seconds=charter.short_abandon_seconds)
+            tally.offered += rate.offered
+            tally.answered += rate.answered
+            tally.within += rate.answered_within
 
     def add_status_announcement(self, announcement: StatusAnnouncement) -> None:
         """Each message after a caller's first has an interval to judge; the first has none."""
@@ -103,10 +109,6 @@ class IndicatorTally:
         else:
             tally.callbacks_open += 1
             tally.callbacks_overdue += callback.due_at < as_of
-
-    def add_all(self, legs: Iterable[CallLeg]) -> None:
-        for leg in legs:
-            self.add_leg(leg)
 
     def frame(self, months: list[date]) -> pd.DataFrame:
         """Every month of the period x every department seen, plus totals; zeros where idle."""

@@ -52,7 +52,7 @@ def build_report(source: ReportStore, charter: Charter, period: Period, *,
     tally = IndicatorTally(charter)
     legs = 0
     for chunk in source.legs(period):
-        tally.add_all(chunk)
+        tally.add_legs(chunk)
         legs += len(chunk)
     if legs == 0:
         raise ReportError(f"no calls in {period.label} ({period.first_day} to "
