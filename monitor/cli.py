@@ -10,6 +10,7 @@ import sys
 from agi_scripts.cli import add_commands as add_call_flow_commands
 from monitor import __version__
 from monitor.charter import CharterError, load_charter
+from monitor.report_cli import add_commands as add_report_commands
 from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
 from monitor.store import StoreError
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_arguments(monitor)
     monitor.set_defaults(run=_run_monitor)
     add_call_flow_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

@@ -1,0 +1,166 @@
+"""`callsla export | report | callbacks`: the auditors' and help desk's sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.charter import Charter, load_charter
+from monitor.reports.errors import ReportError
+from monitor.reports.formats import EXPORT_FORMATS, REPORT_FORMATS
+from monitor.reports.masking import check_unmask_request
+from monitor.reports.periods import day_range, parse_day, parse_quarter
+from monitor.settings import Settings, settings_from_sources
+from monitor.store import Store, StoreError, open_store
+
+Run = Callable[[argparse.Namespace], int]
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db-url", default=None, help="overrides $CALLSLA_DB_URL")
+    parser.add_argument("--charter", default=None, help="overrides $CALLSLA_CHARTER")
+    parser.add_argument("--pbx", default=None, help="overrides $CALLSLA_PBX")
+
+
+@contextmanager
+def _opened(args: argparse.Namespace) -> Iterator[tuple[Settings, Charter, Store]]:
+    settings = settings_from_sources(args)
+    charter = load_charter(settings.charter)
+    if settings.db_url.startswith("sqlite:///"):
+        path = Path(settings.db_url.removeprefix("sqlite:///"))
+        if str(path) != ":memory:" and not path.is_file():
+            raise ReportError(f"no store at {path}: set CALLSLA_DB_URL or --db-url")
+    store = open_store(settings.db_url)
+    try:
+        yield settings, charter, store
+    finally:
+        store.close()
+
+
+def _guarded(run: Run) -> Run:
+    """Bad input and unusable destinations end in one line on stderr and exit status 2."""
+    def guarded(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except (ReportError, StoreError) as exc:
+            print(f"callsla: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            print(f"callsla: {'disk full' if full else 'cannot write'}: {exc}", file=sys.stderr)
+            return 2
+    return guarded
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    # Heavy imports (pandas, pyarrow, openpyxl) only when a command needs them.
+    from monitor.reports.export import ExportRequest, export_calls
+    from monitor.reports.report_store import ReportStore
+
+    first = parse_day(args.date_from, option="--from")
+    last = parse_day(args.date_to, option="--to")
+    reason = check_unmask_request(unmasked=args.unmasked, reason=args.reason)
+    with _opened(args) as (_settings, charter, store):
+        request = ExportRequest(period=day_range(first, last, charter.timezone),
+                                fmt=args.format, out=Path(args.out),
+                                department=args.department, queue=args.queue,
+                                masked=not args.unmasked, reason=reason,
+                                progress=not args.quiet and sys.stderr.isatty())
+        entry = export_calls(ReportStore(store), charter, request)
+    print(f"{entry.row_count} legs -> {entry.path} ({'masked' if entry.masked else 'UNMASKED'})")
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from monitor.reports.report import report_and_log
+    from monitor.reports.report_store import ReportStore
+
+    with _opened(args) as (_settings, charter, store):
+        period = parse_quarter(args.quarter, charter.timezone)
+        out = Path(args.out or f"callsla-report-{period.label}.{args.format}")
+        report_and_log(ReportStore(store), charter, period, args.format, out)
+    print(f"report {period.label} -> {out}")
+    return 0
+
+
+def _run_callbacks(args: argparse.Namespace) -> int:
+    from monitor.reports import callbacks
+
+    with _opened(args) as (settings, charter, store):
+        zone = charter.timezone
+        if args.action == "list":
+            lines = callbacks.register(store, which=args.status, department=args.department,
+                                       pbx=args.pbx)
+            print(callbacks.format_register(lines, zone))
+        elif args.action == "show":
+            print(callbacks.format_callback(
+                callbacks.find_callback(store, args.callback_id, pbx=args.pbx), zone))
+        else:
+            done = _aware(args.done_at, "--done-at") if args.done_at else None
+            informed = (_aware(args.informed_at, "--informed-at") if args.informed_at
+                        else (done or datetime.now(zone)) if args.informed else None)
+            closed = callbacks.close(store, args.callback_id, action_taken=args.text,
+                                     done_at=done, caller_informed_at=informed, pbx=args.pbx)
+            print(callbacks.format_callback(closed, zone))
+    del settings
+    return 0
+
+
+def _aware(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"{option} {text!r} is not a time like 2026-08-03T10:15+08:00") from None
+    if value.tzinfo is None:
+        raise ReportError(f"{option} {text!r} needs a zone offset, e.g. +08:00")
+    return value
+
+
+def add_commands(commands: Any) -> None:
+    """Register export, report and callbacks on `callsla`'s sub-command parser."""
+    export = commands.add_parser("export", help="export call legs for auditors")
+    _common(export)
+    export.add_argument("--from", dest="date_from", required=True, metavar="DATE")
+    export.add_argument("--to", dest="date_to", required=True, metavar="DATE",
+                        help="last day, inclusive")
+    export.add_argument("--department", default=None)
+    export.add_argument("--queue", default=None)
+    export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("--unmasked", action="store_true",
+                        help="include full caller numbers and names (needs --reason)")
+    export.add_argument("--reason", default=None, help="why an unmasked export is needed")
+    export.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    export.set_defaults(run=_guarded(_run_export))
+
+    report = commands.add_parser("report", help="the quarterly charter-compliance report")
+    _common(report)
+    report.add_argument("--quarter", required=True, help="e.g. 2026Q3")
+    report.add_argument("--format", choices=REPORT_FORMATS, default="pdf")
+    report.add_argument("--out", default=None, metavar="FILE")
+    report.set_defaults(run=_guarded(_run_report))
+
+    register = commands.add_parser("callbacks", help="the callback register (list|show|close)")
+    actions = register.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="open, overdue or closed callbacks")
+    listing.add_argument("--status", choices=("open", "overdue", "closed", "all"),
+                         default="open")
+    listing.add_argument("--department", default=None)
+    show = actions.add_parser("show", help="one callback's record (a)-(f)")
+    show.add_argument("callback_id")
+    close = actions.add_parser("close", help="record the action taken; closes the callback")
+    close.add_argument("callback_id")
+    close.add_argument("--action", dest="text", required=True, help="what was done (e)")
+    close.add_argument("--done-at", default=None, help="when (default: now)")
+    close.add_argument("--informed", action="store_true",
+                       help="the caller was informed when it was done")
+    close.add_argument("--informed-at", default=None, help="when the caller was informed")
+    for sub in (listing, show, close):
+        _common(sub)
+    register.set_defaults(run=_guarded(_run_callbacks))

@@ -1,0 +1,70 @@
+"""`callsla export`: call legs of a date range from the store to CSV, Excel or Parquet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from monitor.charter import Charter
+from monitor.reports.destination import atomic_file, check_writable
+from monitor.reports.errors import ReportError
+from monitor.reports.formats import EXPORT_FORMATS, ExportFormat
+from monitor.reports.frames import legs_frame
+from monitor.reports.masking import mask_frame
+from monitor.reports.periods import Period
+from monitor.reports.report_store import ExportLogEntry, ReportStore, new_log_entry
+from monitor.reports.writers import closing_writer, open_writer
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    period: Period
+    fmt: ExportFormat
+    out: Path
+    department: str | None = None
+    queue: str | None = None
+    masked: bool = True
+    reason: str = ""
+    chunk_size: int = 50_000
+    progress: bool = True
+
+
+def check_filters(source: ReportStore, *, department: str | None, queue: str | None) -> None:
+    """An unknown department or queue is a typo, not an empty export."""
+    if department is not None and department not in (known := source.departments()):
+        raise ReportError(f"unknown department {department!r}; known: {', '.join(known) or '-'}")
+    if queue is not None and queue not in (queues := source.queues()):
+        raise ReportError(f"unknown queue {queue!r}; known: {', '.join(queues) or '-'}")
+
+
+def export_calls(source: ReportStore, charter: Charter, request: ExportRequest) -> ExportLogEntry:
+    """Stream the legs to `request.out` (atomically) and record the export in the export log."""
+    if request.fmt not in EXPORT_FORMATS:
+        raise ReportError(f"--format {request.fmt!r} must be one of {', '.join(EXPORT_FORMATS)}")
+    check_writable(request.out)
+    check_filters(source, department=request.department, queue=request.queue)
+    total = source.count_legs(request.period, department=request.department,
+                              queue=request.queue)
+    if total == 0:
+        raise ReportError(f"no calls from {request.period.first_day} to "
+                          f"{request.period.last_day} with these filters; nothing written")
+    callback_ids = {cb.call_id: cb.callback_id for cb in source.callbacks(request.period)}
+    written = 0
+    with atomic_file(request.out) as temp, \
+            closing_writer(open_writer(request.fmt, temp)) as writer, \
+            tqdm(total=total, unit="leg", disable=not request.progress,
+                 desc=f"export {request.out.name}") as bar:
+        for chunk in source.legs(request.period, department=request.department,
+                                 queue=request.queue, chunk_size=request.chunk_size):
+            frame = legs_frame(chunk, charter, callback_ids)
+            writer.write(mask_frame(frame) if request.masked else frame)
+            written += len(chunk)
+            bar.update(len(chunk))
+    entry = new_log_entry(kind="export", period=request.period, fmt=request.fmt,
+                          path=str(request.out.resolve()), row_count=written,
+                          masked=request.masked, reason=request.reason,
+                          department=request.department or "", queue=request.queue or "")
+    source.log_export(entry)
+    return entry

@@ -1,0 +1,97 @@
+"""`callsla report`: the quarterly charter-compliance report, built once, rendered to a format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from monitor.charter import Charter
+from monitor.reports.charts import Chart, report_charts
+from monitor.reports.destination import atomic_file, check_writable
+from monitor.reports.errors import ReportError
+from monitor.reports.formats import REPORT_FORMATS, ReportFormat
+from monitor.reports.indicators import IndicatorTally
+from monitor.reports.periods import Period
+from monitor.reports.report_store import ExportLogEntry, ReportStore, new_log_entry
+from monitor.reports.summary import Finding, findings
+
+
+@dataclass(frozen=True)
+class QuarterReport:
+    period: Period
+    charter: Charter
+    indicators: pd.DataFrame
+    findings: list[Finding]
+    charts: list[Chart]
+    export_log: list[ExportLogEntry]
+    generated_at: datetime
+    leg_count: int
+
+    def notes(self) -> list[tuple[str, str]]:
+        """Statements every report must carry (charter version, short-abandon rule)."""
+        c = self.charter
+        out = [(f"Versi piagam {c.version} (berkuat kuasa {c.effective_from}).",
+                f"Charter version {c.version} (in force from {c.effective_from}).")]
+        if c.short_abandon_seconds > 0:
+            secs = f"{c.short_abandon_seconds:g}"
+            out.append((f"Panggilan yang ditinggalkan dalam {secs} saat tidak dikira.",
+                        f"Calls abandoned within {secs} s are not counted as offered."))
+        else:
+            out.append(("Semua panggilan yang ditinggalkan dikira.",
+                        "Every abandoned call is counted as offered."))
+        return out
+
+
+def build_report(source: ReportStore, charter: Charter, period: Period, *,
+                 now: datetime | None = None) -> QuarterReport:
+    """Read the period's legs, status messages and callbacks once, in chunks."""
+    now = now or datetime.now(UTC)
+    tally = IndicatorTally(charter)
+    legs = 0
+    for chunk in source.legs(period):
+        tally.add_legs(chunk)
+        legs += len(chunk)
+    if legs == 0:
+        raise ReportError(f"no calls in {period.label} ({period.first_day} to "
+                          f"{period.last_day}); no report written")
+    for announcement in source.store.status_announcements(period.start, period.end):
+        tally.add_status_announcement(announcement)
+    for callback in source.callbacks(period):
+        tally.add_callback(callback, as_of=now)
+    indicators = tally.frame(period.months())
+    return QuarterReport(period=period, charter=charter, indicators=indicators,
+                         findings=findings(indicators, charter),
+                         charts=report_charts(indicators, charter),
+                         export_log=source.export_log(period), generated_at=now, leg_count=legs)
+
+
+def write_report(report: QuarterReport, fmt: ReportFormat, out: Path) -> None:
+    """Render to a temporary file and rename it into place."""
+    from monitor.reports.report_html import render_html
+    from monitor.reports.report_pdf import html_to_pdf
+    from monitor.reports.report_xlsx import write_xlsx
+
+    if fmt not in REPORT_FORMATS:
+        raise ReportError(f"--format {fmt!r} must be one of {', '.join(REPORT_FORMATS)}")
+    check_writable(out)
+    with atomic_file(out) as temp:
+        if fmt == "xlsx":
+            write_xlsx(report, temp)
+        elif fmt == "html":
+            temp.write_text(render_html(report), encoding="utf-8")
+        else:
+            html_to_pdf(render_html(report), temp)
+
+
+def report_and_log(source: ReportStore, charter: Charter, period: Period, fmt: ReportFormat,
+                   out: Path) -> QuarterReport:
+    check_writable(out)
+    report = build_report(source, charter, period)
+    write_report(report, fmt, out)
+    source.log_export(new_log_entry(kind="report", period=period, fmt=fmt,
+                                    path=str(out.resolve()), row_count=report.leg_count,
+                                    masked=True))
+    return report

@@ -1,0 +1,157 @@
+"""What reports read from the store beyond its own API, and the export log they add to it.
+
+The export log is additive: its table is created here if missing and never touches the
+monitor's migrations. Queries run on the store's own connection so they see its writes.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from monitor.records import Callback, CallLeg
+from monitor.reports.periods import Period
+from monitor.store import Store
+from monitor.store._dialect import Connection
+
+EXPORT_LOG_COLUMNS = ("export_id", "exported_at", "exported_by", "host", "kind", "first_day",
+                      "last_day", "department", "queue", "format", "path", "row_count",
+                      "masked", "reason")
+
+
+@dataclass(frozen=True)
+class ExportLogEntry:
+    """Who took which records out, when, for which range, masked or not (PDPA 2010)."""
+
+    exported_at: datetime
+    exported_by: str
+    host: str
+    kind: str  # export | report
+    first_day: date
+    last_day: date
+    department: str
+    queue: str
+    format: str
+    path: str
+    row_count: int
+    masked: bool
+    reason: str
+    export_id: str = ""
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def new_log_entry(*, kind: str, period: Period, fmt: str, path: str, row_count: int,
+                  masked: bool, reason: str = "", department: str = "",
+                  queue: str = "") -> ExportLogEntry:
+    return ExportLogEntry(exported_at=datetime.now(UTC), exported_by=current_user(),
+                          host=socket.gethostname(), kind=kind, first_day=period.first_day,
+                          last_day=period.last_day, department=department, queue=queue,
+                          format=fmt, path=path, row_count=row_count, masked=masked,
+                          reason=reason, export_id=uuid.uuid4().hex)
+
+
+class ReportStore:
+    """The store as reports see it: legs in chunks, departments, callbacks, the export log."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._conn: Connection = store._conn
+        t = self._conn.dialect.time_type
+        self._conn.execute(
+            f"""CREATE TABLE IF NOT EXISTS export_log (
+                export_id TEXT PRIMARY KEY, exported_at {t} NOT NULL, exported_by TEXT NOT NULL,
+                host TEXT NOT NULL, kind TEXT NOT NULL, first_day TEXT NOT NULL,
+                last_day TEXT NOT NULL, department TEXT NOT NULL, queue TEXT NOT NULL,
+                format TEXT NOT NULL, path TEXT NOT NULL, row_count INTEGER NOT NULL,
+                masked INTEGER NOT NULL, reason TEXT NOT NULL)""")
+        self._conn.commit()
+
+    def _rows(self, sql: str, params: Sequence[object]) -> list[Sequence[object]]:
+        found = list(self._conn.execute(sql, params).fetchall())
+        self._conn.commit()
+        return found
+
+    def departments(self) -> list[str]:
+        """Every department the store has seen on a leg or a callback."""
+        found = self._rows("SELECT DISTINCT department FROM call_legs UNION "
+                           "SELECT DISTINCT department FROM callbacks", ())
+        return sorted(str(r[0]) for r in found if r[0])
+
+    def queues(self) -> list[str]:
+        found = self._rows("SELECT DISTINCT queue FROM call_legs", ())
+        return sorted(str(r[0]) for r in found if r[0])
+
+    def count_legs(self, period: Period, *, department: str | None = None,
+                   queue: str | None = None) -> int:
+        t = self._conn.dialect.time_param
+        sql = "SELECT COUNT(*) FROM call_legs WHERE offered_at >= ? AND offered_at < ?"
+        params: list[object] = [t(period.start), t(period.end)]
+        for column, value in (("department", department), ("queue", queue)):
+            if value is not None:
+                sql, params = f"{sql} AND {column} = ?", [*params, value]
+        count: int = self._rows(sql, params)[0][0]  # type: ignore[assignment]
+        return count
+
+    def legs(self, period: Period, *, department: str | None = None, queue: str | None = None,
+             chunk_size: int = 20_000) -> Iterator[list[CallLeg]]:
+        """The period's legs in offered order, `chunk_size` at a time."""
+        chunk: list[CallLeg] = []
+        for leg in self.store.legs_between(period.start, period.end, department=department,
+                                           queue=queue, chunk_size=chunk_size):
+            chunk.append(leg)
+            if len(chunk) >= chunk_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def callbacks(self, period: Period) -> list[Callback]:
+        """Callbacks whose message was left in the period."""
+        return [cb for cb in self.store.callbacks()
+                if period.start <= cb.contacted_at < period.end]
+
+    def log_export(self, entry: ExportLogEntry) -> None:
+        t = self._conn.dialect.time_param
+        self._conn.execute(
+            f"INSERT INTO export_log ({', '.join(EXPORT_LOG_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in EXPORT_LOG_COLUMNS)})",
+            (entry.export_id, t(entry.exported_at), entry.exported_by, entry.host, entry.kind,
+             entry.first_day.isoformat(), entry.last_day.isoformat(), entry.department,
+             entry.queue, entry.format, entry.path, entry.row_count, int(entry.masked),
+             entry.reason))
+        self._conn.commit()
+
+    def export_log(self, period: Period) -> list[ExportLogEntry]:
+        """Exports made during the period or covering any part of it, oldest first."""
+        t = self._conn.dialect
+        found = self._rows(
+            f"SELECT {', '.join(EXPORT_LOG_COLUMNS)} FROM export_log "
+            "WHERE (exported_at >= ? AND exported_at < ?) OR (first_day <= ? AND last_day >= ?) "
+            "ORDER BY exported_at",
+            (t.time_param(period.start), t.time_param(period.end),
+             period.last_day.isoformat(), period.first_day.isoformat()))
+        out = []
+        for row in found:
+            v = dict(zip(EXPORT_LOG_COLUMNS, row, strict=True))
+            at = t.time_value(v["exported_at"])
+            assert at is not None
+            out.append(ExportLogEntry(
+                exported_at=at, exported_by=str(v["exported_by"]), host=str(v["host"]),
+                kind=str(v["kind"]), first_day=date.fromisoformat(str(v["first_day"])),
+                last_day=date.fromisoformat(str(v["last_day"])),
+                department=str(v["department"]), queue=str(v["queue"]),
+                format=str(v["format"]), path=str(v["path"]),
+                row_count=int(v["row_count"]),  # type: ignore[call-overload]
+                masked=bool(v["masked"]), reason=str(v["reason"]),
+                export_id=str(v["export_id"])))
+        return out

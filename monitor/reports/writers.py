@@ -1,0 +1,117 @@
+"""Chunked export writers: CSV, Excel (xlsx) and Parquet, each fed one DataFrame at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Protocol
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl import Workbook
+
+from monitor.reports.formats import ExportFormat
+from monitor.reports.frames import as_text_times
+
+EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included: longer exports continue on a new sheet
+
+
+class ChunkWriter(Protocol):
+    def write(self, frame: pd.DataFrame) -> None: ...
+    def close(self) -> None: ...
+
+
+class CsvWriter:
+    """UTF-8, a header line, ISO 8601 times with their offset."""
+
+    def __init__(self, path: Path) -> None:
+        self._file: IO[str] = path.open("w", encoding="utf-8", newline="")
+        self._header = True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        as_text_times(frame).to_csv(self._file, header=self._header, index=False)
+        self._header = False
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class ParquetWriter:
+    """Native tz-aware timestamps; the schema is fixed by the first chunk."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
+        if self._writer is None:
+            self._schema = table.schema
+            self._writer = pq.ParquetWriter(self._path, table.schema, compression="zstd")
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        if self._writer is None:
+            raise ValueError("no rows were written")
+        self._writer.close()
+
+
+class ExcelWriter:
+    """openpyxl's write-only mode streams rows; times are ISO text so the offset survives."""
+
+    def __init__(self, path: Path, *, sheet_title: str = "legs",
+                 max_rows: int = EXCEL_MAX_ROWS) -> None:
+        self._path = path
+        self._book = Workbook(write_only=True)
+        self._title = sheet_title
+        self._max_rows = max_rows
+        self._sheets = 0
+        self._rows_in_sheet = max_rows
+        self._sheet: Any = None
+
+    def _next_sheet(self, columns: list[str]) -> None:
+        self._sheets += 1
+        title = self._title if self._sheets == 1 else f"{self._title}_{self._sheets}"
+        self._sheet = self._book.create_sheet(title)
+        self._sheet.append(columns)
+        self._rows_in_sheet = 1
+
+    def write(self, frame: pd.DataFrame) -> None:
+        text = as_text_times(frame).astype(object)
+        text = text.where(text.notna(), None)
+        columns = list(text.columns)
+        for row in text.itertuples(index=False, name=None):
+            if self._rows_in_sheet >= self._max_rows:
+                self._next_sheet(columns)
+            self._sheet.append(row)
+            self._rows_in_sheet += 1
+
+    def close(self) -> None:
+        if self._sheet is None:
+            raise ValueError("no rows were written")
+        self._book.save(self._path)
+
+
+def open_writer(fmt: ExportFormat, path: Path) -> ChunkWriter:
+    if fmt == "csv":
+        return CsvWriter(path)
+    if fmt == "parquet":
+        return ParquetWriter(path)
+    return ExcelWriter(path)
+
+
+class closing_writer:  # noqa: N801 - reads like contextlib.closing
+    """Close the writer on success; on failure just drop it (its temp file is removed)."""
+
+    def __init__(self, writer: ChunkWriter) -> None:
+        self.writer = writer
+
+    def __enter__(self) -> ChunkWriter:
+        return self.writer
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if kind is None:
+            self.writer.close()
