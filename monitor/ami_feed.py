@@ -11,12 +11,15 @@ import logging
 from collections.abc import Callable
 
 from monitor.ami import AmiClient, AmiError
+from monitor.call_state import HANDLED_EVENTS
 from monitor.recorder import Recorder
 from monitor.settings import Endpoint
 
 log = logging.getLogger(__name__)
 
 RECONNECT_MAX_SECONDS = 30.0
+# What the state machine reads, plus the replies to QueueSummary; all else is skipped unparsed.
+FEED_EVENTS = HANDLED_EVENTS | {"QueueSummary", "QueueSummaryComplete"}
 
 
 class AmiFeed:
@@ -36,7 +39,9 @@ class AmiFeed:
         delay = 1.0
         while True:
             client = AmiClient(host=self.endpoint.host, port=self.endpoint.port,
-                               username=self.endpoint.username, secret=self.endpoint.password)
+                               username=self.endpoint.username, secret=self.endpoint.password,
+                               only_events=FEED_EVENTS)
+            skipped = 0
             try:
                 await client.connect()
                 delay = 1.0
@@ -45,7 +50,8 @@ class AmiFeed:
                 await self._declare_queues(client)
                 self.catch_up()  # events arriving meanwhile wait in the client's queue
                 async for batch in client.event_batches():
-                    received.inc(len(batch))
+                    received.inc(len(batch) + client.skipped_events - skipped)
+                    skipped = client.skipped_events
                     bad = self.recorder.on_ami_events(batch)
                     if bad:
                         rejected.inc(bad)

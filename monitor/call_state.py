@@ -294,3 +294,4 @@ _HANDLERS = {
     "DialEnd": CallTracker._dial_end,
     "Hangup": CallTracker._hangup,
 }
+HANDLED_EVENTS = frozenset(_HANDLERS)
