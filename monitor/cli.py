@@ -9,7 +9,10 @@ import sys
 
 from agi_scripts.cli import add_commands as add_call_flow_commands
 from monitor import __version__
+from monitor.ami import AmiError
 from monitor.charter import CharterError, load_charter
+from monitor.directory import DirectoryError
+from monitor.officer_cli import add_commands as add_officer_commands
 from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
 
 
@@ -42,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_arguments(monitor)
     monitor.set_defaults(run=_run_monitor)
     add_call_flow_commands(commands)
+    add_officer_commands(commands)
     return parser
 
 
@@ -53,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         code: int = args.run(args)
-    except (SettingsError, CharterError) as exc:
+    except (SettingsError, CharterError, DirectoryError, AmiError) as exc:
         print(f"callsla: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
