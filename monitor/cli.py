@@ -9,8 +9,11 @@ import sys
 
 from agi_scripts.cli import add_commands as add_call_flow_commands
 from monitor import __version__
+from monitor.ami import AmiError
 from monitor.charter import CharterError, load_charter
 from monitor.report_cli import add_commands as add_report_commands
+from monitor.directory import DirectoryError
+from monitor.officer_cli import add_commands as add_officer_commands
 from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
 from monitor.store import StoreError
 
@@ -47,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.set_defaults(run=_run_monitor)
     add_call_flow_commands(commands)
     add_report_commands(commands)
+    add_officer_commands(commands)
     return parser
 
 
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         code: int = args.run(args)
-    except (SettingsError, CharterError, StoreError) as exc:
+    except (SettingsError, CharterError, StoreError, DirectoryError, AmiError) as exc:
         print(f"callsla: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
