@@ -12,7 +12,6 @@ import yaml
 from dashboards import RULE_FILES, RULE_TEST_FILES
 
 
-
 def _promtool() -> str:
     path = shutil.which("promtool")
     assert path, "promtool missing: `make setup` installs Debian's prometheus package"
@@ -67,7 +66,9 @@ def test_every_recording_rule_has_an_expression_test() -> None:
 def test_recording_rule_names_follow_level_metric_operations() -> None:
     for rule in _rules("record"):
         level, metric, operations = rule["record"].split(":")
-        assert level and metric.startswith("callsla_") and operations, rule["record"]
+        assert level, rule["record"]
+        assert metric.startswith("callsla_"), rule["record"]
+        assert operations, rule["record"]
 
 
 def test_every_alert_tells_a_supervisor_what_happened_and_what_to_do() -> None:
