@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.charter import CharterError, load_charter
 from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor = commands.add_parser("monitor", help="run the live monitor (AMI, MQTT -> /metrics)")
     add_settings_arguments(monitor)
     monitor.set_defaults(run=_run_monitor)
+    add_dashboard_commands(commands)
     return parser
 
 
