@@ -12,7 +12,7 @@ from dashboards import DASHBOARD_DIR
 
 
 def _push(args: argparse.Namespace) -> int:
-    from grafana_client import GrafanaApi
+    from grafana_client.api import GrafanaApi
 
     from dashboards.push import PushError, load_dashboards, push_dashboards
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grafana_client import GrafanaApi
+from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
 from dashboards import DASHBOARD_DIR
@@ -62,18 +62,21 @@ def push_dashboards(api: GrafanaApi, boards: list[dict[str, Any]], *, folder_uid
                     folder_title: str = "callsla") -> PushResult:
     """Create the folder if missing, then upload each dashboard that differs from Grafana's."""
     result = PushResult()
+    # grafana-client's element methods are untyped: this is the one place we call them.
+    folders: Any = api.folder
+    dashboards: Any = api.dashboard
     try:
-        if _get_or_none(api.folder.get_folder, folder_uid) is None:
-            api.folder.create_folder(folder_title, uid=folder_uid)
+        if _get_or_none(folders.get_folder, folder_uid) is None:
+            folders.create_folder(folder_title, uid=folder_uid)
             result.folder_created = True
         for board in boards:
-            stored = _get_or_none(api.dashboard.get_dashboard, board["uid"])
+            stored = _get_or_none(dashboards.get_dashboard, board["uid"])
             if (stored is not None
                     and stored.get("meta", {}).get("folderUid") == folder_uid
                     and _comparable(stored.get("dashboard", {})) == _comparable(board)):
                 result.unchanged.append(board["uid"])
                 continue
-            api.dashboard.update_dashboard({
+            dashboards.update_dashboard({
                 "dashboard": {**_comparable(board), "id": None},
                 "folderUid": folder_uid,
                 "overwrite": True,
