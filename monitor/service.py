@@ -9,9 +9,11 @@ import signal
 from prometheus_client import CollectorRegistry
 
 from monitor.ami import AmiClient, AmiError
+from monitor.charter import load_charter
 from monitor.http_server import MonitorHttpServer
 from monitor.metrics import CallMetrics, create_call_metrics
 from monitor.settings import Settings
+from monitor.wallboard import Wallboard
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,9 @@ class MonitorService:
         self.settings = settings
         self.registry = CollectorRegistry()
         self.metrics: CallMetrics = create_call_metrics(self.registry)
-        self.http = MonitorHttpServer(registry=self.registry, health=self.health)
+        self.wallboard = Wallboard(self.registry, charter=load_charter(settings.charter))
+        self.http = MonitorHttpServer(registry=self.registry, health=self.health,
+                                      pages=self.wallboard.pages())
         self._ami_connected = False
         self._stop = asyncio.Event()
 
@@ -38,7 +42,8 @@ class MonitorService:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)
-        tasks = [asyncio.create_task(self._ami_feed(), name="ami-feed")]
+        tasks = [asyncio.create_task(self._ami_feed(), name="ami-feed"),
+                 asyncio.create_task(self.wallboard.run(), name="wallboard")]
         await self._stop.wait()
         log.info("stopping")
         for task in tasks:
