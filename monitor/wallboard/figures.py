@@ -46,6 +46,8 @@ class DepartmentRow:
 @dataclass(frozen=True)
 class WallboardFigures:
     as_of: str  # ISO time of the counter reading
+    window_from: str  # start of the "15 min" window (the monitor's start if it is younger)
+    day_from: str  # start of "today": local midnight, or the monitor's start if later
     charter_version: str
     answer_target: float
     answer_rate_15m: float | None
@@ -93,7 +95,9 @@ def compute_figures(*, now: Snapshot, window_start: Snapshot, day_start: Snapsho
     ]
     longest = [value for _labels, value in now.select("callsla_longest_wait_seconds")]
     return WallboardFigures(
-        as_of=now.taken_at.isoformat(timespec="seconds"),
+        as_of=now.taken_at.isoformat(timespec="milliseconds"),
+        window_from=window_start.taken_at.isoformat(timespec="milliseconds"),
+        day_from=day_start.taken_at.isoformat(timespec="milliseconds"),
         charter_version=charter.version,
         answer_target=charter.answer_rate_target,
         answer_rate_15m=ratio(change(WAIT_BUCKET, window_start, le=within),
