@@ -41,7 +41,8 @@ class Wallboard:
         now = read_snapshot(self._registry, now=datetime.now(UTC))
         self._history.add(now)
         return compute_figures(now=now, window_start=self._history.window_start(now.monotonic),
-                               day_start=self._history.day_start(), charter=self._charter)
+                               day_start=self._history.day_start(), charter=self._charter,
+                               monitor_started=self._history.start())
 
     async def run(self) -> None:
         """Read the counters every few seconds, so the windows exist even with no viewer."""

@@ -48,6 +48,7 @@ class WallboardFigures:
     as_of: str  # ISO time of the counter reading
     window_from: str  # start of the "15 min" window (the monitor's start if it is younger)
     day_from: str  # start of "today": local midnight, or the monitor's start if later
+    monitor_started: str  # a window from here counts from zero: the counters started then
     charter_version: str
     answer_target: float
     answer_rate_15m: float | None
@@ -71,7 +72,7 @@ def _delta(now: dict[str, float], then: dict[str, float]) -> dict[str, float]:
 
 
 def compute_figures(*, now: Snapshot, window_start: Snapshot, day_start: Snapshot,
-                    charter: Charter) -> WallboardFigures:
+                    charter: Charter, monitor_started: Snapshot | None = None) -> WallboardFigures:
     within = bucket_label(charter.answer_within_seconds)
     on_time = bucket_label(charter.status_interval_seconds + STATUS_TOLERANCE_SECONDS)
 
@@ -98,6 +99,8 @@ def compute_figures(*, now: Snapshot, window_start: Snapshot, day_start: Snapsho
         as_of=now.taken_at.isoformat(timespec="milliseconds"),
         window_from=window_start.taken_at.isoformat(timespec="milliseconds"),
         day_from=day_start.taken_at.isoformat(timespec="milliseconds"),
+        monitor_started=(monitor_started or window_start).taken_at.isoformat(
+            timespec="milliseconds"),
         charter_version=charter.version,
         answer_target=charter.answer_rate_target,
         answer_rate_15m=ratio(change(WAIT_BUCKET, window_start, le=within),

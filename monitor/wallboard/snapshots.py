@@ -81,5 +81,8 @@ class SnapshotHistory:
             return self._history[0]
         return self._start
 
+    def start(self) -> Snapshot:
+        return self._start
+
     def day_start(self) -> Snapshot:
         return self._day_start
