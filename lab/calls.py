@@ -31,12 +31,18 @@ async def place_inbound_call(
     caller_name: str = "Lab Caller",
     patience: float = 600.0,
     context: str = "from-pstn",
+    answer_after: float | None = None,
 ) -> None:
     """A caller dials `dialled` on the agency's inbound line and hangs up after `patience` s.
 
     The Local channel's `;2` half runs the agency's dialplan; the `;1` half is the caller,
-    which waits in [lab-caller] once the PBX has answered.
+    which waits in [lab-caller] once the PBX has answered. `answer_after` makes whichever
+    phone rings for this call answer after that many seconds (inherited `LAB_DELAY_*`), so
+    concurrent calls get known waits whatever member the queue picks.
     """
+    variables = [f"PATIENCE={patience:g}"]
+    if answer_after is not None:
+        variables += [f"__LAB_DELAY_{p}={answer_after:g}" for p in ("r1", "r2", "r3")]
     reply = await ami.action(
         "Originate",
         Channel=f"Local/{dialled}@{context}",
@@ -44,7 +50,7 @@ async def place_inbound_call(
         Exten="wait",
         Priority="1",
         CallerID=f'"{caller_name}" <{caller_id}>',
-        Variable=f"PATIENCE={patience:g}",
+        Variable="\n".join(variables),
         Timeout="60000",
         Async="true",
     )

@@ -11,6 +11,7 @@ from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.charter import CharterError, load_charter
 from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
+from monitor.store import StoreError
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
@@ -21,15 +22,17 @@ def _run_monitor(args: argparse.Namespace) -> int:
     ami = settings.ami
     mqtt = settings.mqtt
     logging.getLogger("callsla").info(
-        "monitor pbx=%s ami=%s mqtt=%s db=%s metrics=http://%s:%s/metrics charter=%s",
+        "monitor pbx=%s ami=%s mqtt=%s db=%s metrics=http://%s:%s/metrics charter=%s"
+        " queue_log=%s",
         settings.pbx,
         ami.redacted() if ami else "-",
         mqtt.redacted() if mqtt else "-",
         settings.db_url.split("@")[-1],
         *settings.metrics_listen,
         charter.version,
+        settings.queue_log or "-",
     )
-    asyncio.run(MonitorService(settings).run())
+    asyncio.run(MonitorService(settings, charter).run())
     return 0
 
 
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         code: int = args.run(args)
-    except (SettingsError, CharterError) as exc:
+    except (SettingsError, CharterError, StoreError) as exc:
         print(f"callsla: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

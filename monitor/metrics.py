@@ -30,6 +30,8 @@ class CallMetrics:
     events_received: Counter
     events_rejected: Counter
     source_connected: Gauge
+    backfill_runs: Counter
+    backfill_legs: Counter
 
 
 def create_call_metrics(registry: CollectorRegistry) -> CallMetrics:
@@ -70,4 +72,9 @@ def create_call_metrics(registry: CollectorRegistry) -> CallMetrics:
         source_connected=Gauge("callsla_monitor_source_connected",
                                "1 while the monitor is connected to the source.",
                                ["pbx", "source"], registry=registry),
+        backfill_runs=Counter("callsla_monitor_backfill_runs", "Backfill runs, by source.",
+                              ["pbx", "source"], registry=registry),
+        backfill_legs=Counter("callsla_monitor_backfill_legs",
+                              "Leg transitions recovered by backfill (counted once), by source.",
+                              ["pbx", "source"], registry=registry),
     )

@@ -64,6 +64,7 @@ class CallLeg:
     returned_from: str = ""  # the officer whose unanswered transfer came back
     voicemail: bool = False
     source: str = "ami"  # ami | mqtt | backfill
+    uniqueid: str = ""  # Asterisk Uniqueid of the waiting (caller's) channel
 
     @property
     def answer_wait_seconds(self) -> float | None:
@@ -95,3 +96,19 @@ class Callback:
     done_at: datetime | None = None  # (f) action taken
     caller_informed_at: datetime | None = None  # (f) caller informed
     status: CallbackStatus = CallbackStatus.OPEN
+
+
+@dataclass
+class StatusAnnouncement:
+    """One status message heard by a caller waiting on a busy extension (charter T-f)."""
+
+    pbx: str
+    event_id: str  # the MQTT event's id: one row per message heard
+    call_id: str
+    uniqueid: str
+    department: str
+    officer: str
+    announced_at: datetime
+    position: int  # 1 = next
+    waited_seconds: float
+    interval_seconds: float | None  # since this caller's previous message; None for the first

@@ -1,80 +1,135 @@
-"""The running monitor: connects to its sources, feeds the metrics, serves HTTP until stopped."""
+"""The running monitor: store, recorder, AMI and MQTT feeds, backfill, gauges and HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from monitor.ami import AmiClient, AmiError
-from monitor.charter import load_charter
+from monitor.ami_feed import AmiFeed
+from monitor.backfill.runner import BackfillResult, backfill_queue_log
+from monitor.charter import Charter, load_charter
 from monitor.http_server import MonitorHttpServer
 from monitor.metrics import CallMetrics, create_call_metrics
+from monitor.mqtt_feed import MqttFeed
+from monitor.recorder import Recorder
+from monitor.records import CallbackStatus
 from monitor.settings import Settings
+from monitor.store import Store, open_store
 from monitor.wallboard import Wallboard
 
 log = logging.getLogger(__name__)
 
-AMI_RECONNECT_MAX_SECONDS = 30.0
+GAUGE_REFRESH_SECONDS = 1.0
+CALLBACK_REFRESH_SECONDS = 10.0
 
 
 class MonitorService:
-    """Owns the registry, the HTTP server and the AMI feed of one PBX."""
+    """One PBX's monitor. Counters are rebuilt from the store before /metrics is served."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, charter: Charter | None = None) -> None:
         self.settings = settings
+        self.charter = charter or load_charter(settings.charter)
         self.registry = CollectorRegistry()
         self.metrics: CallMetrics = create_call_metrics(self.registry)
-        self.wallboard = Wallboard(self.registry, charter=load_charter(settings.charter))
+        self.wallboard = Wallboard(self.registry, charter=self.charter)
         self.http = MonitorHttpServer(registry=self.registry, health=self.health,
                                       pages=self.wallboard.pages())
-        self._ami_connected = False
+        self.store: Store | None = None
+        self.recorder: Recorder | None = None
+        self.ami: AmiFeed | None = None
+        self.mqtt: MqttFeed | None = None
+        self.last_backfill: BackfillResult | None = None
+        self._callback_departments: set[str] = set()
         self._stop = asyncio.Event()
 
     def health(self) -> dict[str, object]:
-        return {"ok": True, "pbx": self.settings.pbx, "ami_connected": self._ami_connected}
+        return {
+            "ok": self.recorder is not None,
+            "pbx": self.settings.pbx,
+            "ami_connected": bool(self.ami and self.ami.connected),
+            "mqtt_connected": bool(self.mqtt and self.mqtt.connected),
+            "store": self.store.dialect if self.store else None,
+            "schema_version": self.store.schema_version if self.store else None,
+            "charter_version": self.charter.version,
+            "open_legs": len(self.recorder.tracker.queue_legs) if self.recorder else 0,
+            "last_backfill_lines": self.last_backfill.lines if self.last_backfill else None,
+        }
+
+    def catch_up(self) -> None:
+        """Backfill from queue_log, if the monitor can read it."""
+        if self.recorder is None or self.settings.queue_log is None:
+            return
+        self.last_backfill = backfill_queue_log(self.recorder, self.settings.queue_log)
 
     async def run(self) -> None:
+        pbx = self.settings.pbx
+        self.store = open_store(self.settings.db_url)
+        self.recorder = Recorder(store=self.store, metrics=self.metrics, pbx=pbx)
+        rebuilt = self.recorder.start(departments=self.store_departments())
+        log.info("store %s (schema %d): %d legs counted again", self.store.dialect,
+                 self.store.schema_version, rebuilt)
+        self.wallboard.begin()  # its windows count from the rebuilt counters
+        self.catch_up()
         host, port = self.settings.metrics_listen
         await self.http.start(host, port)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)
-        tasks = [asyncio.create_task(self._ami_feed(), name="ami-feed"),
+        tasks = [asyncio.create_task(self._refresh_gauges(), name="gauges"),
                  asyncio.create_task(self.wallboard.run(), name="wallboard")]
-        await self._stop.wait()
-        log.info("stopping")
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await self.http.close()
-
-    async def _ami_feed(self) -> None:
-        """Read AMI events; connection loss is normal, so reconnect with capped back-off."""
-        endpoint = self.settings.ami
-        if endpoint is None:
+        if (ami := self.settings.ami) is not None:
+            self.ami = AmiFeed(endpoint=ami, recorder=self.recorder, catch_up=self.catch_up)
+            tasks.append(asyncio.create_task(self.ami.run(), name="ami-feed"))
+        else:
             log.warning("no CALLSLA_AMI_URL: not reading AMI events")
-            return
-        pbx = self.settings.pbx
-        delay = 1.0
+        if (mqtt := self.settings.mqtt) is not None:
+            self.mqtt = MqttFeed(endpoint=mqtt, recorder=self.recorder)
+            tasks.append(asyncio.create_task(self.mqtt.run(), name="mqtt-feed"))
+        stopped = asyncio.create_task(self._stop.wait())
+        done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopped and task.exception() is not None:
+                log.error("%s failed", task.get_name(), exc_info=task.exception())
+        log.info("stopping")
+        for task in [stopped, *tasks]:
+            task.cancel()
+        await asyncio.gather(stopped, *tasks, return_exceptions=True)
+        await self.http.close()
+        self.store.close()
+
+    def store_departments(self) -> list[str]:
+        """Departments already seen, so their series exist from the start."""
+        if self.store is None:
+            return []
+        return sorted({c.department for c in self.store.callbacks(pbx=self.settings.pbx)
+                       if c.department})
+
+    async def _refresh_gauges(self) -> None:
+        last_callbacks = 0.0
+        loop = asyncio.get_running_loop()
         while True:
-            client = AmiClient(host=endpoint.host, port=endpoint.port,
-                               username=endpoint.username, secret=endpoint.password)
-            try:
-                await client.connect()
-                delay = 1.0
-                self._ami_connected = True
-                self.metrics.source_connected.labels(pbx, "ami").set(1)
-                async for _event in client.events():
-                    self.metrics.events_received.labels(pbx, "ami").inc()
-                log.warning("AMI at %s closed the connection", endpoint.redacted())
-            except AmiError as exc:
-                log.warning("%s; retrying in %.0f s", exc, delay)
-            finally:
-                self._ami_connected = False
-                self.metrics.source_connected.labels(pbx, "ami").set(0)
-                await client.close()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, AMI_RECONNECT_MAX_SECONDS)
+            now = datetime.now(UTC)
+            if self.recorder is not None:
+                self.recorder.refresh_waiting(now)
+            if self.store is not None and loop.time() - last_callbacks >= CALLBACK_REFRESH_SECONDS:
+                last_callbacks = loop.time()
+                self._refresh_callbacks(now)
+            await asyncio.sleep(GAUGE_REFRESH_SECONDS)
+
+    def _refresh_callbacks(self, now: datetime) -> None:
+        assert self.store is not None
+        pbx = self.settings.pbx
+        open_by: dict[str, int] = {}
+        overdue_by: dict[str, int] = {}
+        for cb in self.store.callbacks(pbx=pbx, status=CallbackStatus.OPEN):
+            open_by[cb.department] = open_by.get(cb.department, 0) + 1
+            overdue_by[cb.department] = overdue_by.get(cb.department, 0) + (cb.due_at < now)
+        for department in {*open_by, *self._callback_departments}:
+            self.metrics.callbacks_open.labels(pbx, department).set(open_by.get(department, 0))
+            self.metrics.callbacks_overdue.labels(pbx, department).set(
+                overdue_by.get(department, 0))
+        self._callback_departments = set(open_by) | self._callback_departments

@@ -70,6 +70,7 @@ class Settings:
     metrics_addr: str = DEFAULT_METRICS_ADDR
     pbx: str = "pbx1"
     charter: Path | None = None
+    queue_log: Path | None = None  # Asterisk's queue_log, read to backfill a gap (optional)
 
     @property
     def ami(self) -> Endpoint | None:
@@ -108,6 +109,7 @@ _SOURCES = (
     ("--metrics-addr", "CALLSLA_METRICS_ADDR", "metrics_addr"),
     ("--pbx", "CALLSLA_PBX", "pbx"),
     ("--charter", "CALLSLA_CHARTER", "charter"),
+    ("--queue-log", "CALLSLA_QUEUE_LOG", "queue_log"),
 )
 
 
@@ -127,7 +129,7 @@ def settings_from_sources(
         flag_value = getattr(args, flag.lstrip("-").replace("-", "_"), None) if args else None
         value = flag_value if flag_value is not None else env.get(var)
         if value:
-            values[name] = Path(value) if name == "charter" else value
+            values[name] = Path(value) if name in ("charter", "queue_log") else value
     settings = Settings(**values)  # type: ignore[arg-type]
     settings.validate()
     return settings

@@ -103,12 +103,12 @@ def test_windows_subtract_the_counters_at_their_start() -> None:
 
 
 def test_history_keeps_the_newest_reading_at_least_fifteen_minutes_old() -> None:
-    history = SnapshotHistory(timezone=CHARTER.timezone, started_at=T0)
     readings = [Snapshot(taken_at=T0 + timedelta(seconds=s), monotonic=float(s))
                 for s in range(0, 2000, 100)]
-    for reading in readings[:9]:  # up to 800 s: younger than the window
+    history = SnapshotHistory(timezone=CHARTER.timezone, first=readings[0])
+    for reading in readings[1:9]:  # up to 800 s: younger than the window
         history.add(reading)
-    assert history.window_start(800.0).samples == {}
+    assert history.window_start(800.0) is readings[0]
     for reading in readings[9:]:
         history.add(reading)
     assert history.window_start(1900.0).monotonic == 1000.0  # exactly 900 s old
@@ -116,11 +116,12 @@ def test_history_keeps_the_newest_reading_at_least_fifteen_minutes_old() -> None
 
 
 def test_a_new_local_day_starts_a_new_daily_baseline() -> None:
-    history = SnapshotHistory(timezone=CHARTER.timezone, started_at=T0)
+    history = SnapshotHistory(timezone=CHARTER.timezone,
+                              first=Snapshot(taken_at=T0, monotonic=0.0))
     before = Snapshot(taken_at=datetime(2026, 3, 2, 15, 59, tzinfo=UTC), monotonic=1.0)
     after = Snapshot(taken_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC), monotonic=2.0)  # 00:00 MYT
     history.add(before)
-    assert history.day_start().samples == {}
+    assert history.day_start().taken_at == T0
     history.add(after)
     assert history.day_start() is after
 
@@ -142,8 +143,10 @@ async def _get(port: int, path: str) -> tuple[str, bytes]:
 
 async def test_monitor_serves_the_page_and_its_figures() -> None:
     m = _metrics()
-    _answer(m, 4)
+    _answer(m, 30)  # counted before the monitor's start (rebuilt from the store)
     board = Wallboard(m.registry, charter=CHARTER)
+    board.begin()
+    _answer(m, 4)
     server = MonitorHttpServer(registry=m.registry, health=lambda: {"ok": True},
                                pages=board.pages())
     await server.start("127.0.0.1", 0)
@@ -156,7 +159,8 @@ async def test_monitor_serves_the_page_and_its_figures() -> None:
         assert "Answered within 10 s" in page.decode()
         head, body = await _get(port, "/wallboard.json")
         figures = json.loads(body)
-        assert figures["answer_rate_today"] == 1.0
+        assert figures["answer_rate_today"] == 1.0  # windows start at the first reading
+        assert figures["offered_today"] == 1
         assert figures["charter_version"] == CHARTER.version
         head, _ = await _get(port, "/metrics")
         assert head.startswith("HTTP/1.1 200")

@@ -33,11 +33,20 @@ class Wallboard:
                              f" + 1 s is not a bucket of the status-interval histogram")
         self._registry = registry
         self._charter = charter
-        self._history = SnapshotHistory(timezone=charter.timezone, started_at=datetime.now(UTC))
+        self._history: SnapshotHistory | None = None
         self._page = resources.files("monitor.wallboard").joinpath("wallboard.html").read_bytes()
+
+    def begin(self) -> None:
+        """Take the first reading: every window starts here or later. Call it once the
+        counters hold what the store rebuilt, before new calls are counted."""
+        if self._history is None:
+            first = read_snapshot(self._registry, now=datetime.now(UTC))
+            self._history = SnapshotHistory(timezone=self._charter.timezone, first=first)
 
     def figures(self) -> WallboardFigures:
         """Figures now; the reading is also kept for the 15-minute and daily windows."""
+        self.begin()
+        assert self._history is not None
         now = read_snapshot(self._registry, now=datetime.now(UTC))
         self._history.add(now)
         return compute_figures(now=now, window_start=self._history.window_start(now.monotonic),

@@ -48,7 +48,7 @@ class WallboardFigures:
     as_of: str  # ISO time of the counter reading
     window_from: str  # start of the "15 min" window (the monitor's start if it is younger)
     day_from: str  # start of "today": local midnight, or the monitor's start if later
-    monitor_started: str  # a window from here counts from zero: the counters started then
+    monitor_started: str  # the first reading: no window reaches back before it
     charter_version: str
     answer_target: float
     answer_rate_15m: float | None

@@ -3,6 +3,8 @@
 The built-in wallboard works without Prometheus, so it keeps what Prometheus would: the raw
 counter values now, 15 minutes ago and at the start of the local day. Windows are counter
 differences (no extrapolation), which equal Prometheus's raw-counter differences at a scrape.
+A window never reaches back before the first reading (the monitor's start, after it rebuilt
+its counters from the store): the page then says "today from HH:MM".
 """
 
 from __future__ import annotations
@@ -58,13 +60,12 @@ def read_snapshot(registry: CollectorRegistry, *, now: datetime) -> Snapshot:
 class SnapshotHistory:
     """Snapshots of the last 15 minutes, and the first one of the local day."""
 
-    def __init__(self, *, timezone: tzinfo, started_at: datetime) -> None:
+    def __init__(self, *, timezone: tzinfo, first: Snapshot) -> None:
         self._zone = timezone
-        self._history: deque[Snapshot] = deque()
-        # The counters start at zero when the monitor starts: that is the first baseline.
-        self._start = Snapshot(taken_at=started_at, monotonic=time.monotonic())
-        self._day: date = started_at.astimezone(timezone).date()
-        self._day_start = self._start
+        self._history: deque[Snapshot] = deque([first])
+        self._start = first
+        self._day: date = first.taken_at.astimezone(timezone).date()
+        self._day_start = first
 
     def add(self, snapshot: Snapshot) -> None:
         day = snapshot.taken_at.astimezone(self._zone).date()

@@ -84,8 +84,9 @@ def _since(lab: Lab, series: str, start: float | None, *, at: float,
            by: str = "") -> dict[str, float]:
     """Counter change from `start` to `at`, as the wallboard computes it (no extrapolation).
 
-    `start` None is the monitor's start: its counters began at zero then (an earlier monitor
-    process on the same port may have left samples before it, which do not count).
+    `start` None is the monitor's first reading. The session's monitor starts on an empty
+    store, so its counters were all zero then (an earlier monitor process on the same port may
+    have left samples before it, which do not count).
     """
     grouping = f" by ({by})" if by else ""
     now = {tuple(r["metric"].items()): float(r["value"][1])

@@ -1,0 +1,87 @@
+"""The live AMI feed: connect, catch up from the logs, then record event batches; reconnect.
+
+Connection loss is normal: each loss is followed by a back-off (1 s doubling to 30 s), a new
+login, and a backfill of the gap before live events are taken again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from monitor.ami import AmiClient, AmiError
+from monitor.call_state import HANDLED_EVENTS
+from monitor.recorder import Recorder
+from monitor.settings import Endpoint
+
+log = logging.getLogger(__name__)
+
+RECONNECT_MAX_SECONDS = 30.0
+# What the state machine reads, plus the replies to QueueSummary; all else is skipped unparsed.
+FEED_EVENTS = HANDLED_EVENTS | {"QueueSummary", "QueueSummaryComplete"}
+
+
+class AmiFeed:
+    def __init__(self, *, endpoint: Endpoint, recorder: Recorder,
+                 catch_up: Callable[[], object]) -> None:
+        self.endpoint = endpoint
+        self.recorder = recorder
+        self.catch_up = catch_up
+        self.connected = False
+        self.queues: list[str] = []
+
+    async def run(self) -> None:
+        metrics, pbx = self.recorder.metrics, self.recorder.pbx
+        received = metrics.events_received.labels(pbx, "ami")
+        rejected = metrics.events_rejected.labels(pbx, "ami")
+        connected = metrics.source_connected.labels(pbx, "ami")
+        delay = 1.0
+        while True:
+            client = AmiClient(host=self.endpoint.host, port=self.endpoint.port,
+                               username=self.endpoint.username, secret=self.endpoint.password,
+                               only_events=FEED_EVENTS)
+            skipped = 0
+            try:
+                await client.connect()
+                delay = 1.0
+                self.connected = True
+                connected.set(1)
+                await self._declare_queues(client)
+                self.catch_up()  # events arriving meanwhile wait in the client's queue
+                async for batch in client.event_batches():
+                    received.inc(len(batch) + client.skipped_events - skipped)
+                    skipped = client.skipped_events
+                    bad = self.recorder.on_ami_events(batch)
+                    if bad:
+                        rejected.inc(bad)
+                log.warning("AMI at %s closed the connection", self.endpoint.redacted())
+            except AmiError as exc:
+                log.warning("%s; retrying in %.0f s", exc, delay)
+            finally:
+                self.connected = False
+                connected.set(0)
+                await client.close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+
+    async def _declare_queues(self, client: AmiClient) -> None:
+        """Create the series of every queue the PBX has, before its first call."""
+        try:
+            reply = await client.action("QueueSummary")
+        except AmiError as exc:
+            log.info("QueueSummary not allowed (%s): queue series appear with their first call",
+                     exc)
+            return
+        if not reply.succeeded:
+            return
+        queues: list[str] = []
+        async for event in client.events():
+            if event.event == "QueueSummary" and event.get("queue"):
+                queues.append(event["queue"])
+            elif event.event == "QueueSummaryComplete":
+                break
+            else:
+                self.recorder.on_ami_events([event])
+        self.queues = queues
+        self.recorder.counter.declare(self.recorder.pbx, queues=queues, departments=())

@@ -1,0 +1,140 @@
+"""Asterisk's queue_log (`epoch|uniqueid|queue|agent|EVENT|data...`) read into front-desk legs.
+
+Asterisk writes one line per queue step; the lines of a caller's entry (ENTERQUEUE, then
+CONNECT, ABANDON, EXITWITHTIMEOUT, EXITEMPTY or EXITWITHKEY) rebuild the same `CallLeg`, with
+the same `leg_id`, that the live AMI path builds, so the recorder can merge and never count
+twice. queue_log times are whole seconds; answered_at is offered_at + the logged hold time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+
+_ENDS = {"ABANDON": MissedCause.ABANDONED, "EXITWITHTIMEOUT": MissedCause.TIMEOUT,
+         "EXITEMPTY": MissedCause.NO_AGENTS, "EXITWITHKEY": MissedCause.OTHER,
+         "FULL": MissedCause.NO_AGENTS, "JOINEMPTY": MissedCause.NO_AGENTS}
+USED_EVENTS = frozenset({"ENTERQUEUE", "CONNECT", *_ENDS})
+
+
+class QueueLogError(ValueError):
+    """A queue_log line is malformed; the message quotes the line."""
+
+
+@dataclass(frozen=True)
+class QueueLogEntry:
+    at: datetime
+    uniqueid: str
+    queue: str
+    agent: str
+    event: str
+    data: tuple[str, ...]
+
+
+def parse_queue_log_line(line: str) -> QueueLogEntry:
+    parts = line.rstrip("\r\n").split("|")
+    if len(parts) < 5:
+        raise QueueLogError(f"fewer than 5 fields: {line[:120]!r}")
+    epoch, uniqueid, queue, agent, event = parts[:5]
+    try:
+        at = datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise QueueLogError(f"bad time {epoch[:20]!r}: {line[:120]!r}") from exc
+    if not event or not uniqueid:
+        raise QueueLogError(f"no event or uniqueid: {line[:120]!r}")
+    return QueueLogEntry(at, uniqueid, queue, agent, event, tuple(parts[5:]))
+
+
+def _seconds(entry: QueueLogEntry, index: int) -> float:
+    try:
+        value = float(entry.data[index])
+    except (IndexError, ValueError) as exc:
+        raise QueueLogError(f"{entry.event} of {entry.uniqueid}: no time in field "
+                            f"{index + 6}") from exc
+    if not 0 <= value < 10**7:
+        raise QueueLogError(f"{entry.event} of {entry.uniqueid}: time {value} out of range")
+    return value
+
+
+@dataclass
+class QueueLogWindow:
+    """What one read produced: legs that entered in it, and ends of legs that entered before."""
+
+    legs: dict[str, CallLeg] = field(default_factory=dict)
+    ends: list[tuple[str, QueueLogEntry]] = field(default_factory=list)  # (leg_id, end line)
+    bad_lines: int = 0
+    lines: int = 0
+
+
+def leg_id_for(uniqueid: str, queue: str, n: int) -> str:
+    """Must equal the live path's id (monitor.call_state): `uniqueid:queue[#n]`."""
+    return f"{uniqueid}:{queue}" + (f"#{n}" if n > 1 else "")
+
+
+def apply_end(leg: CallLeg, end: QueueLogEntry) -> None:
+    """Finish a leg from its CONNECT or exit line."""
+    if end.event == "CONNECT":
+        leg.answered_at = leg.offered_at + timedelta(seconds=_seconds(end, 0))
+        leg.answered_by, leg.outcome = end.agent, Outcome.ANSWERED
+    else:
+        wait_index = 3 if end.event == "EXITWITHKEY" else 2
+        wait = _seconds(end, wait_index) if end.event in ("ABANDON", "EXITWITHTIMEOUT",
+                                                          "EXITEMPTY", "EXITWITHKEY") else 0.0
+        leg.ended_at = max(end.at, leg.offered_at + timedelta(seconds=wait))
+        leg.outcome, leg.missed_cause = Outcome.MISSED, _ENDS[end.event]
+
+
+class QueueLogReader:
+    """Reads complete lines from a byte offset; a shorter file means it was rotated: start over."""
+
+    def __init__(self, path: Path, *, pbx: str) -> None:
+        self.path = path
+        self.pbx = pbx
+
+    def read(self, offset: int) -> tuple[QueueLogWindow, int]:
+        """Parse from `offset` to the last complete line; returns the window and the new offset."""
+        window = QueueLogWindow()
+        try:
+            size = os.path.getsize(self.path)
+        except OSError:
+            return window, offset
+        if size < offset:
+            offset = 0
+        with self.path.open("rb") as f:
+            f.seek(offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        joined: dict[tuple[str, str], int] = {}
+        for raw in data[:end].splitlines():
+            window.lines += 1
+            try:
+                self._take(parse_queue_log_line(raw.decode("utf-8", "replace")), window, joined)
+            except QueueLogError:
+                window.bad_lines += 1
+        return window, offset + end
+
+    def _take(self, entry: QueueLogEntry, window: QueueLogWindow,
+              joined: dict[tuple[str, str], int]) -> None:
+        if entry.event not in USED_EVENTS:
+            return
+        key = (entry.uniqueid, entry.queue)
+        if entry.event in ("ENTERQUEUE", "FULL", "JOINEMPTY"):
+            n = joined[key] = joined.get(key, 0) + 1
+            leg_id = leg_id_for(entry.uniqueid, entry.queue, n)
+            window.legs[leg_id] = CallLeg(
+                pbx=self.pbx, call_id=entry.uniqueid, leg_id=leg_id, uniqueid=entry.uniqueid,
+                kind=LegKind.FRONT_DESK, offered_at=entry.at, queue=entry.queue,
+                caller_number=entry.data[1] if len(entry.data) > 1 else "", source="backfill")
+            if entry.event != "ENTERQUEUE":
+                apply_end(window.legs[leg_id], entry)
+            return
+        leg_id = leg_id_for(entry.uniqueid, entry.queue, max(joined.get(key, 1), 1))
+        leg = window.legs.get(leg_id)
+        if leg is None:
+            window.ends.append((leg_id, entry))
+        elif leg.outcome is Outcome.IN_PROGRESS:
+            apply_end(leg, entry)

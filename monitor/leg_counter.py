@@ -1,0 +1,73 @@
+"""Turns leg transitions into the `callsla_*` counters: one rule for live, backfill and rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from monitor.call_state import LegUpdate
+from monitor.definitions import missed_cause
+from monitor.metrics import CallMetrics
+from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+
+
+def leg_labels(leg: CallLeg) -> tuple[str, str, str]:
+    """(pbx, queue, department): queue legs carry the queue, officer legs the department."""
+    if leg.kind in (LegKind.FRONT_DESK, LegKind.RETURNED):
+        return leg.pbx, leg.queue, ""
+    return leg.pbx, "", leg.department
+
+
+class LegCounter:
+    """Counts each transition once; the caller guarantees each transition is reported once."""
+
+    def __init__(self, metrics: CallMetrics) -> None:
+        self.metrics = metrics
+
+    def declare(self, pbx: str, *, queues: Iterable[str], departments: Iterable[str]) -> None:
+        """Create every series up front so dashboards show 0, not "no data", before a call."""
+        m = self.metrics
+        label_sets = [(pbx, q, "") for q in queues] + [(pbx, "", d) for d in departments]
+        for labels in label_sets:
+            for family in (m.calls_offered, m.calls_answered, m.answer_wait,
+                           m.transfers_returned, m.voicemails, m.callers_waiting,
+                           m.longest_wait):
+                family.labels(*labels)
+            for cause in MissedCause:
+                m.calls_missed.labels(*labels, cause.value)
+        for department in departments:
+            m.status_interval.labels(pbx, department)
+            m.callbacks_open.labels(pbx, department)
+            m.callbacks_overdue.labels(pbx, department)
+
+    def count(self, update: LegUpdate) -> None:
+        m, leg = self.metrics, update.leg
+        labels = leg_labels(leg)
+        if update.offered:
+            m.calls_offered.labels(*labels).inc()
+        if update.answered:
+            m.calls_answered.labels(*labels).inc()
+            wait = leg.answer_wait_seconds
+            if wait is not None:
+                m.answer_wait.labels(*labels).observe(max(wait, 0.0))
+        if update.ended:
+            cause = missed_cause(leg)
+            if cause is not None:
+                m.calls_missed.labels(*labels, cause.value).inc()
+            elif leg.outcome is Outcome.RETURNED:
+                m.transfers_returned.labels(*labels).inc()
+
+    def count_stored(self, leg: CallLeg) -> None:
+        """Count a leg read back from the store, as if its transitions happened now."""
+        self.count(LegUpdate(leg, offered=True, answered=leg.answered_at is not None,
+                             ended=leg.outcome is not Outcome.IN_PROGRESS))
+
+
+def transitions(old: CallLeg | None, new: CallLeg) -> LegUpdate:
+    """What `new` adds to what the store already had as `old` (backfill: nothing twice)."""
+    if old is None:
+        return LegUpdate(new, offered=True, answered=new.answered_at is not None,
+                         ended=new.outcome is not Outcome.IN_PROGRESS)
+    return LegUpdate(new, offered=False,
+                     answered=old.answered_at is None and new.answered_at is not None,
+                     ended=old.outcome is Outcome.IN_PROGRESS
+                     and new.outcome is not Outcome.IN_PROGRESS)

@@ -1,0 +1,157 @@
+"""Applies leg changes to the store and the counters, durably and each exactly once.
+
+Live AMI events, backfilled queue_log legs and call-flow events all go through here. Writes of
+one batch commit together (group commit) before the batch's events count as handled; counters
+are rebuilt from the store at start, so a restart shows Prometheus no reset.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from monitor.backfill.queue_log import QueueLogWindow, apply_end
+from monitor.call_state import AmiEventError, CallTracker, LegUpdate
+from monitor.leg_counter import LegCounter, leg_labels, transitions
+from monitor.metrics import CallMetrics
+from monitor.records import CallLeg, Outcome
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class Recorder:
+    """One per PBX: owns the tracker, writes the store, counts the metrics."""
+
+    def __init__(self, *, store: Store, metrics: CallMetrics, pbx: str) -> None:
+        self.store = store
+        self.metrics = metrics
+        self.pbx = pbx
+        self.tracker = CallTracker(pbx)
+        self.counter = LegCounter(metrics)
+        self._waiting_series: set[tuple[str, str, str]] = set()
+        # Legs the last backfill settled: their live events, still queued, must not count again.
+        self._settled_by_backfill: set[str] = set()
+
+    def start(self, *, queues: Iterable[str] = (), departments: Iterable[str] = ()) -> int:
+        """Declare series, rebuild counters from the store, resume open legs. Returns legs read."""
+        self.counter.declare(self.pbx, queues=queues, departments=departments)
+        n = 0
+        for leg in self.store.legs_between(_EPOCH, _FAR, pbx=self.pbx, chunk_size=20_000):
+            self.counter.count_stored(leg)
+            n += 1
+        for announcement in self.store.status_announcements(_EPOCH, _FAR, pbx=self.pbx):
+            if announcement.interval_seconds is not None:
+                self.metrics.status_interval.labels(self.pbx, announcement.department).observe(
+                    announcement.interval_seconds)
+        for event in self.store.call_events(_EPOCH, _FAR, pbx=self.pbx,
+                                              event_type="voicemail_left"):
+            department = json.loads(event.payload).get("department", "")
+            self.metrics.voicemails.labels(self.pbx, "", str(department)).inc()
+        self.tracker.resume(self.store.open_legs(self.pbx))
+        self.refresh_waiting(datetime.now(UTC))
+        return n
+
+    # -- live AMI ------------------------------------------------------------------------
+    def on_ami_events(self, events: Iterable[Mapping[str, str]]) -> int:
+        """Handle a batch of events in one commit; returns how many were rejected."""
+        rejected = 0
+        changed: dict[str, LegUpdate] = {}
+        updates: list[LegUpdate] = []
+        for event in events:
+            try:
+                found = self.tracker.on_event(event)
+            except AmiEventError as exc:
+                rejected += 1
+                log.debug("skipped AMI event: %s", exc)
+                continue
+            for update in found:
+                if update.leg.leg_id in self._settled_by_backfill:
+                    continue
+                updates.append(update)
+                changed[update.leg.leg_id] = update
+        if changed:
+            with self.store.batch():
+                self.store.save_legs(u.leg for u in changed.values())
+            for update in updates:
+                self.counter.count(update)
+        return rejected
+
+    def apply(self, updates: list[LegUpdate]) -> None:
+        """Save and count updates made outside the AMI path (e.g. a call-flow event)."""
+        if updates:
+            self.store.save_legs(u.leg for u in updates)
+            for update in updates:
+                self.counter.count(update)
+
+    # -- backfill ------------------------------------------------------------------------
+    def merge_backfill(self, window: QueueLogWindow) -> int:
+        """Merge legs rebuilt from queue_log with what the store has; returns transitions counted.
+
+        A leg the store already has keeps its live (sub-second) times and call id; only what
+        it lacks (answer, end) is taken from the log, and only that is counted.
+        """
+        updates: list[LegUpdate] = []
+        for leg_id, end in window.ends:
+            old = self._known(leg_id)
+            if old is None or old.outcome is not Outcome.IN_PROGRESS:
+                continue
+            new = replace(old)
+            apply_end(new, end)
+            updates.append(transitions(old, new))
+        for leg in window.legs.values():
+            old = self._known(leg.leg_id)
+            if old is not None and old.outcome is not Outcome.IN_PROGRESS:
+                continue
+            if old is not None:
+                new = replace(old)
+                if leg.answered_at is not None:
+                    wait = leg.answered_at - leg.offered_at
+                    new.answered_at, new.answered_by = new.offered_at + wait, leg.answered_by
+                new.outcome, new.missed_cause = leg.outcome, leg.missed_cause
+                new.ended_at = leg.ended_at
+                leg = new
+            updates.append(transitions(old, leg))
+        counted = [u for u in updates if u.offered or u.answered or u.ended]
+        self._settled_by_backfill = {u.leg.leg_id for u in counted
+                                     if u.leg.outcome is not Outcome.IN_PROGRESS}
+        if counted:
+            with self.store.batch():
+                self.store.save_legs(u.leg for u in counted)
+            for update in counted:
+                self.counter.count(update)
+                self._hand_to_tracker(update.leg)
+        self.refresh_waiting(datetime.now(UTC))
+        return len(counted)
+
+    def _known(self, leg_id: str) -> CallLeg | None:
+        return self.tracker.queue_leg(leg_id) or self.store.get_leg(self.pbx, leg_id)
+
+    def _hand_to_tracker(self, leg: CallLeg) -> None:
+        """A backfilled leg still waiting is followed live from now; a finished one is let go."""
+        self.tracker.forget_queue_leg(leg.leg_id)
+        if leg.outcome is Outcome.IN_PROGRESS and leg.answered_at is None:
+            self.tracker.resume([leg])
+
+    # -- gauges --------------------------------------------------------------------------
+    def refresh_waiting(self, now: datetime) -> None:
+        """Callers waiting and the longest wait now, per queue (from the tracker's open legs)."""
+        waiting: dict[tuple[str, str, str], list[CallLeg]] = {}
+        for leg in self.tracker.queue_legs.values():
+            waiting.setdefault(leg_labels(leg), []).append(leg)
+        m = self.metrics
+        for labels in self._waiting_series - waiting.keys():
+            m.callers_waiting.labels(*labels).set(0)
+            m.longest_wait.labels(*labels).set(0)
+        self._waiting_series = set(waiting)
+        for labels, legs in waiting.items():
+            m.callers_waiting.labels(*labels).set(len(legs))
+            oldest = min(leg.offered_at for leg in legs)
+            m.longest_wait.labels(*labels).set(max((now - oldest).total_seconds(), 0.0))
+

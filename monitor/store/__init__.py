@@ -1,0 +1,8 @@
+"""The store of call records: `open_store(db_url)` gives a `Store` on SQLite or PostgreSQL."""
+
+from monitor.store._errors import SchemaTooNewError, StoreError
+from monitor.store._schema import LATEST as SCHEMA_VERSION
+from monitor.store._store import BackfillMark, CallEvent, Store, open_store
+
+__all__ = ["SCHEMA_VERSION", "BackfillMark", "CallEvent", "SchemaTooNewError", "Store",
+           "StoreError", "open_store"]

@@ -1,0 +1,137 @@
+"""The two databases behind one store: connection, placeholders, column types and time values."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+
+from monitor.store._errors import StoreError
+
+# SQLite keeps times as fixed-width UTC ISO 8601 text, so text order is time order.
+_SQLITE_TIME = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchmany(self, size: int = ...) -> Sequence[Any]: ...
+    def fetchall(self) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQLite and PostgreSQL; everything else is one SQL text."""
+
+    name: str
+    time_type: str
+    float_type: str
+
+    def sql(self, text: str) -> str:
+        """Queries are written with `?`; psycopg wants `%s`."""
+        return text if self.name == "sqlite" else text.replace("?", "%s")
+
+    def time_param(self, value: datetime | None) -> object:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store keeps time-zone-aware times")
+        if self.name == "sqlite":
+            return value.astimezone(UTC).strftime(_SQLITE_TIME)
+        return value
+
+    def time_value(self, value: object) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return datetime.fromisoformat(str(value))
+
+
+SQLITE = Dialect(name="sqlite", time_type="TEXT", float_type="REAL")
+POSTGRES = Dialect(name="postgresql", time_type="TIMESTAMPTZ", float_type="DOUBLE PRECISION")
+
+
+class Connection:
+    """A DB-API connection with the dialect's placeholders; one transaction at a time."""
+
+    def __init__(self, raw: sqlite3.Connection | psycopg.Connection[Any], dialect: Dialect):
+        self.raw = raw
+        self.dialect = dialect
+        self._sqlite = raw if isinstance(raw, sqlite3.Connection) else None
+
+    def _begin(self) -> None:
+        """SQLite runs in autocommit mode so DDL is transactional too; open one explicitly."""
+        if self._sqlite is not None and not self._sqlite.in_transaction:
+            self._sqlite.execute("BEGIN")
+
+    def execute(self, text: str, params: Sequence[object] = ()) -> Cursor:
+        try:
+            self._begin()
+            cursor: Cursor = self.raw.execute(  # type: ignore[assignment]
+                self.dialect.sql(text), params)
+        except (sqlite3.Error, psycopg.Error) as exc:
+            raise StoreError(f"{self.dialect.name}: {exc}".strip()) from exc
+        return cursor
+
+    def executemany(self, text: str, rows: Sequence[Sequence[object]]) -> None:
+        try:
+            self._begin()
+            if self._sqlite is not None:
+                self._sqlite.executemany(text, rows)
+            else:
+                with self.raw.cursor() as cursor:  # type: ignore[union-attr]
+                    cursor.executemany(self.dialect.sql(text), rows)
+        except (sqlite3.Error, psycopg.Error) as exc:
+            raise StoreError(f"{self.dialect.name}: {exc}".strip()) from exc
+
+    def commit(self) -> None:
+        try:
+            if self._sqlite is not None:
+                if self._sqlite.in_transaction:
+                    self._sqlite.execute("COMMIT")
+            else:
+                self.raw.commit()
+        except (sqlite3.Error, psycopg.Error) as exc:
+            raise StoreError(f"{self.dialect.name}: commit failed: {exc}") from exc
+
+    def rollback(self) -> None:
+        if self._sqlite is not None:
+            if self._sqlite.in_transaction:
+                self._sqlite.execute("ROLLBACK")
+        else:
+            self.raw.rollback()
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect(db_url: str) -> Connection:
+    """`sqlite:///path` (WAL, synchronous=FULL: a commit survives a crash) or `postgresql://`."""
+    if db_url.startswith("sqlite:///"):
+        path = db_url.removeprefix("sqlite:///")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            raw.execute("PRAGMA journal_mode=WAL")
+            raw.execute("PRAGMA synchronous=FULL")
+            raw.execute("PRAGMA busy_timeout=10000")
+            raw.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite store {path!r}: {exc}") from exc
+        return Connection(raw, SQLITE)
+    if db_url.startswith(("postgresql://", "postgres://")):
+        try:
+            pg = psycopg.connect(db_url, autocommit=False)
+        except psycopg.Error as exc:
+            host = db_url.split("@")[-1]
+            raise StoreError(f"cannot connect to PostgreSQL at {host}: {exc}") from exc
+        return Connection(pg, POSTGRES)
+    raise StoreError(f"store URL {db_url.split('@')[-1]!r} must be sqlite:///path or postgresql://...")

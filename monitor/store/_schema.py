@@ -1,0 +1,101 @@
+"""The store's schema as numbered migrations; each is applied once and recorded in a version table.
+
+Rules (other code builds on these tables): a new version only adds tables, columns or indexes;
+never rename or drop. Times are TEXT (UTC ISO 8601) in SQLite and TIMESTAMPTZ in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from monitor.store._dialect import Connection, Dialect
+from monitor.store._errors import SchemaTooNewError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: Callable[[Dialect], list[str]]
+
+
+def _v1(d: Dialect) -> list[str]:
+    t, f = d.time_type, d.float_type
+    return [
+        f"""CREATE TABLE call_legs (
+            pbx TEXT NOT NULL, leg_id TEXT NOT NULL, call_id TEXT NOT NULL,
+            uniqueid TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, offered_at {t} NOT NULL,
+            caller_number TEXT NOT NULL DEFAULT '', caller_name TEXT NOT NULL DEFAULT '',
+            queue TEXT NOT NULL DEFAULT '', department TEXT NOT NULL DEFAULT '',
+            officer TEXT NOT NULL DEFAULT '', answered_at {t}, ended_at {t},
+            answered_by TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL,
+            missed_cause TEXT, returned_from TEXT NOT NULL DEFAULT '',
+            voicemail INTEGER NOT NULL DEFAULT 0, source TEXT NOT NULL,
+            answer_wait_seconds {f}, updated_at {t} NOT NULL,
+            PRIMARY KEY (pbx, leg_id))""",
+        "CREATE INDEX call_legs_offered ON call_legs (offered_at, pbx)",
+        "CREATE INDEX call_legs_call ON call_legs (call_id)",
+        "CREATE INDEX call_legs_open ON call_legs (pbx, outcome)",
+        f"""CREATE TABLE callbacks (
+            pbx TEXT NOT NULL, callback_id TEXT NOT NULL, call_id TEXT NOT NULL,
+            officer TEXT NOT NULL, department TEXT NOT NULL, caller_name TEXT NOT NULL,
+            contacted_at {t} NOT NULL, caller_number TEXT NOT NULL, matter TEXT NOT NULL,
+            due_at {t} NOT NULL, action_taken TEXT NOT NULL DEFAULT '', done_at {t},
+            caller_informed_at {t}, status TEXT NOT NULL, updated_at {t} NOT NULL,
+            PRIMARY KEY (pbx, callback_id))""",
+        "CREATE INDEX callbacks_status ON callbacks (status, due_at)",
+        # Every MQTT call-flow event once (its event_id dedupes QoS 1 redelivery), kept for audit.
+        f"""CREATE TABLE call_events (
+            pbx TEXT NOT NULL, event_id TEXT NOT NULL, source TEXT NOT NULL,
+            type TEXT NOT NULL, call_id TEXT NOT NULL, occurred_at {t} NOT NULL,
+            payload TEXT NOT NULL, received_at {t} NOT NULL,
+            PRIMARY KEY (pbx, event_id))""",
+        "CREATE INDEX call_events_time ON call_events (occurred_at, type)",
+        f"""CREATE TABLE status_announcements (
+            pbx TEXT NOT NULL, event_id TEXT NOT NULL, call_id TEXT NOT NULL,
+            uniqueid TEXT NOT NULL, department TEXT NOT NULL, officer TEXT NOT NULL,
+            announced_at {t} NOT NULL, position INTEGER NOT NULL, waited_seconds {f} NOT NULL,
+            interval_seconds {f}, PRIMARY KEY (pbx, event_id))""",
+        "CREATE INDEX status_announcements_time ON status_announcements (announced_at)",
+        # How far each backfill source has been read (e.g. a byte offset into queue_log).
+        f"""CREATE TABLE backfill_marks (
+            pbx TEXT NOT NULL, source TEXT NOT NULL, position TEXT NOT NULL,
+            read_until {t}, updated_at {t} NOT NULL, PRIMARY KEY (pbx, source))""",
+    ]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
+              _v1),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the database to LATEST; concurrent openers serialise on a lock. Returns the version."""
+    d = conn.dialect
+    if d.name == "postgresql":
+        conn.execute("SELECT pg_advisory_xact_lock(7243001)")
+    conn.execute(f"""CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY, description TEXT NOT NULL,
+        applied_at {d.time_type} NOT NULL)""")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    current = int(row[0]) if row and row[0] is not None else 0
+    if current > LATEST:
+        conn.rollback()
+        raise SchemaTooNewError(
+            f"store schema is version {current}, this callsla knows up to {LATEST}: upgrade callsla"
+        )
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        for statement in migration.statements(d):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version (version, description, applied_at)"
+                     " VALUES (?, ?, ?)",
+                     (migration.version, migration.description, d.time_param(datetime.now(UTC))))
+        current = migration.version
+    conn.commit()
+    return current

@@ -1,0 +1,279 @@
+"""The store: call legs, callbacks and call-flow events, durable in SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from monitor.records import Callback, CallbackStatus, CallLeg, Outcome, StatusAnnouncement
+from monitor.store import _rows as rows
+from monitor.store._dialect import connect
+from monitor.store._errors import StoreError
+from monitor.store._schema import migrate
+
+_LEG_SELECT = f"SELECT {', '.join(rows.LEG_COLUMNS)} FROM call_legs"
+_CALLBACK_SELECT = f"SELECT {', '.join(rows.CALLBACK_COLUMNS)} FROM callbacks"
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """One call-flow event as received (e.g. from MQTT), kept once per event_id."""
+
+    pbx: str
+    event_id: str
+    source: str
+    type: str
+    call_id: str
+    occurred_at: datetime
+    payload: str  # the original JSON text
+
+
+@dataclass(frozen=True)
+class BackfillMark:
+    """How far a backfill source was read: an opaque position (e.g. a byte offset) and a time."""
+
+    pbx: str
+    source: str
+    position: str
+    read_until: datetime | None
+
+
+class Store:
+    """One connection. Each write commits at once unless it runs inside `batch()`.
+
+    A commit is durable (SQLite WAL with synchronous=FULL; PostgreSQL's own commit), so an
+    event is acknowledged only after the commit that records it.
+    """
+
+    def __init__(self, db_url: str) -> None:
+        self._conn = connect(db_url)
+        self.dialect = self._conn.dialect.name
+        self._batch_depth = 0
+        try:
+            self.schema_version = migrate(self._conn)
+        except Exception:
+            self._conn.close()
+            raise
+
+    # -- transactions ---------------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes into one commit (rolled back together on error)."""
+        self._batch_depth += 1
+        try:
+            yield
+        except BaseException:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                self._conn.rollback()
+            raise
+        self._batch_depth -= 1
+        if self._batch_depth == 0:
+            self._conn.commit()
+
+    def commit(self) -> None:
+        self._conn.commit()
+
+    def _done(self) -> None:
+        if self._batch_depth == 0:
+            self._conn.commit()
+
+    def close(self) -> None:
+        self._conn.commit()
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- call legs ------------------------------------------------------------------------
+    def save_legs(self, legs: Iterable[CallLeg]) -> None:
+        """Insert or replace legs by (pbx, leg_id)."""
+        d = self._conn.dialect
+        values = [rows.leg_row(d, leg) for leg in legs]
+        if values:
+            self._conn.executemany(
+                rows.upsert_sql("call_legs", rows.LEG_COLUMNS, ("pbx", "leg_id")), values)
+        self._done()
+
+    def get_leg(self, pbx: str, leg_id: str) -> CallLeg | None:
+        row = self._conn.execute(f"{_LEG_SELECT} WHERE pbx = ? AND leg_id = ?",
+                                 (pbx, leg_id)).fetchone()
+        self._done()
+        return None if row is None else rows.leg_from_row(self._conn.dialect, row)
+
+    def legs_of_call(self, call_id: str) -> list[CallLeg]:
+        found = self._conn.execute(f"{_LEG_SELECT} WHERE call_id = ? ORDER BY offered_at",
+                                   (call_id,)).fetchall()
+        self._done()
+        return [rows.leg_from_row(self._conn.dialect, r) for r in found]
+
+    def open_legs(self, pbx: str) -> list[CallLeg]:
+        """Legs still in progress: the state machine resumes them after a restart."""
+        found = self._conn.execute(f"{_LEG_SELECT} WHERE pbx = ? AND outcome = ?",
+                                   (pbx, Outcome.IN_PROGRESS.value)).fetchall()
+        self._done()
+        return [rows.leg_from_row(self._conn.dialect, r) for r in found]
+
+    def legs_between(self, start: datetime, end: datetime, *, pbx: str | None = None,
+                     queue: str | None = None, department: str | None = None,
+                     chunk_size: int = 5000) -> Iterator[CallLeg]:
+        """Legs offered in [start, end), in offered order, read `chunk_size` rows at a time."""
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, not {chunk_size}")
+        d = self._conn.dialect
+        where, params = ["offered_at >= ?", "offered_at < ?"], [d.time_param(start),
+                                                               d.time_param(end)]
+        for column, value in (("pbx", pbx), ("queue", queue), ("department", department)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        after: tuple[object, object] | None = None
+        while True:
+            keyset = " AND (offered_at > ? OR (offered_at = ? AND leg_id > ?))" if after else ""
+            extra = [after[0], after[0], after[1]] if after else []
+            found = self._conn.execute(
+                f"{_LEG_SELECT} WHERE {' AND '.join(where)}{keyset} "
+                f"ORDER BY offered_at, leg_id LIMIT {int(chunk_size)}",
+                [*params, *extra]).fetchall()
+            self._done()
+            for row in found:
+                yield rows.leg_from_row(d, row)
+            if len(found) < chunk_size:
+                return
+            last = found[-1]
+            after = (last[rows.LEG_COLUMNS.index("offered_at")], last[1])
+
+    def count_legs(self, pbx: str | None = None) -> int:
+        sql, params = "SELECT COUNT(*) FROM call_legs", []
+        if pbx is not None:
+            sql, params = f"{sql} WHERE pbx = ?", [pbx]
+        row = self._conn.execute(sql, params).fetchone()
+        self._done()
+        return int(row[0])
+
+    # -- callbacks (charter T-h) ---------------------------------------------------------
+    def save_callback(self, callback: Callback) -> None:
+        d = self._conn.dialect
+        self._conn.execute(
+            rows.upsert_sql("callbacks", rows.CALLBACK_COLUMNS, ("pbx", "callback_id")),
+            rows.callback_row(d, callback))
+        self._done()
+
+    def get_callback(self, pbx: str, callback_id: str) -> Callback | None:
+        row = self._conn.execute(f"{_CALLBACK_SELECT} WHERE pbx = ? AND callback_id = ?",
+                                 (pbx, callback_id)).fetchone()
+        self._done()
+        return None if row is None else rows.callback_from_row(self._conn.dialect, row)
+
+    def callbacks(self, *, pbx: str | None = None, status: CallbackStatus | None = None,
+                  department: str | None = None, officer: str | None = None,
+                  due_before: datetime | None = None) -> list[Callback]:
+        """Callbacks matching every given filter, oldest contact first."""
+        d = self._conn.dialect
+        where: list[str] = []
+        params: list[object] = []
+        filters = (("pbx = ?", pbx), ("status = ?", status.value if status else None),
+                   ("department = ?", department), ("officer = ?", officer),
+                   ("due_at < ?", d.time_param(due_before)))
+        for clause, value in filters:
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        sql = _CALLBACK_SELECT + (f" WHERE {' AND '.join(where)}" if where else "")
+        found = self._conn.execute(f"{sql} ORDER BY contacted_at, callback_id", params).fetchall()
+        self._done()
+        return [rows.callback_from_row(d, r) for r in found]
+
+    def close_callback(self, pbx: str, callback_id: str, *, action_taken: str,
+                       done_at: datetime, caller_informed_at: datetime | None = None) -> Callback:
+        """Record (e) the action taken and (f) when; raises StoreError for an unknown id."""
+        callback = self.get_callback(pbx, callback_id)
+        if callback is None:
+            raise StoreError(f"no callback {callback_id!r} for pbx {pbx!r}")
+        callback.action_taken = action_taken
+        callback.done_at = done_at
+        callback.caller_informed_at = caller_informed_at
+        callback.status = CallbackStatus.CLOSED
+        self.save_callback(callback)
+        return callback
+
+    # -- call-flow events and status announcements ---------------------------------------
+    def record_event(self, event: CallEvent) -> bool:
+        """Keep an event once; False if its event_id was already recorded (a redelivery)."""
+        d = self._conn.dialect
+        cursor = self._conn.execute(
+            "INSERT INTO call_events (pbx, event_id, source, type, call_id, occurred_at, payload,"
+            " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pbx, event_id) DO NOTHING",
+            (event.pbx, event.event_id, event.source, event.type, event.call_id,
+             d.time_param(event.occurred_at), event.payload, d.time_param(datetime.now(UTC))))
+        self._done()
+        return cursor.rowcount == 1
+
+    def call_events(self, start: datetime, end: datetime, *, pbx: str | None = None,
+                    event_type: str | None = None) -> list[CallEvent]:
+        """Recorded events that happened in [start, end), in time order."""
+        d = self._conn.dialect
+        sql = ("SELECT pbx, event_id, source, type, call_id, occurred_at, payload FROM call_events"
+               " WHERE occurred_at >= ? AND occurred_at < ?")
+        params: list[object] = [d.time_param(start), d.time_param(end)]
+        for column, value in (("pbx", pbx), ("type", event_type)):
+            if value is not None:
+                sql, params = f"{sql} AND {column} = ?", [*params, value]
+        found = self._conn.execute(f"{sql} ORDER BY occurred_at, event_id", params).fetchall()
+        self._done()
+        events = []
+        for row in found:
+            at = d.time_value(row[5])
+            assert at is not None
+            events.append(CallEvent(row[0], row[1], row[2], row[3], row[4], at, row[6]))
+        return events
+
+    def save_status_announcement(self, announcement: StatusAnnouncement) -> None:
+        d = self._conn.dialect
+        self._conn.execute(
+            rows.upsert_sql("status_announcements", rows.ANNOUNCEMENT_COLUMNS,
+                            ("pbx", "event_id")),
+            rows.announcement_row(d, announcement))
+        self._done()
+
+    def status_announcements(self, start: datetime, end: datetime, *,
+                             pbx: str | None = None) -> list[StatusAnnouncement]:
+        d = self._conn.dialect
+        sql = (f"SELECT {', '.join(rows.ANNOUNCEMENT_COLUMNS)} FROM status_announcements "
+               "WHERE announced_at >= ? AND announced_at < ?")
+        params: list[object] = [d.time_param(start), d.time_param(end)]
+        if pbx is not None:
+            sql, params = f"{sql} AND pbx = ?", [*params, pbx]
+        found = self._conn.execute(f"{sql} ORDER BY announced_at", params).fetchall()
+        self._done()
+        return [rows.announcement_from_row(d, r) for r in found]
+
+    # -- backfill high-water marks -------------------------------------------------------
+    def backfill_mark(self, pbx: str, source: str) -> BackfillMark | None:
+        row = self._conn.execute(
+            "SELECT position, read_until FROM backfill_marks WHERE pbx = ? AND source = ?",
+            (pbx, source)).fetchone()
+        self._done()
+        if row is None:
+            return None
+        return BackfillMark(pbx, source, str(row[0]), self._conn.dialect.time_value(row[1]))
+
+    def set_backfill_mark(self, mark: BackfillMark) -> None:
+        d = self._conn.dialect
+        self._conn.execute(
+            rows.upsert_sql("backfill_marks",
+                            ("pbx", "source", "position", "read_until", "updated_at"),
+                            ("pbx", "source")),
+            (mark.pbx, mark.source, mark.position, d.time_param(mark.read_until),
+             d.time_param(datetime.now(UTC))))
+        self._done()
+
+
+def open_store(db_url: str) -> Store:
+    """Open (and migrate) the store at `sqlite:///path` or `postgresql://user@host/db`."""
+    return Store(db_url)
