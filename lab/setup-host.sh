@@ -2,7 +2,8 @@
 # Install the Debian packages the lab and the tests need (Debian 12, as root). Idempotent:
 # nothing is downloaded when everything is already there.
 set -euo pipefail
-PACKAGES=(debootstrap mosquitto mosquitto-clients prometheus postgresql espeak-ng sox chromium poppler-utils)
+PACKAGES=(debootstrap mosquitto mosquitto-clients prometheus postgresql espeak-ng sox chromium
+          poppler-utils fonts-dejavu-core)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -8,6 +8,7 @@ import logging
 import sys
 
 from agi_scripts.cli import add_commands as add_call_flow_commands
+from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.ami import AmiError
 from monitor.charter import CharterError, load_charter
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_call_flow_commands(commands)
     add_report_commands(commands)
     add_officer_commands(commands)
+    add_dashboard_commands(commands)
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -13,14 +13,17 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], dict[str, object]]
+Page = Callable[[], tuple[str, str, bytes]]  # () -> (status, content type, body)
 
 
 class MonitorHttpServer:
     """A small asyncio HTTP/1.1 server; enough for scrapes and health checks, no framework."""
 
-    def __init__(self, *, registry: CollectorRegistry, health: HealthCheck) -> None:
+    def __init__(self, *, registry: CollectorRegistry, health: HealthCheck,
+                 pages: Mapping[str, Page] | None = None) -> None:
         self._registry = registry
         self._health = health
+        self._pages = dict(pages or {})
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> None:
@@ -57,4 +60,6 @@ class MonitorHttpServer:
             health = self._health()
             status = "200 OK" if health.get("ok") else "503 Service Unavailable"
             return status, "application/json", json.dumps(health).encode()
+        if path in self._pages:
+            return self._pages[path]()
         return "404 Not Found", "text/plain", b"not found\n"

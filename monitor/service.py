@@ -19,6 +19,7 @@ from monitor.recorder import Recorder
 from monitor.records import CallbackStatus
 from monitor.settings import Settings
 from monitor.store import Store, open_store
+from monitor.wallboard import Wallboard
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ class MonitorService:
         self.charter = charter or load_charter(settings.charter)
         self.registry = CollectorRegistry()
         self.metrics: CallMetrics = create_call_metrics(self.registry)
-        self.http = MonitorHttpServer(registry=self.registry, health=self.health)
+        self.wallboard = Wallboard(self.registry, charter=self.charter)
+        self.http = MonitorHttpServer(registry=self.registry, health=self.health,
+                                      pages=self.wallboard.pages())
         self.store: Store | None = None
         self.recorder: Recorder | None = None
         self.ami: AmiFeed | None = None
@@ -69,13 +72,15 @@ class MonitorService:
         rebuilt = self.recorder.start(departments=self.store_departments())
         log.info("store %s (schema %d): %d legs counted again", self.store.dialect,
                  self.store.schema_version, rebuilt)
+        self.wallboard.begin()  # its windows count from the rebuilt counters
         self.catch_up()
         host, port = self.settings.metrics_listen
         await self.http.start(host, port)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)
-        tasks = [asyncio.create_task(self._refresh_gauges(), name="gauges")]
+        tasks = [asyncio.create_task(self._refresh_gauges(), name="gauges"),
+                 asyncio.create_task(self.wallboard.run(), name="wallboard")]
         if (ami := self.settings.ami) is not None:
             self.ami = AmiFeed(endpoint=ami, recorder=self.recorder, catch_up=self.catch_up)
             tasks.append(asyncio.create_task(self.ami.run(), name="ami-feed"))

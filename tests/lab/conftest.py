@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboards import RULE_FILES
 from lab import Lab
 from lab.processes import LabStartError, port_open, wait_until
 from monitor.ami import AmiClient
@@ -34,7 +35,7 @@ def lab() -> Iterator[Lab]:
     global _lab_error
     if _lab_error is not None:
         pytest.fail(f"lab unavailable: {_lab_error}", pytrace=False)
-    the_lab = Lab()
+    the_lab = Lab(rule_files=list(RULE_FILES))
     try:
         the_lab.start()
     except LabStartError as exc:
