@@ -36,6 +36,8 @@ class Recorder:
         self.tracker = CallTracker(pbx)
         self.counter = LegCounter(metrics)
         self._waiting_series: set[tuple[str, str, str]] = set()
+        # Legs the last backfill settled: their live events, still queued, must not count again.
+        self._settled_by_backfill: set[str] = set()
 
     def start(self, *, queues: Iterable[str] = (), departments: Iterable[str] = ()) -> int:
         """Declare series, rebuild counters from the store, resume open legs. Returns legs read."""
@@ -70,6 +72,8 @@ class Recorder:
                 log.debug("skipped AMI event: %s", exc)
                 continue
             for update in found:
+                if update.leg.leg_id in self._settled_by_backfill:
+                    continue
                 updates.append(update)
                 changed[update.leg.leg_id] = update
         if changed:
@@ -115,6 +119,8 @@ class Recorder:
                 leg = new
             updates.append(transitions(old, leg))
         counted = [u for u in updates if u.offered or u.answered or u.ended]
+        self._settled_by_backfill = {u.leg.leg_id for u in counted
+                                     if u.leg.outcome is not Outcome.IN_PROGRESS}
         if counted:
             with self.store.batch():
                 self.store.save_legs(u.leg for u in counted)

@@ -44,7 +44,7 @@ def lab() -> Iterator[Lab]:
     the_lab.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # module: later tests run their own monitors on this port
 def monitor_process(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`callsla monitor` against the lab, serving the port Prometheus scrapes; yields its URL."""
     config = lab.config

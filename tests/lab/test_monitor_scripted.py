@@ -1,0 +1,104 @@
+"""Scripted calls with known waits and abandons give exact metric values; the monitor agrees with
+Asterisk's own ServicelevelPerf, and Prometheus' 10-s rate equals the store's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lab import Lab
+from lab.calls import set_phone
+from monitor.ami import AmiClient
+from monitor.definitions import answer_rate
+from monitor.store import open_store
+from tests.lab.calls_helper import QueueWatcher, call_and_wait, utc_window
+from tests.lab.monitor_run import MonitorRun, wait_for
+
+PBX = "lab-scripted"
+# (answer after s, patience s): four answered (3, 12, 1.5, 7 s), two abandoned (5, 14 s)
+SCRIPT = [(3, 120), (12, 120), (1.5, 120), (7, 120), (999, 5), (999, 14)]
+EXPECTED_BUCKETS = {"1.0": 0, "2.0": 1, "5.0": 2, "8.0": 3, "10.0": 3, "15.0": 4, "+Inf": 4}
+
+
+def prometheus(lab: Lab, expr: str) -> float | None:
+    url = f"{lab.config.prometheus_url}/api/v1/query?query={urllib.parse.quote(expr)}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        body = json.load(response)
+    result = body["data"]["result"]
+    return float(result[0]["value"][1]) if result else None
+
+
+async def test_scripted_calls_give_exact_metrics(lab: Lab, ami: AmiClient,
+                                                 tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path}/scripted.db"
+    run = MonitorRun(lab, db_url, pbx=PBX).start()
+    try:
+        for phone in ("r1", "r2", "r3"):
+            await set_phone(ami, phone, answer_after=999, talk_for=0.5)
+        assert (await ami.action("QueueReset", Queue="frontdesk")).succeeded
+        base = run.samples()
+
+        def delta(name: str, **labels: str) -> float:
+            want = {"pbx": PBX, "queue": "frontdesk", **labels}
+            now = run.value(name, **want)
+            was = sum(v for (n, ls), v in base.items() if n == name and set(want.items()) <= ls)
+            return now - was
+
+        with utc_window() as window:
+            async with QueueWatcher(ami) as watcher:
+                for n, (answer_after, patience) in enumerate(SCRIPT):
+                    await call_and_wait(ami, watcher, answer_after=answer_after,
+                                        patience=patience, caller_id=f"03555000{n:02d}")
+        wait_for(lambda: delta("callsla_calls_answered_total")
+                 + delta("callsla_calls_missed_total") == len(SCRIPT), 15, "all legs settled")
+
+        assert delta("callsla_calls_offered_total") == 6
+        assert delta("callsla_calls_answered_total") == 4
+        assert delta("callsla_calls_missed_total", cause="abandoned") == 2
+        assert delta("callsla_calls_missed_total") == 2
+        for le, count in EXPECTED_BUCKETS.items():
+            assert delta("callsla_answer_wait_seconds_bucket", le=le) == count, le
+        assert delta("callsla_answer_wait_seconds_sum") == pytest.approx(23.5, abs=0.2)
+        assert delta("callsla_transfers_returned_total") == 0
+        assert run.value("callsla_callers_waiting", pbx=PBX) == 0
+
+        # Asterisk's own service level for the same calls: answered within 10 s ÷ answered.
+        params = await queue_params(ami)
+        answered_in_10 = delta("callsla_answer_wait_seconds_bucket", le="10.0")
+        mine = round(100 * answered_in_10 / delta("callsla_calls_answered_total"), 1)
+        assert float(params["servicelevelperf"]) == mine == 75.0
+        assert int(params["abandoned"]) == 2
+
+        with open_store(db_url) as store:
+            legs = list(store.legs_between(window[0], window[1], pbx=PBX))
+        from_store = answer_rate(legs, within_seconds=10)
+        assert (from_store.offered, from_store.answered_within) == (6, 3)
+
+        # The DESIGN.md formula on the real Prometheus, over a window holding all the calls.
+        expr = (f'sum(rate(callsla_answer_wait_seconds_bucket{{pbx="{PBX}",le="10.0"}}[1h]))'
+                f' / sum(rate(callsla_calls_offered_total{{pbx="{PBX}"}}[1h]))')
+        offered_now = run.value("callsla_calls_offered_total", pbx=PBX)
+        wait_for(lambda: prometheus(lab, f'sum(callsla_calls_offered_total{{pbx="{PBX}"}})')
+                 == offered_now, 20, "Prometheus to scrape the final counts")
+        scraped = prometheus(lab, expr)
+        assert scraped == pytest.approx(from_store.rate, rel=1e-9)
+    finally:
+        run.stop()
+
+
+async def queue_params(ami: AmiClient) -> dict[str, str]:
+    reply = await ami.action("QueueStatus", Queue="frontdesk")
+    assert reply.succeeded
+    async def first_params() -> dict[str, str]:
+        async for event in ami.events():
+            if event.event == "QueueParams" and event.get("queue") == "frontdesk":
+                return dict(event)
+        raise AssertionError("AMI closed")
+    return await asyncio.wait_for(first_params(), 10)
+
+
