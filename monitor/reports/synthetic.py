@@ -191,3 +191,30 @@ def fill_store(store: Store, batches: Iterable[SyntheticBatch]) -> int:
                 store.save_status_announcement(announcement)
         legs += len(batch.legs)
     return legs
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m monitor.reports.synthetic --db-url URL --quarter 2026Q3 --calls N`."""
+    import argparse
+
+    from monitor.charter import load_charter
+    from monitor.reports.periods import parse_quarter
+    from monitor.store import open_store
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--db-url", required=True)
+    parser.add_argument("--quarter", default="2026Q3")
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    charter = load_charter()
+    period = parse_quarter(args.quarter, charter.timezone)
+    with open_store(args.db_url) as store:
+        legs = fill_store(store, generate_quarter(period, charter, calls=args.calls,
+                                                  seed=args.seed))
+    print(f"{args.calls} calls ({legs} legs) of {period.label} -> {args.db_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
