@@ -12,9 +12,9 @@ from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.ami import AmiError
 from monitor.charter import CharterError, load_charter
-from monitor.report_cli import add_commands as add_report_commands
 from monitor.directory import DirectoryError
 from monitor.officer_cli import add_commands as add_officer_commands
+from monitor.report_cli import add_commands as add_report_commands
 from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
 from monitor.store import StoreError
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from monitor.charter import Charter
@@ -34,6 +36,16 @@ def _render(name: str, title: str, figure: Figure) -> Chart:
     return Chart(name, title, svg.getvalue(), png.getvalue())
 
 
+def _bars(table: pd.DataFrame, axes: Axes, **options: Any) -> bool:
+    """Draw the bars, or say there was nothing to draw; False when the table is empty."""
+    if table.empty or table.isna().all().all():
+        axes.text(0.5, 0.5, "Tiada data / No data", ha="center", va="center",
+                  transform=axes.transAxes)
+        return False
+    table.plot.bar(ax=axes, rot=0, **options)
+    return True
+
+
 def _pivot(indicators: pd.DataFrame, column: str) -> pd.DataFrame:
     monthly = indicators[(indicators["month"] != QUARTER)
                          & (indicators["department"] != ALL_DEPARTMENTS)]
@@ -46,7 +58,7 @@ def _pivot(indicators: pd.DataFrame, column: str) -> pd.DataFrame:
 def answer_rate_chart(indicators: pd.DataFrame, charter: Charter) -> Chart:
     title = f"{LABELS['answer_rate'][0]} / {LABELS['answer_rate'][1]}"
     figure, axes = plt.subplots(figsize=(9, 3.6))
-    (_pivot(indicators, "answer_rate") * 100).plot.bar(ax=axes, rot=0, width=0.8)
+    _bars(_pivot(indicators, "answer_rate") * 100, axes, width=0.8)
     axes.axhline(charter.answer_rate_target * 100, color="crimson", linestyle="--",
                  label=f"target {charter.answer_rate_target * 100:g}%")
     axes.set_ylim(0, 100)
@@ -64,25 +76,25 @@ def missed_chart(indicators: pd.DataFrame) -> Chart:
     table.index = [month_name(m).split(" / ")[1] for m in table.index]
     table.columns = [LABELS[c][1] for c in table.columns]
     figure, axes = plt.subplots(figsize=(9, 3.2))
-    table.plot.bar(ax=axes, stacked=True, rot=0)
-    axes.legend(fontsize=7, ncols=3)
+    if _bars(table, axes, stacked=True):
+        axes.legend(fontsize=7, ncols=3)
     axes.set_title(title, fontsize=10)
     return _render("missed", title, figure)
 
 
 def status_and_callback_chart(indicators: pd.DataFrame) -> Chart:
-    title = (f"{LABELS['status_rate'][1]} & {LABELS['callback_rate'][1]} "
-             f"({LABELS['month'][1]}: {LABELS['callbacks'][1]})")
+    title = (f"{LABELS['status_rate'][0]}, {LABELS['callback_rate'][0].lower()} / "
+             f"{LABELS['status_rate'][1]}, {LABELS['callback_rate'][1].lower()}")
     quarter = indicators[(indicators["month"] == QUARTER)
                          & (indicators["department"] != ALL_DEPARTMENTS)
                          & (indicators["transfers"] > 0)].set_index("department")
     table = quarter[["status_rate", "callback_rate"]] * 100
     table.columns = [LABELS["status_rate"][1], LABELS["callback_rate"][1]]
     figure, axes = plt.subplots(figsize=(9, 3.2))
-    table.plot.bar(ax=axes, rot=0)
+    if _bars(table, axes):
+        axes.legend(fontsize=7, loc="lower right")
     axes.set_ylim(0, 100)
     axes.set_ylabel("%")
-    axes.legend(fontsize=7, loc="lower right")
     axes.set_title(title, fontsize=10)
     return _render("status_callbacks", title, figure)
 

@@ -33,8 +33,11 @@ def os_error_message(path: Path, exc: OSError) -> str:
 def atomic_file(path: Path) -> Iterator[Path]:
     """Yield a temporary path; on success it becomes `path`, on any failure it is removed."""
     check_writable(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
-                                         dir=path.parent)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
+                                             dir=path.parent)
+    except OSError as exc:
+        raise ReportError(os_error_message(path, exc)) from exc
     os.close(handle)
     temp = Path(temp_name)
     try:

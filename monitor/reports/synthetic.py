@@ -8,7 +8,7 @@ the same calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +25,7 @@ from monitor.records import (
     StatusAnnouncement,
 )
 from monitor.reports.periods import Period
+from monitor.store import Store
 
 DEPARTMENTS = ("Pentadbiran", "Kewangan", "Perlesenan", "Penguatkuasaan", "Kejuruteraan")
 FRONT_DESK_QUEUE = "frontdesk"
@@ -122,9 +123,11 @@ def _transfer(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
     batch.legs.append(leg)
     ring = charter.transfer_ring_seconds
     if draw[2] < 0.70:
-        busy_wait = float(rng.exponential(12.0)) if draw[3] < 0.5 else float(rng.uniform(1, 9))
-        _answer(leg, start + timedelta(seconds=busy_wait), officer, talk=120.0)
-        _status_announcements(batch, rng, charter, leg, busy_wait)
+        busy = draw[3] < 0.5  # the officer is on another call: the caller waits and is told
+        wait = float(rng.exponential(15.0)) if busy else float(rng.uniform(1, 9))
+        _answer(leg, start + timedelta(seconds=wait), officer, talk=120.0)
+        if busy:
+            _status_announcements(batch, rng, charter, leg, wait)
     elif draw[2] < 0.88:
         leg.outcome, leg.ended_at = Outcome.RETURNED, start + timedelta(seconds=ring)
         back = CallLeg(pbx=desk.pbx, call_id=desk.call_id, leg_id=f"{desk.call_id}-back",
@@ -145,15 +148,15 @@ def _transfer(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
 
 def _status_announcements(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
                           leg: CallLeg, wait: float) -> None:
-    """A caller waiting on a busy officer hears a status message every ~20 s (a few late)."""
-    heard, previous, position = charter.status_interval_seconds, None, 1
+    """A caller waiting on a busy officer hears a status message every ~20 s (8 % late)."""
+    heard, previous, position = 0.0, None, 1
     while heard < wait:
         batch.status_announcements.append(StatusAnnouncement(
             pbx=leg.pbx, event_id=f"{leg.leg_id}-status-{position}", call_id=leg.call_id,
             uniqueid=leg.call_id, department=leg.department, officer=leg.officer,
             announced_at=leg.offered_at + timedelta(seconds=heard), position=1,
             waited_seconds=heard, interval_seconds=previous))
-        late = rng.random() < 0.03
+        late = rng.random() < 0.08
         previous = 27.9 if late else float(rng.normal(charter.status_interval_seconds, 0.15))
         heard += previous
         position += 1
@@ -174,3 +177,44 @@ def _callback(batch: SyntheticBatch, charter: Charter, leg: CallLeg, draw: np.nd
         callback.action_taken = "Returned the call; matter resolved by phone."
         callback.status = CallbackStatus.CLOSED
     batch.callbacks.append(callback)
+
+
+def fill_store(store: Store, batches: Iterable[SyntheticBatch]) -> int:
+    """Save every batch (one commit per batch); returns the number of legs saved."""
+    legs = 0
+    for batch in batches:
+        with store.batch():
+            store.save_legs(batch.legs)
+            for callback in batch.callbacks:
+                store.save_callback(callback)
+            for announcement in batch.status_announcements:
+                store.save_status_announcement(announcement)
+        legs += len(batch.legs)
+    return legs
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m monitor.reports.synthetic --db-url URL --quarter 2026Q3 --calls N`."""
+    import argparse
+
+    from monitor.charter import load_charter
+    from monitor.reports.periods import parse_quarter
+    from monitor.store import open_store
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--db-url", required=True)
+    parser.add_argument("--quarter", default="2026Q3")
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    charter = load_charter()
+    period = parse_quarter(args.quarter, charter.timezone)
+    with open_store(args.db_url) as store:
+        legs = fill_store(store, generate_quarter(period, charter, calls=args.calls,
+                                                  seed=args.seed))
+    print(f"{args.calls} calls ({legs} legs) of {period.label} -> {args.db_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

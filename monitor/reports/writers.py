@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from openpyxl import Workbook
 
 from monitor.reports.formats import ExportFormat
 from monitor.reports.frames import as_text_times
+from monitor.reports.xlsx_stream import StreamingXlsx
 
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included: longer exports continue on a new sheet
 
@@ -20,6 +21,7 @@ EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included: longer exports continu
 class ChunkWriter(Protocol):
     def write(self, frame: pd.DataFrame) -> None: ...
     def close(self) -> None: ...
+    def abort(self) -> None: ...
 
 
 class CsvWriter:
@@ -35,6 +37,10 @@ class CsvWriter:
 
     def close(self) -> None:
         self._file.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):  # a full disk: the temporary file is removed anyway
+            self._file.close()
 
 
 class ParquetWriter:
@@ -57,41 +63,27 @@ class ParquetWriter:
             raise ValueError("no rows were written")
         self._writer.close()
 
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):  # a full disk: the temporary file is removed anyway
+            if self._writer is not None:
+                self._writer.close()
+
 
 class ExcelWriter:
-    """openpyxl's write-only mode streams rows; times are ISO text so the offset survives."""
+    """Times as ISO text so the offset survives; rows past a sheet's limit go to a new sheet."""
 
     def __init__(self, path: Path, *, sheet_title: str = "legs",
                  max_rows: int = EXCEL_MAX_ROWS) -> None:
-        self._path = path
-        self._book = Workbook(write_only=True)
-        self._title = sheet_title
-        self._max_rows = max_rows
-        self._sheets = 0
-        self._rows_in_sheet = max_rows
-        self._sheet: Any = None
-
-    def _next_sheet(self, columns: list[str]) -> None:
-        self._sheets += 1
-        title = self._title if self._sheets == 1 else f"{self._title}_{self._sheets}"
-        self._sheet = self._book.create_sheet(title)
-        self._sheet.append(columns)
-        self._rows_in_sheet = 1
+        self._book = StreamingXlsx(path, title=sheet_title, max_rows=max_rows)
 
     def write(self, frame: pd.DataFrame) -> None:
-        text = as_text_times(frame).astype(object)
-        text = text.where(text.notna(), None)
-        columns = list(text.columns)
-        for row in text.itertuples(index=False, name=None):
-            if self._rows_in_sheet >= self._max_rows:
-                self._next_sheet(columns)
-            self._sheet.append(row)
-            self._rows_in_sheet += 1
+        self._book.write(as_text_times(frame))
 
     def close(self) -> None:
-        if self._sheet is None:
-            raise ValueError("no rows were written")
-        self._book.save(self._path)
+        self._book.close()
+
+    def abort(self) -> None:
+        self._book.abort()
 
 
 def open_writer(fmt: ExportFormat, path: Path) -> ChunkWriter:
@@ -103,7 +95,7 @@ def open_writer(fmt: ExportFormat, path: Path) -> ChunkWriter:
 
 
 class closing_writer:  # noqa: N801 - reads like contextlib.closing
-    """Close the writer on success; on failure just drop it (its temp file is removed)."""
+    """Close the writer on success; on failure release it (its temporary file is removed)."""
 
     def __init__(self, writer: ChunkWriter) -> None:
         self.writer = writer
@@ -115,3 +107,5 @@ class closing_writer:  # noqa: N801 - reads like contextlib.closing
                  tb: TracebackType | None) -> None:
         if kind is None:
             self.writer.close()
+        else:
+            self.writer.abort()
