@@ -83,3 +83,16 @@ async def ami(lab: Lab) -> AsyncIterator[AmiClient]:
 
 def monotonic_deadline(seconds: float) -> float:
     return time.monotonic() + seconds
+
+
+@pytest.fixture(autouse=True)
+def quiet_pbx(lab: Lab) -> None:
+    """Each lab test starts on an idle PBX with a fresh queue_log: calls a previous test left
+    behind are hung up, and a new monitor's backfill reads only this test's calls (as after a
+    site's nightly log rotation), so no test's figures include another's callers."""
+    pbx = lab.pbx
+    assert pbx is not None
+    pbx.cli("channel request hangup all")
+    wait_until(lambda: pbx.cli("core show channels count").startswith("0 active channels"),
+               15, "the PBX to hang up the previous test's calls")
+    pbx.cli("logger rotate")

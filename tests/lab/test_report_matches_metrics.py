@@ -50,6 +50,11 @@ async def test_report_equals_live_metrics(lab: Lab, ami: AmiClient, tmp_path: Pa
     try:
         for phone in ("r1", "r2", "r3"):
             await set_phone(ami, phone, answer_after=999, talk_for=0.5)
+        # rate() is exact for a ratio only when both series were scraped at 0 before the
+        # first call, as on a monitor that has run a while: wait for that first scrape.
+        zero = (f'sum(callsla_calls_offered_total{{pbx="{PBX}"}})'
+                f' + sum(callsla_answer_wait_seconds_bucket{{pbx="{PBX}",le="10.0"}})')
+        wait_for(lambda: prometheus(lab, zero) == 0, 20, "Prometheus to scrape the zeros")
         async with QueueWatcher(ami) as watcher:
             for n, (answer_after, patience) in enumerate(SCRIPT):
                 await call_and_wait(ami, watcher, answer_after=answer_after,
