@@ -85,11 +85,12 @@ def monotonic_deadline(seconds: float) -> float:
     return time.monotonic() + seconds
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def quiet_pbx(lab: Lab) -> None:
-    """Each lab test starts on an idle PBX with a fresh queue_log: calls a previous test left
-    behind are hung up, and a new monitor's backfill reads only this test's calls (as after a
-    site's nightly log rotation), so no test's figures include another's callers."""
+    """Each lab test module starts on an idle PBX with a fresh queue_log: calls a previous
+    module left behind are hung up, and a new monitor's backfill reads only this module's calls
+    (as after a site's nightly log rotation), so no module's figures include another's callers.
+    Module scope, before the module's own fixtures: those may set up calls its tests share."""
     pbx = lab.pbx
     assert pbx is not None
     pbx.cli("channel request hangup all")
