@@ -70,10 +70,11 @@ def _run_export(args: argparse.Namespace) -> int:
         request = ExportRequest(period=day_range(first, last, charter.timezone),
                                 fmt=args.format, out=Path(args.out),
                                 department=args.department, queue=args.queue,
-                                masked=not args.unmasked, reason=reason,
+                                masked=not args.unmasked, reason=reason, per=args.per,
                                 progress=not args.quiet and sys.stderr.isatty())
         entry = export_calls(ReportStore(store), charter, request)
-    print(f"{entry.row_count} legs -> {entry.path} ({'masked' if entry.masked else 'UNMASKED'})")
+    masking = "masked" if entry.masked else "UNMASKED"
+    print(f"{entry.row_count} {args.per}s -> {entry.path} ({masking})")
     return 0
 
 
@@ -132,6 +133,8 @@ def add_commands(commands: Any) -> None:
     export.add_argument("--department", default=None)
     export.add_argument("--queue", default=None)
     export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    export.add_argument("--per", choices=("leg", "call"), default="leg",
+                        help="one row per ringing leg (default) or per call")
     export.add_argument("--out", required=True, metavar="FILE")
     export.add_argument("--unmasked", action="store_true",
                         help="include full caller numbers and names (needs --reason)")
