@@ -212,3 +212,15 @@ def test_per_call_export_rolls_up_every_leg(source: ReportStore, generated: tupl
     within = (waited <= charter.answer_within_seconds).sort_index()
     expected = within.map({True: "true", False: "false"})
     assert (merged["answered_within_standard"].sort_index() == expected).all()
+
+
+def test_excel_escapes_what_xml_cannot_hold(tmp_path: Path) -> None:
+    from monitor.reports.writers import ExcelWriter
+
+    frame = pd.DataFrame({"caller_name": pd.array(["A & B <x>", "bell\x07", "plain"],
+                                                  dtype="string")})
+    writer = ExcelWriter(tmp_path / "odd.xlsx")
+    writer.write(frame)
+    writer.close()
+    back = pd.read_excel(tmp_path / "odd.xlsx", dtype=str)
+    assert back["caller_name"].tolist() == ["A & B <x>", "bell", "plain"]

@@ -27,15 +27,18 @@ _HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
          b"<sheetData>")
 _TAIL = b"</sheetData></worksheet>"
 _XML_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_NEEDS_ESCAPE = r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]"
 _EMPTY = "/>"  # each cell below is the rest of `<c r="B7"` ...
 
 
 def _text_cells(column: pd.Series) -> pd.Series:
     text = column.astype("string").fillna("")
-    escaped = (text.str.replace("&", "&amp;", regex=False)
-               .str.replace("<", "&lt;", regex=False)
-               .str.replace(">", "&gt;", regex=False)
-               .str.replace(_XML_ILLEGAL, "", regex=True))
+    escaped = text
+    if text.str.contains(_NEEDS_ESCAPE, regex=True).any():  # one pass for the common case
+        escaped = (text.str.replace("&", "&amp;", regex=False)
+                   .str.replace("<", "&lt;", regex=False)
+                   .str.replace(">", "&gt;", regex=False)
+                   .str.replace(_XML_ILLEGAL, "", regex=True))
     cells = ' t="inlineStr"><is><t xml:space="preserve">' + escaped + "</t></is></c>"
     return cells.where(text != "", _EMPTY)
 
