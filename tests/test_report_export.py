@@ -224,3 +224,14 @@ def test_excel_escapes_what_xml_cannot_hold(tmp_path: Path) -> None:
     writer.close()
     back = pd.read_excel(tmp_path / "odd.xlsx", dtype=str)
     assert back["caller_name"].tolist() == ["A & B <x>", "bell", "plain"]
+
+
+def test_excel_keeps_leading_and_trailing_spaces(tmp_path: Path) -> None:
+    from monitor.reports.writers import ExcelWriter
+
+    frame = pd.DataFrame({"matter": pd.array([" indented", "plain"], dtype="string")})
+    writer = ExcelWriter(tmp_path / "spaces.xlsx")
+    writer.write(frame)
+    writer.close()
+    assert pd.read_excel(tmp_path / "spaces.xlsx", dtype=str)["matter"].tolist() == [
+        " indented", "plain"]
