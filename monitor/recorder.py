@@ -81,6 +81,7 @@ class Recorder:
                 self.store.save_legs(u.leg for u in changed.values())
             for update in updates:
                 self.counter.count(update)
+            self.refresh_waiting(datetime.now(UTC))
         return rejected
 
     def apply(self, updates: list[LegUpdate]) -> None:
