@@ -23,7 +23,7 @@ async def test_direct_calls_answered_and_unanswered(lab: Lab, ami: AmiClient,
     await asyncio.to_thread(run.start)
     try:
         labels = {"pbx": pbx, "queue": "", "department": ""}
-        await place_inbound_call(ami, dialled="r2", context="lab-direct", answer_after=2,
+        await place_inbound_call(ami, dialled="r2", context="lab-direct", answer_after=3,
                                  patience=1, caller_id="0388800001")
         await place_inbound_call(ami, dialled="r3", context="lab-direct", answer_after=999,
                                  caller_id="0388800002")
