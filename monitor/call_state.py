@@ -10,7 +10,7 @@ next (back to the front desk = returned, a message = voicemail, hang-up = missed
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -62,6 +62,15 @@ def _local_base(channel: str) -> str:
     return channel.rpartition(";")[0] if channel.startswith("Local/") else ""
 
 
+def _dialled(dialstring: str) -> str:
+    """The extension in a dial string, with or without its technology: `PJSIP/2001` -> 2001,
+    `Local/r1@ctx/n` and `r1@ctx/n` -> r1."""
+    slash, at = dialstring.find("/"), dialstring.find("@")
+    if slash != -1 and (at == -1 or slash < at):
+        dialstring = dialstring[slash + 1:]
+    return dialstring.partition("@")[0].partition("/")[0]
+
+
 class CallTracker:
     """Pure state: feed events, get `LegUpdate`s; no I/O, so it is tested without a PBX."""
 
@@ -101,6 +110,13 @@ class CallTracker:
             leg = legs.get(uniqueid)
             if leg is not None and leg.leg_id == leg_id:
                 del legs[uniqueid]
+
+    def drop_waiting(self, gone: Callable[[str], bool]) -> int:
+        """Stop following queue legs whose caller `gone(uniqueid)` says has left unseen."""
+        stale = [uid for uid in self.queue_legs if gone(uid)]
+        for uid in stale:
+            del self.queue_legs[uid]
+        return len(stale)
 
     def set_routing(self, call_id: str, department: str, officer: str) -> None:
         """What the AGI scripts said about the officer this call is being put through to."""
@@ -206,7 +222,7 @@ class CallTracker:
         kind = LegKind.TRANSFER if kinds & {LegKind.FRONT_DESK.value,
                                             LegKind.RETURNED.value} else LegKind.DIRECT
         department, officer = self._routing.get(call_id, ("", ""))
-        officer = officer or e.get("destcalleridnum", "") or e.get("destexten", "")
+        officer = officer or _dialled(e.get("dialstring", "")) or e.get("destexten", "")
         leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=f"{dest}:dial", uniqueid=caller,
                       kind=kind, offered_at=at, department=department, officer=officer,
                       caller_number=e.get("calleridnum", ""),
@@ -294,3 +310,4 @@ _HANDLERS = {
     "DialEnd": CallTracker._dial_end,
     "Hangup": CallTracker._hangup,
 }
+HANDLED_EVENTS = frozenset(_HANDLERS)

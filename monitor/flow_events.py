@@ -7,6 +7,7 @@ not a schema-1 event raises `FlowEventError` naming the field.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,8 @@ class FlowEvent:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise FlowEventError(f"{self.type}: {name} must be a number")
+        if not math.isfinite(value) or abs(value) > 1e9:
+            raise FlowEventError(f"{self.type}: {name} {value!r} is out of range")
         return float(value)
 
     def time(self, name: str, *, optional: bool = False) -> datetime | None:
@@ -77,7 +80,7 @@ def parse_flow_event(payload: bytes | str) -> FlowEvent:
         raise FlowEventError("payload must be a JSON object")
     if body.get("schema") != SCHEMA:
         raise FlowEventError(f"schema {body.get('schema')!r} is not {SCHEMA}")
-    if body.get("type") not in TYPES:
+    if not isinstance(body.get("type"), str) or body["type"] not in TYPES:
         raise FlowEventError(f"type {str(body.get('type'))[:40]!r} is not a known event type")
     strings = {}
     for name in ("event_id", "pbx", "call_id", "uniqueid", "department", "officer"):
