@@ -17,7 +17,7 @@ from monitor.backfill.queue_log import QueueLogEntry, apply_end
 from monitor.backfill.window import BackfillWindow
 from monitor.call_state import AmiEventError, CallTracker, LegUpdate
 from monitor.leg_counter import LegCounter, leg_labels, transitions
-from monitor.metrics import CallMetrics
+from monitor.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
 from monitor.records import CallLeg, Outcome
 from monitor.store import Store
 
@@ -43,10 +43,9 @@ class Recorder:
     def start(self, *, queues: Iterable[str] = (), departments: Iterable[str] = ()) -> int:
         """Declare series, rebuild counters from the store, resume open legs. Returns legs read."""
         self.counter.declare(self.pbx, queues=queues, departments=departments)
-        n = 0
-        for leg in self.store.legs_between(_EPOCH, _FAR, pbx=self.pbx, chunk_size=20_000):
-            self.counter.count_stored(leg)
-            n += 1
+        n = self.counter.rebuild(
+            self.pbx, self.store.leg_tallies(self.pbx),
+            self.store.answer_wait_buckets(self.pbx, ANSWER_WAIT_BUCKETS))
         for announcement in self.store.status_announcements(_EPOCH, _FAR, pbx=self.pbx):
             if announcement.interval_seconds is not None:
                 self.metrics.status_interval.labels(self.pbx, announcement.department).observe(
