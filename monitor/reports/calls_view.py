@@ -3,7 +3,8 @@
 Legs arrive in offered order, chunk by chunk; a call is complete once no leg of it was offered
 within `settle_seconds` of the newest leg read, so a call is never split across chunks.
 Whole-call answer wait (DESIGN.md): from arrival at the front desk to the first human answer,
-judged with the same `<=` rule as `monitor.definitions.answered_within`.
+as `monitor.definitions.whole_call_wait_seconds` computes it, judged with the same `<=` rule
+as `answered_within`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from monitor.charter import Charter
-from monitor.definitions import missed_cause
+from monitor.definitions import missed_cause, whole_call_wait_seconds
 from monitor.records import CallLeg, LegKind, Outcome
 from monitor.reports.columns import CALL_COLUMN_NAMES, CALL_COLUMNS
 from monitor.reports.frames import time_series
@@ -48,7 +49,7 @@ def _row(call: list[CallLeg], charter: Charter, callback_ids: Mapping[str, str])
     first, last = call[0], call[-1]
     answers = [leg.answered_at for leg in call if leg.answered_at is not None]
     first_answer = min(answers) if answers else None
-    wait = (first_answer - first.offered_at).total_seconds() if first_answer else None
+    wait = whole_call_wait_seconds(call)
     officers = [leg for leg in call if leg.kind in (LegKind.TRANSFER, LegKind.DIRECT)]
     ends = [leg.ended_at for leg in call if leg.ended_at is not None]
     cause = missed_cause(last)
