@@ -80,6 +80,12 @@ def main() -> None:
                                             {"pbx": "bench", "queue": "q0", "department": ""})
         assert offered == calls / 5, offered
         assert store.count_legs() == calls
+        started = time.perf_counter()
+        rebuilt = Recorder(store=store, metrics=create_call_metrics(CollectorRegistry()),
+                           pbx="bench")
+        legs = rebuilt.start()
+        print(f"restart: counters rebuilt from {legs:,} stored legs in "
+              f"{time.perf_counter() - started:.1f} s, RSS {rss_mb():.1f} MB")
 
 
 if __name__ == "__main__":

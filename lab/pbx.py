@@ -82,7 +82,7 @@ class AsteriskPbx:
                 text = text.replace(key, value)
             (etc / "local" / template.name).write_text(text)
         (etc / "asterisk.conf").write_text(ASTERISK_CONF.format(inst=self.inst))
-        for sub in ("cache", "db", "spool", "run", "log"):
+        for sub in ("cache", "db", "spool", "run", "log", "log/cdr-csv"):
             (inst / sub).mkdir(parents=True, exist_ok=True)
         # The call flows' Malay and English prompts, spoken once per text change and cached.
         build_prompts(inst / "sounds" / "callsla", cache_dir=self.config.cache_dir)

@@ -62,6 +62,21 @@ def _local_base(channel: str) -> str:
     return channel.rpartition(";")[0] if channel.startswith("Local/") else ""
 
 
+def dial_leg_id(caller_uniqueid: str, dest_channel: str) -> str:
+    """A transfer or direct leg: the caller's channel ringing one destination channel. The CDR
+    names both too, which is how a CDR backfill finds the same leg."""
+    return f"{caller_uniqueid}>{dest_channel}"
+
+
+def _dialled(dialstring: str) -> str:
+    """The extension in a dial string, with or without its technology: `PJSIP/2001` -> 2001,
+    `Local/r1@ctx/n` and `r1@ctx/n` -> r1."""
+    slash, at = dialstring.find("/"), dialstring.find("@")
+    if slash != -1 and (at == -1 or slash < at):
+        dialstring = dialstring[slash + 1:]
+    return dialstring.partition("@")[0].partition("/")[0]
+
+
 class CallTracker:
     """Pure state: feed events, get `LegUpdate`s; no I/O, so it is tested without a PBX."""
 
@@ -85,22 +100,22 @@ class CallTracker:
                 self._entries.setdefault(leg.uniqueid, {})[leg.queue] = int(n) if n.isdigit() else 1
             self._remember(leg.call_id, leg.kind)
 
-    def queue_leg(self, leg_id: str) -> CallLeg | None:
-        """The open queue leg with this id, waiting or left with its cause not yet known."""
-        uniqueid = leg_id.partition(":")[0]
-        for legs in (self.queue_legs, self._left):
-            leg = legs.get(uniqueid)
-            if leg is not None and leg.leg_id == leg_id:
-                return leg
+    def open_leg(self, leg_id: str) -> CallLeg | None:
+        """The open leg with this id (waiting, ringing, or ended with its cause not yet known)."""
+        for legs in self._open_maps():
+            for leg in legs.values():
+                if leg.leg_id == leg_id:
+                    return leg
         return None
 
-    def forget_queue_leg(self, leg_id: str) -> None:
+    def forget_leg(self, leg_id: str) -> None:
         """Another source (backfill) settled this leg: never report it again from here."""
-        uniqueid = leg_id.partition(":")[0]
-        for legs in (self.queue_legs, self._left):
-            leg = legs.get(uniqueid)
-            if leg is not None and leg.leg_id == leg_id:
-                del legs[uniqueid]
+        for legs in self._open_maps():
+            for key in [k for k, leg in legs.items() if leg.leg_id == leg_id]:
+                del legs[key]
+
+    def _open_maps(self) -> tuple[dict[str, CallLeg], ...]:
+        return self.queue_legs, self._left, self._dial_legs, self._unanswered
 
     def drop_waiting(self, gone: Callable[[str], bool]) -> int:
         """Stop following queue legs whose caller `gone(uniqueid)` says has left unseen."""
@@ -213,8 +228,9 @@ class CallTracker:
         kind = LegKind.TRANSFER if kinds & {LegKind.FRONT_DESK.value,
                                             LegKind.RETURNED.value} else LegKind.DIRECT
         department, officer = self._routing.get(call_id, ("", ""))
-        officer = officer or e.get("destcalleridnum", "") or e.get("destexten", "")
-        leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=f"{dest}:dial", uniqueid=caller,
+        officer = officer or _dialled(e.get("dialstring", "")) or e.get("destexten", "")
+        leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=dial_leg_id(caller, dest_channel),
+                      uniqueid=caller,
                       kind=kind, offered_at=at, department=department, officer=officer,
                       caller_number=e.get("calleridnum", ""),
                       caller_name=e.get("calleridname", ""))

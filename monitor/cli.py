@@ -28,7 +28,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
     mqtt = settings.mqtt
     logging.getLogger("callsla").info(
         "monitor pbx=%s ami=%s mqtt=%s db=%s metrics=http://%s:%s/metrics charter=%s"
-        " queue_log=%s",
+        " queue_log=%s cdr_csv=%s",
         settings.pbx,
         ami.redacted() if ami else "-",
         mqtt.redacted() if mqtt else "-",
@@ -36,6 +36,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
         *settings.metrics_listen,
         charter.version,
         settings.queue_log or "-",
+        settings.cdr_csv or "-",
     )
     asyncio.run(MonitorService(settings, charter).run())
     return 0

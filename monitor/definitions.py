@@ -74,3 +74,17 @@ def answer_rate(legs: Iterable[CallLeg], *, within_seconds: float,
             answered += 1
             within += answered_within(leg, within_seconds)
     return AnswerRate(offered, answered, within, excluded)
+
+
+def whole_call_wait_seconds(legs: Iterable[CallLeg]) -> float | None:
+    """Whole-call view: from the call's first offer (arrival) to its first human answer, over
+    every leg of one call; None if no person ever answered."""
+    ordered = sorted(legs, key=lambda leg: leg.offered_at)
+    if not ordered:
+        return None
+    if len({leg.call_id for leg in ordered}) > 1:
+        raise ValueError("legs of more than one call")
+    answers = [leg.answered_at for leg in ordered if leg.answered_at is not None]
+    if not answers:
+        return None
+    return (min(answers) - ordered[0].offered_at).total_seconds()

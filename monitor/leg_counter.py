@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,15 +10,20 @@ from prometheus_client import Counter, Histogram
 
 from monitor.call_state import LegUpdate
 from monitor.definitions import missed_cause
-from monitor.metrics import CallMetrics
+from monitor.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
 from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.store import LegTally
 
 
 def leg_labels(leg: CallLeg) -> tuple[str, str, str]:
     """(pbx, queue, department): queue legs carry the queue, officer legs the department."""
-    if leg.kind in (LegKind.FRONT_DESK, LegKind.RETURNED):
-        return leg.pbx, leg.queue, ""
-    return leg.pbx, "", leg.department
+    return _labels(leg.pbx, leg.kind, leg.queue, leg.department)
+
+
+def _labels(pbx: str, kind: LegKind, queue: str, department: str) -> tuple[str, str, str]:
+    if kind in (LegKind.FRONT_DESK, LegKind.RETURNED):
+        return pbx, queue, ""
+    return pbx, "", department
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,32 @@ class LegCounter:
         """Count a leg read back from the store, as if its transitions happened now."""
         self.count(LegUpdate(leg, offered=True, answered=leg.answered_at is not None,
                              ended=leg.outcome is not Outcome.IN_PROGRESS))
+
+    def rebuild(self, pbx: str, tallies: Iterable[LegTally],
+                waits: Iterable[tuple[LegKind, str, str, int, int, float]]) -> int:
+        """Counters from the store's tallies, by the same rules as `count`; returns legs."""
+        legs = 0
+        for t in tallies:
+            series = self._series(_labels(pbx, t.kind, t.queue, t.department))
+            legs += t.count
+            series.offered.inc(t.count)
+            if t.answered:
+                series.answered.inc(t.count)
+            if t.outcome is Outcome.MISSED:
+                series.missed[t.missed_cause or MissedCause.OTHER].inc(t.count)
+            elif t.outcome is Outcome.RETURNED:
+                series.returned.inc(t.count)
+        bounds = (0.0, *ANSWER_WAIT_BUCKETS, math.inf)
+        for kind, queue, department, index, count, total in waits:
+            # n observations of the bucket's mean give its exact count and (to rounding) sum.
+            low, high = bounds[index], bounds[index + 1]
+            mean = min(max(total / count, math.nextafter(low, math.inf)), high)
+            if index == 0:
+                mean = min(max(total / count, 0.0), high)
+            histogram = self._series(_labels(pbx, kind, queue, department)).wait
+            for _ in range(count):
+                histogram.observe(mean)
+        return legs
 
 
 def transitions(old: CallLeg | None, new: CallLeg) -> LegUpdate:

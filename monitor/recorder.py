@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from monitor.backfill.queue_log import QueueLogWindow, apply_end
+from monitor.backfill.queue_log import QueueLogEntry, apply_end
+from monitor.backfill.window import BackfillWindow
 from monitor.call_state import AmiEventError, CallTracker, LegUpdate
 from monitor.leg_counter import LegCounter, leg_labels, transitions
-from monitor.metrics import CallMetrics
+from monitor.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
 from monitor.records import CallLeg, Outcome
 from monitor.store import Store
 
@@ -42,10 +43,9 @@ class Recorder:
     def start(self, *, queues: Iterable[str] = (), departments: Iterable[str] = ()) -> int:
         """Declare series, rebuild counters from the store, resume open legs. Returns legs read."""
         self.counter.declare(self.pbx, queues=queues, departments=departments)
-        n = 0
-        for leg in self.store.legs_between(_EPOCH, _FAR, pbx=self.pbx, chunk_size=20_000):
-            self.counter.count_stored(leg)
-            n += 1
+        n = self.counter.rebuild(
+            self.pbx, self.store.leg_tallies(self.pbx),
+            self.store.answer_wait_buckets(self.pbx, ANSWER_WAIT_BUCKETS))
         for announcement in self.store.status_announcements(_EPOCH, _FAR, pbx=self.pbx):
             if announcement.interval_seconds is not None:
                 self.metrics.status_interval.labels(self.pbx, announcement.department).observe(
@@ -93,7 +93,7 @@ class Recorder:
                 self.counter.count(update)
 
     # -- backfill ------------------------------------------------------------------------
-    def merge_backfill(self, window: QueueLogWindow) -> int:
+    def merge_backfill(self, window: BackfillWindow) -> int:
         """Merge legs rebuilt from queue_log with what the store has; returns transitions counted.
 
         A leg the store already has keeps its live (sub-second) times and call id; only what
@@ -103,7 +103,8 @@ class Recorder:
         stored = self.store.get_legs(self.pbx, [*window.legs, *(i for i, _ in window.ends)])
         for leg_id, end in window.ends:
             old = self._known(leg_id, stored)
-            if old is None or old.outcome is not Outcome.IN_PROGRESS:
+            if (old is None or old.outcome is not Outcome.IN_PROGRESS
+                    or not isinstance(end, QueueLogEntry)):
                 continue
             new = replace(old)
             apply_end(new, end)
@@ -134,11 +135,11 @@ class Recorder:
         return len(counted)
 
     def _known(self, leg_id: str, stored: dict[str, CallLeg]) -> CallLeg | None:
-        return self.tracker.queue_leg(leg_id) or stored.get(leg_id)
+        return self.tracker.open_leg(leg_id) or stored.get(leg_id)
 
     def _hand_to_tracker(self, leg: CallLeg) -> None:
         """A backfilled leg still waiting is followed live from now; a finished one is let go."""
-        self.tracker.forget_queue_leg(leg.leg_id)
+        self.tracker.forget_leg(leg.leg_id)
         if leg.outcome is Outcome.IN_PROGRESS and leg.answered_at is None:
             self.tracker.resume([leg])
 

@@ -25,7 +25,8 @@ Run = Callable[[argparse.Namespace], int]
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db-url", default=None, help="overrides $CALLSLA_DB_URL")
     parser.add_argument("--charter", default=None, help="overrides $CALLSLA_CHARTER")
-    parser.add_argument("--pbx", default=None, help="overrides $CALLSLA_PBX")
+    parser.add_argument("--pbx", default=None,
+                        help="only this PBX's records (default: every PBX in the store)")
 
 
 @contextmanager
@@ -70,10 +71,11 @@ def _run_export(args: argparse.Namespace) -> int:
         request = ExportRequest(period=day_range(first, last, charter.timezone),
                                 fmt=args.format, out=Path(args.out),
                                 department=args.department, queue=args.queue,
-                                masked=not args.unmasked, reason=reason,
+                                masked=not args.unmasked, reason=reason, per=args.per,
                                 progress=not args.quiet and sys.stderr.isatty())
-        entry = export_calls(ReportStore(store), charter, request)
-    print(f"{entry.row_count} legs -> {entry.path} ({'masked' if entry.masked else 'UNMASKED'})")
+        entry = export_calls(ReportStore(store, pbx=args.pbx), charter, request)
+    masking = "masked" if entry.masked else "UNMASKED"
+    print(f"{entry.row_count} {args.per}s -> {entry.path} ({masking})")
     return 0
 
 
@@ -84,7 +86,7 @@ def _run_report(args: argparse.Namespace) -> int:
     with _opened(args) as (_settings, charter, store):
         period = parse_quarter(args.quarter, charter.timezone)
         out = Path(args.out or f"callsla-report-{period.label}.{args.format}")
-        report_and_log(ReportStore(store), charter, period, args.format, out)
+        report_and_log(ReportStore(store, pbx=args.pbx), charter, period, args.format, out)
     print(f"report {period.label} -> {out}")
     return 0
 
@@ -132,6 +134,8 @@ def add_commands(commands: Any) -> None:
     export.add_argument("--department", default=None)
     export.add_argument("--queue", default=None)
     export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    export.add_argument("--per", choices=("leg", "call"), default="leg",
+                        help="one row per ringing leg (default) or per call")
     export.add_argument("--out", required=True, metavar="FILE")
     export.add_argument("--unmasked", action="store_true",
                         help="include full caller numbers and names (needs --reason)")

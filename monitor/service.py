@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from monitor.ami_feed import AmiFeed
-from monitor.backfill.runner import BackfillResult, backfill_queue_log
+from monitor.backfill.runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
 from monitor.charter import Charter, load_charter
 from monitor.http_server import MonitorHttpServer
 from monitor.metrics import CallMetrics, create_call_metrics
@@ -60,10 +60,13 @@ class MonitorService:
         }
 
     def catch_up(self) -> None:
-        """Backfill from queue_log, if the monitor can read it."""
-        if self.recorder is None or self.settings.queue_log is None:
+        """Backfill from queue_log and the CDR CSV, where the monitor can read them."""
+        if self.recorder is None:
             return
-        self.last_backfill = backfill_queue_log(self.recorder, self.settings.queue_log)
+        if self.settings.queue_log is not None:
+            self.last_backfill = backfill_queue_log(self.recorder, self.settings.queue_log)
+        if self.settings.cdr_csv is not None:
+            backfill_cdr_csv(self.recorder, self.settings.cdr_csv)
 
     async def run(self) -> None:
         pbx = self.settings.pbx

@@ -71,6 +71,7 @@ class Settings:
     pbx: str = "pbx1"
     charter: Path | None = None
     queue_log: Path | None = None  # Asterisk's queue_log, read to backfill a gap (optional)
+    cdr_csv: Path | None = None  # Asterisk's cdr-csv/Master.csv, for transfer and direct legs
 
     @property
     def ami(self) -> Endpoint | None:
@@ -110,6 +111,7 @@ _SOURCES = (
     ("--pbx", "CALLSLA_PBX", "pbx"),
     ("--charter", "CALLSLA_CHARTER", "charter"),
     ("--queue-log", "CALLSLA_QUEUE_LOG", "queue_log"),
+    ("--cdr-csv", "CALLSLA_CDR_CSV", "cdr_csv"),
 )
 
 
@@ -129,7 +131,7 @@ def settings_from_sources(
         flag_value = getattr(args, flag.lstrip("-").replace("-", "_"), None) if args else None
         value = flag_value if flag_value is not None else env.get(var)
         if value:
-            values[name] = Path(value) if name in ("charter", "queue_log") else value
+            values[name] = Path(value) if name in ("charter", "queue_log", "cdr_csv") else value
     settings = Settings(**values)  # type: ignore[arg-type]
     settings.validate()
     return settings

@@ -77,7 +77,7 @@ def test_leave_empty_is_no_agents() -> None:
 def officer_dial(t: float, status: str | None = None) -> AmiMessage:
     fields = {"uniqueid": "1.1", "linkedid": "1.0", "channel": "PJSIP/trunk-0001",
               "destuniqueid": "1.9", "destchannel": "PJSIP/2001-0002",
-              "destcalleridnum": "2001"}
+              "destcalleridnum": "0312345678", "dialstring": "PJSIP/2001"}
     if status is None:
         return ev("DialBegin", t, **fields)
     return ev("DialEnd", t, dialstatus=status, **fields)
@@ -136,3 +136,13 @@ def test_a_direct_call_answered_by_the_officer() -> None:
 def test_an_event_without_timestamp_is_refused() -> None:
     with pytest.raises(AmiEventError, match="timestampevents"):
         CallTracker("lab").on_event(AmiMessage({"event": "QueueCallerJoin", **JOIN}))
+
+
+@pytest.mark.parametrize(("dialstring", "officer"), [
+    ("PJSIP/2001", "2001"), ("Local/r1@lab-phones/n", "r1"), ("r2@lab-phones/n", "r2"),
+    ("2001", "2001"), ("PJSIP/2001/sip:2001@10.0.0.5", "2001")])
+def test_the_officer_is_the_dialled_extension(dialstring: str, officer: str) -> None:
+    event = officer_dial(10)
+    tracker = CallTracker("lab")
+    updates = tracker.on_event(AmiMessage({**dict(event), "dialstring": dialstring}))
+    assert updates[0].leg.officer == officer

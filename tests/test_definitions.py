@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.definitions import answer_rate, answered_within, is_short_abandon, missed_cause
+from monitor.definitions import (
+    answer_rate,
+    answered_within,
+    is_short_abandon,
+    missed_cause,
+    whole_call_wait_seconds,
+)
 from monitor.records import CallLeg, LegKind, MissedCause, Outcome
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -58,3 +64,20 @@ def test_short_abandons_leave_the_denominator_only_when_configured() -> None:
 
 def test_no_offered_calls_has_no_rate() -> None:
     assert answer_rate([], within_seconds=10).rate is None
+
+
+def test_whole_call_wait_runs_from_arrival_to_the_first_answer() -> None:
+    front = leg(1, wait=4)
+    transfer = leg(2, outcome=Outcome.RETURNED)
+    transfer.offered_at = T0 + timedelta(seconds=30)
+    back = leg(3, wait=2)
+    back.offered_at = T0 + timedelta(seconds=50)
+    back.answered_at = back.offered_at + timedelta(seconds=2)
+    for part in (front, transfer, back):
+        part.call_id = "c1"
+    assert whole_call_wait_seconds([back, transfer, front]) == 4
+    front.answered_at, front.outcome = None, Outcome.MISSED
+    assert whole_call_wait_seconds([front, transfer, back]) == 52
+    assert whole_call_wait_seconds([]) is None
+    with pytest.raises(ValueError, match="more than one call"):
+        whole_call_wait_seconds([leg(1), leg(2)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,13 @@ from prometheus_client import CollectorRegistry
 
 from monitor.ami import AmiMessage
 from monitor.backfill.queue_log import QueueLogReader
+from monitor.leg_counter import LegCounter
 from monitor.metrics import create_call_metrics
 from monitor.recorder import Recorder
+from monitor.records import CallLeg, LegKind, MissedCause, Outcome
 from monitor.store import Store, open_store
 
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LABELS = {"pbx": "p", "queue": "frontdesk", "department": ""}
 QUEUE_LOG = """\
 1795485505|NONE|NONE|NONE|QUEUESTART|
@@ -106,3 +110,41 @@ def test_a_restart_rebuilds_the_same_counts_and_resumes_waiting_callers(
         again.on_ami_events([
             AmiMessage({"event": "QueueCallerAbandon", "timestamp": "1795485530", **common})])
         assert counts(again) == (3, 1, 2)
+
+
+def test_counters_rebuilt_in_sql_equal_counting_each_leg(db_url: str) -> None:
+    waits = [-0.5, 0.0, 0.3, 1.0, 1.0000001, 2.0, 4.99, 5.0, 9.999999, 10.0, 10.000001, 44.0,
+             300.0, 301.5, 5000.0]
+    outcomes = [(Outcome.MISSED, MissedCause.ABANDONED), (Outcome.MISSED, MissedCause.TIMEOUT),
+                (Outcome.MISSED, None), (Outcome.RETURNED, None), (Outcome.IN_PROGRESS, None),
+                (Outcome.VOICEMAIL, None)]
+    legs = []
+    for n, wait in enumerate(waits):
+        legs.append(CallLeg(pbx="p", call_id=f"c{n}", leg_id=f"a{n}", kind=LegKind.FRONT_DESK,
+                            offered_at=T0, queue="frontdesk", outcome=Outcome.ANSWERED,
+                            answered_at=T0 + timedelta(seconds=wait)))
+    for n, (outcome, cause) in enumerate(outcomes):
+        legs.append(CallLeg(pbx="p", call_id=f"m{n}", leg_id=f"m{n}", kind=LegKind.TRANSFER,
+                            offered_at=T0, department="licensing", outcome=outcome,
+                            missed_cause=cause))
+    live = LegCounter(create_call_metrics(CollectorRegistry()))
+    for leg in legs:
+        live.count_stored(leg)
+    with open_store(db_url) as store:
+        store.save_legs(legs)
+        rebuilt = new_recorder(store)
+    expected, got = samples(live.metrics.registry), samples(rebuilt.metrics.registry)
+    assert len(expected) > 40
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-9), key
+
+
+def samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in registry.collect() for s in family.samples
+            if family.name in COUNTED and not s.name.endswith("_created")}
+
+
+COUNTED = {"callsla_calls_offered", "callsla_calls_answered", "callsla_calls_missed",
+           "callsla_answer_wait_seconds", "callsla_transfers_returned"}

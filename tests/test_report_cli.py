@@ -105,3 +105,16 @@ def test_missing_store_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path:
     code, _, err = _run(capsys, "callbacks", "list", "--db-url", f"sqlite:///{tmp_path}/no.db")
     assert code == 2
     assert "no store at" in err
+
+
+def test_pbx_filter(capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "none.csv"
+    code, _, err = _run(capsys, "export", "--db-url", db_url, "--format", "csv", "-q",
+                        "--from", "2026-07-01", "--to", "2026-09-30", "--pbx", "elsewhere",
+                        "--out", str(out))
+    assert code == 2
+    assert "no calls from 2026-07-01 to 2026-09-30" in err
+    code, _, _ = _run(capsys, "export", "--db-url", db_url, "--format", "csv", "-q",
+                      "--from", "2026-07-01", "--to", "2026-09-30", "--pbx", "pbx1",
+                      "--out", str(out))
+    assert code == 0

@@ -12,7 +12,12 @@ import pandas as pd
 import pytest
 
 from monitor.charter import Charter
-from monitor.reports.columns import COLUMN_NAMES, columns_markdown
+from monitor.reports.columns import (
+    CALL_COLUMN_NAMES,
+    CALL_COLUMNS,
+    COLUMN_NAMES,
+    columns_markdown,
+)
 from monitor.reports.errors import ReportError
 from monitor.reports.export import ExportRequest, export_calls
 from monitor.reports.frames import from_text_times, legs_frame
@@ -179,3 +184,54 @@ def test_full_disk_leaves_no_file(source: ReportStore, generated: tuple, tiny_di
 
 def test_docs_list_every_column() -> None:
     assert columns_markdown() in DOCS.read_text()
+    assert columns_markdown(CALL_COLUMNS) in DOCS.read_text()
+
+
+def test_per_call_export_rolls_up_every_leg(source: ReportStore, generated: tuple,
+                                            tmp_path: Path) -> None:
+    _, charter, period = generated
+    out = tmp_path / "calls.csv"
+    entry = export_calls(source, charter, _request(period, "csv", out, per="call"))
+    calls = from_text_times(pd.read_csv(out, dtype=str, keep_default_na=False),
+                            charter.timezone)
+    legs = _expected(source, charter, period)
+    assert entry.kind == "export per call"
+    assert list(calls.columns) == list(CALL_COLUMN_NAMES)
+    assert entry.row_count == len(calls) == legs["call_id"].nunique() == 3000
+    assert calls["call_id"].is_unique
+    assert calls["legs"].astype(int).sum() == len(legs)
+    first = legs.groupby("call_id")["answered_at"].min()
+    arrived = legs.groupby("call_id")["offered_at"].min()
+    merged = calls.set_index("call_id")
+    pd.testing.assert_series_equal(merged["first_answered_at"].sort_index(),
+                                   first.sort_index(), check_names=False,
+                                   check_index_type=False)
+    pd.testing.assert_series_equal(merged["arrived_at"].sort_index(), arrived.sort_index(),
+                                   check_names=False, check_index_type=False)
+    waited = (first - arrived).dt.total_seconds()
+    within = (waited <= charter.answer_within_seconds).sort_index()
+    expected = within.map({True: "true", False: "false"})
+    assert (merged["answered_within_standard"].sort_index() == expected).all()
+
+
+def test_excel_escapes_what_xml_cannot_hold(tmp_path: Path) -> None:
+    from monitor.reports.writers import ExcelWriter
+
+    frame = pd.DataFrame({"caller_name": pd.array(["A & B <x>", "bell\x07", "plain"],
+                                                  dtype="string")})
+    writer = ExcelWriter(tmp_path / "odd.xlsx")
+    writer.write(frame)
+    writer.close()
+    back = pd.read_excel(tmp_path / "odd.xlsx", dtype=str)
+    assert back["caller_name"].tolist() == ["A & B <x>", "bell", "plain"]
+
+
+def test_excel_keeps_leading_and_trailing_spaces(tmp_path: Path) -> None:
+    from monitor.reports.writers import ExcelWriter
+
+    frame = pd.DataFrame({"matter": pd.array([" indented", "plain"], dtype="string")})
+    writer = ExcelWriter(tmp_path / "spaces.xlsx")
+    writer.write(frame)
+    writer.close()
+    assert pd.read_excel(tmp_path / "spaces.xlsx", dtype=str)["matter"].tolist() == [
+        " indented", "plain"]

@@ -8,12 +8,14 @@ twice. queue_log times are whole seconds; answered_at is offered_at + the logged
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor.backfill.window import BackfillWindow, read_complete_lines
 from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+
+QueueLogWindow = BackfillWindow
 
 _ENDS = {"ABANDON": MissedCause.ABANDONED, "EXITWITHTIMEOUT": MissedCause.TIMEOUT,
          "EXITEMPTY": MissedCause.NO_AGENTS, "EXITWITHKEY": MissedCause.OTHER,
@@ -60,16 +62,6 @@ def _seconds(entry: QueueLogEntry, index: int) -> float:
     return value
 
 
-@dataclass
-class QueueLogWindow:
-    """What one read produced: legs that entered in it, and ends of legs that entered before."""
-
-    legs: dict[str, CallLeg] = field(default_factory=dict)
-    ends: list[tuple[str, QueueLogEntry]] = field(default_factory=list)  # (leg_id, end line)
-    bad_lines: int = 0
-    lines: int = 0
-
-
 def leg_id_for(uniqueid: str, queue: str, n: int) -> str:
     """Must equal the live path's id (monitor.call_state): `uniqueid:queue[#n]`."""
     return f"{uniqueid}:{queue}" + (f"#{n}" if n > 1 else "")
@@ -98,24 +90,15 @@ class QueueLogReader:
     def read(self, offset: int) -> tuple[QueueLogWindow, int]:
         """Parse from `offset` to the last complete line; returns the window and the new offset."""
         window = QueueLogWindow()
-        try:
-            size = os.path.getsize(self.path)
-        except OSError:
-            return window, offset
-        if size < offset:
-            offset = 0
-        with self.path.open("rb") as f:
-            f.seek(offset)
-            data = f.read()
-        end = data.rfind(b"\n") + 1
+        raw_lines, new_offset = read_complete_lines(self.path, offset)
         joined: dict[tuple[str, str], int] = {}
-        for raw in data[:end].splitlines():
+        for raw in raw_lines:
             window.lines += 1
             try:
                 self._take(parse_queue_log_line(raw.decode("utf-8", "replace")), window, joined)
             except QueueLogError:
                 window.bad_lines += 1
-        return window, offset + end
+        return window, new_offset
 
     def _take(self, entry: QueueLogEntry, window: QueueLogWindow,
               joined: dict[tuple[str, str], int]) -> None:

@@ -77,7 +77,7 @@ def missed_chart(indicators: pd.DataFrame) -> Chart:
     table.columns = [LABELS[c][1] for c in table.columns]
     figure, axes = plt.subplots(figsize=(9, 3.2))
     if _bars(table, axes, stacked=True):
-        axes.legend(fontsize=7, ncols=3)
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.set_title(title, fontsize=10)
     return _render("missed", title, figure)
 
@@ -92,7 +92,8 @@ def status_and_callback_chart(indicators: pd.DataFrame) -> Chart:
     table.columns = [LABELS["status_rate"][1], LABELS["callback_rate"][1]]
     figure, axes = plt.subplots(figsize=(9, 3.2))
     if _bars(table, axes):
-        axes.legend(fontsize=7, loc="lower right")
+        axes.legend(fontsize=7, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    axes.set_xlabel("")
     axes.set_ylim(0, 100)
     axes.set_ylabel("%")
     axes.set_title(title, fontsize=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColumnKind = Literal["text", "time", "seconds", "bool"]
+ColumnKind = Literal["text", "time", "seconds", "bool", "count"]
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,39 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
     Column("callback_id", "text", "The callback opened for this call's message, if any."),
     Column("source", "text", "Where the record came from: ami, mqtt, backfill or synthetic."),
 )
+# `--per call`: one row per call, its legs rolled up (whole-call view of DESIGN.md)
+CALL_COLUMNS: tuple[Column, ...] = (
+    Column("pbx", "text", "The PBX that carried the call."),
+    Column("call_id", "text", "Asterisk Linkedid; the legs export has the same value."),
+    Column("queue", "text", "Front-desk queue of the call's first leg."),
+    Column("department", "text", "Department of the last officer the call was put through to."),
+    Column("officer", "text", "Extension of that officer."),
+    Column("caller_number", "text", "Caller's number; masked to the last 4 digits by default.",
+           personal=True),
+    Column("caller_name", "text", "Caller's name; masked by default.", personal=True),
+    Column("arrived_at", "time", "When the call's first leg started waiting or ringing."),
+    Column("first_answered_at", "time", "When a person first answered; empty if nobody did."),
+    Column("ended_at", "time", "When the call's last leg ended."),
+    Column("wait_to_first_answer_seconds", "seconds",
+           "first_answered_at - arrived_at: the whole-call answer wait."),
+    Column("answered_within_standard", "bool",
+           "First answered within the charter's answer_within_seconds of arriving."),
+    Column("legs", "count", "Number of ringing legs (front desk, transfers, returns)."),
+    Column("transfers", "count", "Legs put through to an officer."),
+    Column("returned", "count", "Transfers that came back to the front desk unanswered."),
+    Column("voicemail", "bool", "The caller left a message."),
+    Column("final_outcome", "text", "Outcome of the call's last leg."),
+    Column("missed_cause", "text", "Cause, when the last leg was missed."),
+    Column("callback_id", "text", "The callback opened for the call's message, if any."),
+)
 COLUMN_NAMES = tuple(c.name for c in EXPORT_COLUMNS)
-TIME_COLUMNS = tuple(c.name for c in EXPORT_COLUMNS if c.kind == "time")
-PERSONAL_COLUMNS = tuple(c.name for c in EXPORT_COLUMNS if c.personal)
+CALL_COLUMN_NAMES = tuple(c.name for c in CALL_COLUMNS)
+TIME_COLUMNS = tuple(dict.fromkeys(c.name for c in (*EXPORT_COLUMNS, *CALL_COLUMNS)
+                                   if c.kind == "time"))
 
 
-def columns_markdown() -> str:
+def columns_markdown(columns: tuple[Column, ...] = EXPORT_COLUMNS) -> str:
     """The column reference auditors read (written to docs/exports.md)."""
     lines = ["| column | type | meaning |", "|---|---|---|"]
-    lines += [f"| `{c.name}` | {c.kind} | {c.meaning} |" for c in EXPORT_COLUMNS]
+    lines += [f"| `{c.name}` | {c.kind} | {c.meaning} |" for c in columns]
     return "\n".join(lines)

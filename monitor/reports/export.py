@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
+import pandas as pd
 from tqdm import tqdm
 
 from monitor.charter import Charter
+from monitor.reports.calls_view import CallRollup, calls_frame
 from monitor.reports.destination import atomic_file, check_writable
 from monitor.reports.errors import ReportError
 from monitor.reports.formats import EXPORT_FORMATS, ExportFormat
@@ -29,6 +32,7 @@ class ExportRequest:
     reason: str = ""
     chunk_size: int = 50_000
     progress: bool = True
+    per: Literal["leg", "call"] = "leg"
 
 
 def check_filters(source: ReportStore, *, department: str | None, queue: str | None) -> None:
@@ -52,17 +56,33 @@ def export_calls(source: ReportStore, charter: Charter, request: ExportRequest) 
                           f"{request.period.last_day} with these filters; nothing written")
     callback_ids = {cb.call_id: cb.callback_id for cb in source.callbacks(request.period)}
     written = 0
+    rollup = CallRollup()
     with atomic_file(request.out) as temp, \
             closing_writer(open_writer(request.fmt, temp)) as writer, \
             tqdm(total=total, unit="leg", disable=not request.progress,
                  desc=f"export {request.out.name}") as bar:
+
+        def write(frame: pd.DataFrame) -> None:
+            writer.write(mask_frame(frame) if request.masked else frame)
+
         for chunk in source.legs(request.period, department=request.department,
                                  queue=request.queue, chunk_size=request.chunk_size):
-            frame = legs_frame(chunk, charter, callback_ids)
-            writer.write(mask_frame(frame) if request.masked else frame)
-            written += len(chunk)
+            if request.per == "call":
+                calls = rollup.add(chunk)
+                if calls:
+                    write(calls_frame(calls, charter, callback_ids))
+                written += len(calls)
+            else:
+                write(legs_frame(chunk, charter, callback_ids))
+                written += len(chunk)
             bar.update(len(chunk))
-    entry = new_log_entry(kind="export", period=request.period, fmt=request.fmt,
+        if request.per == "call":
+            calls = rollup.finish()
+            if calls:
+                write(calls_frame(calls, charter, callback_ids))
+            written += len(calls)
+    kind = "export" if request.per == "leg" else "export per call"
+    entry = new_log_entry(kind=kind, period=request.period, fmt=request.fmt,
                           path=str(request.out.resolve()), row_count=written,
                           masked=request.masked, reason=request.reason,
                           department=request.department or "", queue=request.queue or "")

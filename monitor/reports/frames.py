@@ -19,7 +19,7 @@ def _time_dtype(zone: ZoneInfo) -> pd.DatetimeTZDtype:
     return pd.DatetimeTZDtype(unit="us", tz=zone.key)
 
 
-def _times(values: Sequence[datetime | None], zone: ZoneInfo) -> pd.Series:
+def time_series(values: Sequence[datetime | None], zone: ZoneInfo) -> pd.Series:
     index = pd.DatetimeIndex(list(values)).tz_convert(zone)
     return pd.Series(index.astype(_time_dtype(zone)))
 
@@ -45,9 +45,9 @@ def legs_frame(legs: Sequence[CallLeg], charter: Charter,
         "officer": [leg.officer for leg in legs],
         "caller_number": [leg.caller_number for leg in legs],
         "caller_name": [leg.caller_name for leg in legs],
-        "offered_at": _times([leg.offered_at for leg in legs], zone),
-        "answered_at": _times([leg.answered_at for leg in legs], zone),
-        "ended_at": _times([leg.ended_at for leg in legs], zone),
+        "offered_at": time_series([leg.offered_at for leg in legs], zone),
+        "answered_at": time_series([leg.answered_at for leg in legs], zone),
+        "ended_at": time_series([leg.ended_at for leg in legs], zone),
         "answer_wait_seconds": pd.array([leg.answer_wait_seconds for leg in legs],
                                         dtype="Float64"),
         "answered_within_standard": [answered_within(leg, charter.answer_within_seconds)
@@ -97,14 +97,15 @@ def as_text_times(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose time columns are ISO text: CSV and Excel keep the offset that way."""
     out = frame.copy()
     for name in TIME_COLUMNS:
-        out[name] = iso_text(frame[name])
+        if name in out:
+            out[name] = iso_text(frame[name])
     return out
 
 
 def from_text_times(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
     """Inverse of `as_text_times`, for reading an export back."""
     out = frame.copy()
-    for name in TIME_COLUMNS:
+    for name in (n for n in TIME_COLUMNS if n in out):
         text = out[name].astype("string")
         text = text.where(text != "")
         out[name] = pd.to_datetime(text, format="ISO8601", utc=True).dt.tz_convert(

@@ -29,11 +29,14 @@ class QuarterReport:
     export_log: list[ExportLogEntry]
     generated_at: datetime
     leg_count: int
+    pbx: str | None = None  # None: every PBX in the store
 
     def notes(self) -> list[tuple[str, str]]:
         """Statements every report must carry (charter version, short-abandon rule)."""
         c = self.charter
-        out = [(f"Versi piagam {c.version} (berkuat kuasa {c.effective_from}).",
+        where = (f"PBX {self.pbx}", f"PBX {self.pbx}") if self.pbx else (
+            "Semua PBX dalam stor", "Every PBX in the store")
+        out = [where, (f"Versi piagam {c.version} (berkuat kuasa {c.effective_from}).",
                 f"Charter version {c.version} (in force from {c.effective_from}).")]
         if c.short_abandon_seconds > 0:
             secs = f"{c.short_abandon_seconds:g}"
@@ -57,7 +60,7 @@ def build_report(source: ReportStore, charter: Charter, period: Period, *,
     if legs == 0:
         raise ReportError(f"no calls in {period.label} ({period.first_day} to "
                           f"{period.last_day}); no report written")
-    for announcement in source.store.status_announcements(period.start, period.end):
+    for announcement in source.status_announcements(period):
         tally.add_status_announcement(announcement)
     for callback in source.callbacks(period):
         tally.add_callback(callback, as_of=now)
@@ -65,7 +68,8 @@ def build_report(source: ReportStore, charter: Charter, period: Period, *,
     return QuarterReport(period=period, charter=charter, indicators=indicators,
                          findings=findings(indicators, charter),
                          charts=report_charts(indicators, charter),
-                         export_log=source.export_log(period), generated_at=now, leg_count=legs)
+                         export_log=source.export_log(period), generated_at=now, leg_count=legs,
+                         pbx=source.pbx)
 
 
 def write_report(report: QuarterReport, fmt: ReportFormat, out: Path) -> None:

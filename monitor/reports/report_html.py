@@ -41,8 +41,8 @@ th { background: #e8eef5; font-weight: 600; } td.name, th.name { text-align: lef
 tr.total td { font-weight: 700; background: #f5f5f5; }
 tr.month td { background: #dde6f0; font-weight: 700; text-align: left; }
 td.miss { color: #b00020; font-weight: 700; }
-.chart svg { width: 100%; height: auto; } .chart { page-break-inside: avoid; }
-section { page-break-inside: auto; }
+.chart svg { height: 56mm; width: auto; } .chart { page-break-inside: avoid; }
+section { page-break-inside: auto; } .new-page { page-break-before: always; }
 """
 
 
@@ -119,7 +119,7 @@ def render_html(report: QuarterReport) -> str:
     for number, (title, columns) in enumerate(TABLES, start=1):
         parts.append(f"<section><h2>Jadual 1.{number}: {_both(title)}</h2>"
                      f"{_table(report, columns)}</section>")
-    parts.append(f"<h2>{_both(('Carta', 'Charts'))}</h2>")
+    parts.append(f'<h2 class="new-page">{_both(("Carta", "Charts"))}</h2>')
     parts += [f'<div class="chart">{chart.svg[chart.svg.find("<svg"):]}</div>'
               for chart in report.charts]
     parts.append(f"<h2>{_both(('Log eksport', 'Export log'))}</h2>{_export_log(report)}")

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from monitor.records import Callback, CallLeg
+from monitor.records import Callback, CallLeg, StatusAnnouncement
 from monitor.reports.periods import Period
 from monitor.store import Store
 from monitor.store._dialect import Connection
@@ -63,8 +63,10 @@ def new_log_entry(*, kind: str, period: Period, fmt: str, path: str, row_count: 
 class ReportStore:
     """The store as reports see it: legs in chunks, departments, callbacks, the export log."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, pbx: str | None = None) -> None:
+        """`pbx` limits every read to one PBX's records; None reads them all."""
         self.store = store
+        self.pbx = pbx
         self._conn: Connection = store._conn
         t = self._conn.dialect.time_type
         self._conn.execute(
@@ -96,7 +98,7 @@ class ReportStore:
         t = self._conn.dialect.time_param
         sql = "SELECT COUNT(*) FROM call_legs WHERE offered_at >= ? AND offered_at < ?"
         params: list[object] = [t(period.start), t(period.end)]
-        for column, value in (("department", department), ("queue", queue)):
+        for column, value in (("department", department), ("queue", queue), ("pbx", self.pbx)):
             if value is not None:
                 sql, params = f"{sql} AND {column} = ?", [*params, value]
         count: int = self._rows(sql, params)[0][0]  # type: ignore[assignment]
@@ -107,7 +109,7 @@ class ReportStore:
         """The period's legs in offered order, `chunk_size` at a time."""
         chunk: list[CallLeg] = []
         for leg in self.store.legs_between(period.start, period.end, department=department,
-                                           queue=queue, chunk_size=chunk_size):
+                                           queue=queue, pbx=self.pbx, chunk_size=chunk_size):
             chunk.append(leg)
             if len(chunk) >= chunk_size:
                 yield chunk
@@ -117,8 +119,11 @@ class ReportStore:
 
     def callbacks(self, period: Period) -> list[Callback]:
         """Callbacks whose message was left in the period."""
-        return [cb for cb in self.store.callbacks()
+        return [cb for cb in self.store.callbacks(pbx=self.pbx)
                 if period.start <= cb.contacted_at < period.end]
+
+    def status_announcements(self, period: Period) -> list[StatusAnnouncement]:
+        return self.store.status_announcements(period.start, period.end, pbx=self.pbx)
 
     def log_export(self, entry: ExportLogEntry) -> None:
         t = self._conn.dialect.time_param

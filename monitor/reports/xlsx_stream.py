@@ -27,27 +27,33 @@ _HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
          b"<sheetData>")
 _TAIL = b"</sheetData></worksheet>"
 _XML_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_NEEDS_ESCAPE = r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]"
 _EMPTY = "/>"  # each cell below is the rest of `<c r="B7"` ...
 
 
-def _text_cells(column: pd.Series) -> pd.Series:
-    text = column.astype("string").fillna("")
-    escaped = (text.str.replace("&", "&amp;", regex=False)
-               .str.replace("<", "&lt;", regex=False)
-               .str.replace(">", "&gt;", regex=False)
-               .str.replace(_XML_ILLEGAL, "", regex=True))
-    cells = ' t="inlineStr"><is><t xml:space="preserve">' + escaped + "</t></is></c>"
-    return cells.where(text != "", _EMPTY)
+def _text_cells(column: pd.Series) -> pa.Array:
+    """Inline strings, escaped only when a value needs it (pyarrow compute, no Python loop)."""
+    text = pc.fill_null(_arrow(column), "")
+    if pc.any(pc.match_substring_regex(text, _NEEDS_ESCAPE)).as_py():
+        for plain, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+            text = pc.replace_substring(text, plain, entity)
+        text = pc.replace_substring_regex(text, _XML_ILLEGAL, "")
+    spaced = pc.any(pc.match_substring_regex(text, r"^\s|\s$")).as_py()
+    opening = '<t xml:space="preserve">' if spaced else "<t>"
+    cells = pc.binary_join_element_wise(_text(f' t="inlineStr"><is>{opening}'), text,
+                                        _text("</t></is></c>"), _text(""))
+    return pc.if_else(pc.equal(text, ""), _text(_EMPTY), cells)
 
 
-def _cells(column: pd.Series) -> pd.Series:
+def _cells(column: pd.Series) -> pa.Array:
     if pd.api.types.is_bool_dtype(column):
-        return column.map({True: ' t="b"><v>1</v></c>', False: ' t="b"><v>0</v></c>'}
-                          ).astype("string").fillna(_EMPTY)
+        flags = pa.array(column.to_numpy(dtype=bool))
+        return pc.if_else(flags, _text(' t="b"><v>1</v></c>'), _text(' t="b"><v>0</v></c>'))
     if pd.api.types.is_numeric_dtype(column):
-        numbers = column.astype("Float64")
-        text = numbers.astype("string")
-        return ("><v>" + text + "</v></c>").where(numbers.notna(), _EMPTY).astype("string")
+        numbers = _arrow(column.astype("Float64").astype("string"))
+        cells = pc.binary_join_element_wise(_text("><v>"), numbers, _text("</v></c>"),
+                                            _text(""))
+        return pc.fill_null(cells, _text(_EMPTY))
     return _text_cells(column)
 
 
@@ -72,7 +78,7 @@ def _rows_xml(frame: pd.DataFrame, first_row: int) -> bytes:
     pieces: list[pa.Array | pa.Scalar] = [_text('<row r="'), number, _text('">')]
     for index, name in enumerate(frame.columns, start=1):
         pieces += [_text(f'<c r="{get_column_letter(index)}'), number, _text('"'),
-                   _arrow(_cells(frame[name]))]
+                   _cells(frame[name])]
     pieces.append(_text("</row>"))
     rows = pc.binary_join_element_wise(*pieces, _text(""))
     # The rows, back to back, are exactly the array's data buffer between its first and last

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from monitor.records import Callback, CallbackStatus, CallLeg, Outcome, StatusAnnouncement
+from monitor.records import (
+    Callback,
+    CallbackStatus,
+    CallLeg,
+    LegKind,
+    MissedCause,
+    Outcome,
+    StatusAnnouncement,
+)
 from monitor.store import _rows as rows
 from monitor.store._dialect import connect
 from monitor.store._errors import StoreError
@@ -28,6 +36,19 @@ class CallEvent:
     call_id: str
     occurred_at: datetime
     payload: str  # the original JSON text
+
+
+@dataclass(frozen=True)
+class LegTally:
+    """How many legs share these labels and this outcome."""
+
+    kind: LegKind
+    queue: str
+    department: str
+    outcome: Outcome
+    missed_cause: MissedCause | None
+    answered: bool
+    count: int
 
 
 @dataclass(frozen=True)
@@ -162,6 +183,34 @@ class Store:
                 return
             last = found[-1]
             after = (last[rows.LEG_COLUMNS.index("offered_at")], last[1])
+
+    def leg_tallies(self, pbx: str) -> list[LegTally]:
+        """Legs counted by labels and outcome, in SQL: what a restart rebuilds counters from."""
+        found = self._conn.execute(
+            "SELECT kind, queue, department, outcome, COALESCE(missed_cause, ''),"
+            " CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END, COUNT(*) FROM call_legs"
+            " WHERE pbx = ? GROUP BY kind, queue, department, outcome, missed_cause,"
+            " CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END", (pbx,)).fetchall()
+        self._done()
+        return [LegTally(LegKind(r[0]), r[1], r[2], Outcome(r[3]),
+                         MissedCause(r[4]) if r[4] else None, bool(r[5]), int(r[6]))
+                for r in found]
+
+    def answer_wait_buckets(self, pbx: str, bounds: Sequence[float]
+                            ) -> list[tuple[LegKind, str, str, int, int, float]]:
+        """Answered legs per labels and histogram bucket: (kind, queue, department, bucket
+        index, count, sum of waits). Bucket i holds waits in (bounds[i-1], bounds[i]]; index
+        len(bounds) the rest. Negative waits count as 0, as live. Aggregated in SQL, so a
+        restart reads a few rows, not every leg."""
+        wait = "CASE WHEN answer_wait_seconds < 0 THEN 0 ELSE answer_wait_seconds END"
+        cases = " ".join(f"WHEN {wait} <= {float(b)!r} THEN {i}" for i, b in enumerate(bounds))
+        bucket = f"CASE {cases} ELSE {len(bounds)} END"
+        found = self._conn.execute(
+            f"SELECT kind, queue, department, {bucket}, COUNT(*), SUM({wait}) FROM call_legs"
+            " WHERE pbx = ? AND answer_wait_seconds IS NOT NULL"
+            f" GROUP BY kind, queue, department, {bucket}", (pbx,)).fetchall()
+        self._done()
+        return [(LegKind(r[0]), r[1], r[2], int(r[3]), int(r[4]), float(r[5])) for r in found]
 
     def count_legs(self, pbx: str | None = None) -> int:
         sql, params = "SELECT COUNT(*) FROM call_legs", []

@@ -20,7 +20,7 @@ class MonitorRun:
     """One monitor for one test: its own store URL and the lab's metrics port."""
 
     def __init__(self, lab: Lab, db_url: str, *, pbx: str = "lab", mqtt: bool = True,
-                 queue_log: bool = True) -> None:
+                 queue_log: bool = True, cdr_csv: bool = False) -> None:
         config = lab.config
         assert lab.pbx is not None
         self.port = config.ports.metrics
@@ -31,6 +31,8 @@ class MonitorRun:
             self.env["CALLSLA_MQTT_URL"] = config.mqtt_url
         if queue_log:
             self.env["CALLSLA_QUEUE_LOG"] = str(lab.pbx.log_dir / "queue_log")
+        if cdr_csv:
+            self.env["CALLSLA_CDR_CSV"] = str(lab.pbx.log_dir / "cdr-csv" / "Master.csv")
         self.log_path: Path = config.lab_dir / "run" / "monitor-test.log"
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -120,3 +120,43 @@ async def test_a_cut_ami_link_is_backfilled_from_queue_log(lab: Lab, ami: AmiCli
     finally:
         run.stop()
         await proxy.cut()
+
+
+async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
+        lab: Lab, ami: AmiClient, db_url: str) -> None:
+    pbx = f"lab-cdr-{uuid.uuid4().hex[:6]}"
+    proxy_port = lab.config.ports.ami + 51
+    proxy = AmiProxy(listen_port=proxy_port, upstream_port=lab.config.ports.ami)
+    await proxy.open()
+    run = MonitorRun(lab, db_url, pbx=pbx, queue_log=False, cdr_csv=True)
+    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
+                                                            f":{proxy_port}")
+    await asyncio.to_thread(run.start)
+    labels = {"pbx": pbx, "queue": "", "department": ""}
+
+    def direct_counts() -> tuple[float, float, float]:
+        return (run.value("callsla_calls_offered_total", **labels),
+                run.value("callsla_calls_answered_total", **labels),
+                run.value("callsla_calls_missed_total", cause="timeout", **labels))
+
+    try:
+        base = direct_counts()
+        with utc_window() as window:
+            await place_inbound_call(ami, dialled="r1", context="lab-direct", answer_after=1,
+                                     patience=1, caller_id="0399900001")
+            await asyncio.to_thread(wait_for, lambda: direct_counts()[1] == base[1] + 1, 20,
+                                    "the live direct call")
+            await proxy.cut()
+            for n, answer_after in enumerate((1, 999, 1, 999)):
+                await place_inbound_call(ami, dialled=f"r{n % 3 + 1}", context="lab-direct",
+                                         answer_after=answer_after, patience=1,
+                                         caller_id=f"039990001{n}")
+            await asyncio.sleep(7)  # every ring over (answered after 1 s or given up at 4 s)
+            await proxy.open()
+        await asyncio.to_thread(wait_for, lambda: direct_counts() == (
+            base[0] + 5, base[1] + 3, base[2] + 2), 60, "the cut calls backfilled from CDR")
+        assert run.value("callsla_monitor_backfill_legs_total", pbx=pbx, source="cdr_csv") > 0
+        check_store(db_url, pbx, window, 5)
+    finally:
+        run.stop()
+        await proxy.cut()
