@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from lab import Lab
@@ -160,3 +161,32 @@ async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
     finally:
         run.stop()
         await proxy.cut()
+
+
+async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiClient) -> None:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    base_url = lab.config.postgres_url
+    with psycopg.connect(base_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    db_url = f"{base_url}?options=-csearch_path%3D{schema}"
+    pbx = f"lab-pgdown-{uuid.uuid4().hex[:6]}"
+    run = MonitorRun(lab, db_url, pbx=pbx).start()
+    try:
+        for phone in ("r1", "r2", "r3"):
+            await set_phone(ami, phone, answer_after=999, talk_for=0.2)
+        base_offered, base_settled = settled_counts(run, pbx)
+        with utc_window() as window:
+            async with QueueWatcher(ami) as watcher:
+                await place_calls(ami, 10, tag="0344")
+                await asyncio.to_thread(lab.postgres.stop)
+                await place_calls(ami, 10, tag="0345")
+                await watcher.wait_left(20, timeout=120)
+                await asyncio.to_thread(lab.postgres.start)
+        await asyncio.to_thread(
+            wait_for, lambda: settled_counts(run, pbx) == (base_offered + 20, base_settled + 20),
+            90, "20 calls offered and settled after PostgreSQL came back")
+        check_store(db_url, pbx, window, 20)
+    finally:
+        run.stop()
+        with psycopg.connect(base_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
