@@ -14,6 +14,7 @@ from monitor.ami import AmiClient, AmiError, AmiMessage
 from monitor.call_state import HANDLED_EVENTS
 from monitor.recorder import Recorder
 from monitor.settings import Endpoint
+from monitor.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,23 @@ class AmiFeed:
                 log.warning("AMI at %s closed the connection", self.endpoint.redacted())
             except AmiError as exc:
                 log.warning("%s; retrying in %.0f s", exc, delay)
+            except StoreError as exc:
+                # Events since the last commit are lost here; the next connection's backfill
+                # brings them back from the PBX's logs.
+                log.error("store failed (%s); reconnecting AMI in %.0f s", exc, delay)
+                self.recover()
             finally:
                 self.connected = False
                 connected.set(0)
                 await client.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+
+    def recover(self) -> None:
+        try:
+            self.recorder.recover()
+        except StoreError as exc:
+            log.error("store still unavailable: %s", exc)
 
     async def _declare_queues(self, client: AmiClient) -> None:
         """Create the series of every queue the PBX has, before its first call."""

@@ -292,6 +292,7 @@ class CallTracker:
         if leg is not None:
             updates.append(self._miss(leg, MissedCause.ABANDONED, at))
         self._member_channels.discard(_local_base(e.get("channel", "")))
+        self._dial_legs.pop(uniqueid, None)  # a rung channel gone: its DialEnd came first
         self._entries.pop(uniqueid, None)
         if uniqueid and uniqueid == e.get("linkedid"):
             self._routing.pop(uniqueid, None)

@@ -8,6 +8,7 @@ redelivered copy is recognised by event_id and dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import aiomqtt
@@ -51,10 +52,14 @@ class MqttFeed:
                     async for message in client.messages:
                         self.handle(message.payload)
                         client._client.ack(message.mid, message.qos)
-            except (aiomqtt.MqttError, StoreError) as exc:
-                # A store error leaves the message unacknowledged: the broker redelivers it.
+            except aiomqtt.MqttError as exc:
                 log.warning("MQTT %s: %s; retrying in %.0f s", self.endpoint.redacted(), exc,
                             delay)
+            except StoreError as exc:
+                # The message stays unacknowledged: the broker redelivers it after reconnect.
+                log.error("store failed (%s); reconnecting MQTT in %.0f s", exc, delay)
+                with contextlib.suppress(StoreError):
+                    self.recorder.store.reconnect()
             finally:
                 self.connected = False
                 connected.set(0)

@@ -58,6 +58,14 @@ class Recorder:
         self.refresh_waiting(datetime.now(UTC))
         return n
 
+    def recover(self) -> None:
+        """After a failed commit: reconnect the store and rebuild the tracker from what it
+        holds, so nothing the store lacks is believed counted; a backfill then fills the gap."""
+        self.store.reconnect()
+        self.tracker = CallTracker(self.pbx)
+        self.tracker.resume(self.store.open_legs(self.pbx))
+        self._settled_by_backfill = set()
+
     # -- live AMI ------------------------------------------------------------------------
     def on_ami_events(self, events: Iterable[Mapping[str, str]]) -> int:
         """Handle a batch of events in one commit; returns how many were rejected."""

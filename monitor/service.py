@@ -18,7 +18,7 @@ from monitor.mqtt_feed import MqttFeed
 from monitor.recorder import Recorder
 from monitor.records import CallbackStatus
 from monitor.settings import Settings
-from monitor.store import Store, open_store
+from monitor.store import Store, StoreError, open_store
 from monitor.wallboard import Wallboard
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,10 @@ class MonitorService:
                 self.recorder.refresh_waiting(now)
             if self.store is not None and loop.time() - last_callbacks >= CALLBACK_REFRESH_SECONDS:
                 last_callbacks = loop.time()
-                self._refresh_callbacks(now)
+                try:
+                    self._refresh_callbacks(now)
+                except StoreError as exc:  # the feeds reconnect the store; try again later
+                    log.warning("callback gauges not refreshed: %s", exc)
             await asyncio.sleep(GAUGE_REFRESH_SECONDS)
 
     def _refresh_callbacks(self, now: datetime) -> None:

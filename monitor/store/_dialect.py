@@ -102,11 +102,15 @@ class Connection:
             raise StoreError(f"{self.dialect.name}: commit failed: {exc}") from exc
 
     def rollback(self) -> None:
-        if self._sqlite is not None:
-            if self._sqlite.in_transaction:
-                self._sqlite.execute("ROLLBACK")
-        else:
-            self.raw.rollback()
+        """Undo the open transaction; on a connection already lost there is nothing to undo."""
+        try:
+            if self._sqlite is not None:
+                if self._sqlite.in_transaction:
+                    self._sqlite.execute("ROLLBACK")
+            else:
+                self.raw.rollback()
+        except (sqlite3.Error, psycopg.Error):
+            pass
 
     def close(self) -> None:
         self.raw.close()

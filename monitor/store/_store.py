@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -69,6 +69,7 @@ class Store:
     """
 
     def __init__(self, db_url: str) -> None:
+        self._url = db_url
         self._conn = connect(db_url)
         self.dialect = self._conn.dialect.name
         self._batch_depth = 0
@@ -104,6 +105,14 @@ class Store:
     def close(self) -> None:
         self._conn.commit()
         self._conn.close()
+
+    def reconnect(self) -> None:
+        """Drop the connection and open a new one (after the database went away); raises
+        StoreError while it is still away. Uncommitted writes are gone: callers redo them."""
+        with suppress(Exception):
+            self._conn.close()
+        self._batch_depth = 0
+        self._conn = connect(self._url)
 
     def __enter__(self) -> Store:
         return self

@@ -54,6 +54,7 @@ async def call_and_wait(ami: AmiClient, watcher: QueueWatcher, *, answer_after: 
     await place_inbound_call(ami, caller_id=caller_id, patience=patience,
                              answer_after=answer_after)
     await watcher.wait_left(before + 1, timeout=patience + 30)
+    await asyncio.sleep(1)  # the phone's talk time: every receptionist is free again
 
 
 @contextmanager

@@ -20,11 +20,15 @@ class MonitorRun:
     """One monitor for one test: its own store URL and the lab's metrics port."""
 
     def __init__(self, lab: Lab, db_url: str, *, pbx: str = "lab", mqtt: bool = True,
-                 queue_log: bool = True, cdr_csv: bool = False) -> None:
+                 queue_log: bool = True, cdr_csv: bool = False,
+                 read_only_ami: bool = False) -> None:
         config = lab.config
         assert lab.pbx is not None
         self.port = config.ports.metrics
-        self.env = {**os.environ, "CALLSLA_AMI_URL": config.ami_url,
+        ami_url = config.ami_url
+        if read_only_ami:  # the lab's `<user>-ro`: read rights only, no actions that write
+            ami_url = ami_url.replace(f"//{config.ami_user}:", f"//{config.ami_user}-ro:")
+        self.env = {**os.environ, "CALLSLA_AMI_URL": ami_url,
                     "CALLSLA_METRICS_ADDR": f"127.0.0.1:{self.port}",
                     "CALLSLA_DB_URL": db_url, "CALLSLA_PBX": pbx}
         if mqtt:

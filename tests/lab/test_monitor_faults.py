@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from lab import Lab
@@ -46,6 +47,19 @@ async def place_calls(ami: AmiClient, count: int, *, tag: str) -> None:
         await asyncio.sleep(0.12)
 
 
+async def quick_receptionists(ami: AmiClient) -> None:
+    """Receptionists who talk 0.2 s; each call says when its phone answers (or never)."""
+    for phone in ("r1", "r2", "r3"):
+        await set_phone(ami, phone, answer_after=999, talk_for=0.2)
+
+
+async def wait_settled(run: MonitorRun, pbx: str, base: tuple[float, float], calls: int,
+                       timeout: float) -> None:
+    want = (base[0] + calls, base[1] + calls)
+    await asyncio.to_thread(wait_for, lambda: settled_counts(run, pbx) == want, timeout,
+                            f"{calls} more calls offered and settled")
+
+
 def settled_counts(run: MonitorRun, pbx: str) -> tuple[float, float]:
     offered = run.value("callsla_calls_offered_total", pbx=pbx)
     settled = (run.value("callsla_calls_answered_total", pbx=pbx)
@@ -66,8 +80,7 @@ async def test_kill_9_during_100_calls_then_restart_counts_each_call_once(
     pbx = f"lab-kill-{uuid.uuid4().hex[:6]}"
     run = MonitorRun(lab, db_url, pbx=pbx).start()
     try:
-        for phone in ("r1", "r2", "r3"):
-            await set_phone(ami, phone, answer_after=999, talk_for=0.2)
+        await quick_receptionists(ami)
         base_offered, base_settled = settled_counts(run, pbx)
         with utc_window() as window:
             async with QueueWatcher(ami) as watcher:
@@ -79,10 +92,7 @@ async def test_kill_9_during_100_calls_then_restart_counts_each_call_once(
                 run.start()
                 await placing
                 await watcher.wait_left(CALLS, timeout=180)
-        await asyncio.to_thread(
-            wait_for, lambda: settled_counts(run, pbx) == (base_offered + CALLS,
-                                                           base_settled + CALLS),
-            30, f"{CALLS} calls offered and settled")
+        await wait_settled(run, pbx, (base_offered, base_settled), CALLS, 30)
         assert settled_counts(run, pbx) == (base_offered + CALLS, base_settled + CALLS)
         check_store(db_url, pbx, window, CALLS)
     finally:
@@ -100,8 +110,7 @@ async def test_a_cut_ami_link_is_backfilled_from_queue_log(lab: Lab, ami: AmiCli
                                                             f":{proxy_port}")
     await asyncio.to_thread(run.start)
     try:
-        for phone in ("r1", "r2", "r3"):
-            await set_phone(ami, phone, answer_after=999, talk_for=0.2)
+        await quick_receptionists(ami)
         base_offered, base_settled = settled_counts(run, pbx)
         runs_before = run.value("callsla_monitor_backfill_runs_total", pbx=pbx)
         with utc_window() as window:
@@ -111,9 +120,7 @@ async def test_a_cut_ami_link_is_backfilled_from_queue_log(lab: Lab, ami: AmiCli
                 await place_calls(ami, 20, tag="0378")
                 await watcher.wait_left(30, timeout=120)
                 await proxy.open()
-        await asyncio.to_thread(
-            wait_for, lambda: settled_counts(run, pbx) == (base_offered + 30, base_settled + 30),
-            60, "30 calls offered and settled after the link came back")
+        await wait_settled(run, pbx, (base_offered, base_settled), 30, 60)
         assert run.value("callsla_monitor_backfill_runs_total", pbx=pbx) > runs_before
         assert run.value("callsla_monitor_backfill_legs_total", pbx=pbx) > 0
         check_store(db_url, pbx, window, 30)
@@ -160,3 +167,29 @@ async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
     finally:
         run.stop()
         await proxy.cut()
+
+
+async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiClient) -> None:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    base_url = lab.config.postgres_url
+    with psycopg.connect(base_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    db_url = f"{base_url}?options=-csearch_path%3D{schema}"
+    pbx = f"lab-pgdown-{uuid.uuid4().hex[:6]}"
+    run = MonitorRun(lab, db_url, pbx=pbx).start()
+    try:
+        await quick_receptionists(ami)
+        base_offered, base_settled = settled_counts(run, pbx)
+        with utc_window() as window:
+            async with QueueWatcher(ami) as watcher:
+                await place_calls(ami, 10, tag="0344")
+                await asyncio.to_thread(lab.postgres.stop)
+                await place_calls(ami, 10, tag="0345")
+                await watcher.wait_left(20, timeout=120)
+                await asyncio.to_thread(lab.postgres.start)
+        await wait_settled(run, pbx, (base_offered, base_settled), 20, 90)
+        check_store(db_url, pbx, window, 20)
+    finally:
+        run.stop()
+        with psycopg.connect(base_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
