@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from monitor.ami_feed import AmiFeed
 from monitor.backfill.runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
 from monitor.charter import Charter, load_charter
+from monitor.directory import DirectoryError, load_directory
 from monitor.http_server import MonitorHttpServer
 from monitor.metrics import CallMetrics, create_call_metrics
 from monitor.mqtt_feed import MqttFeed
@@ -105,11 +106,17 @@ class MonitorService:
         self.store.close()
 
     def store_departments(self) -> list[str]:
-        """Departments already seen, so their series exist from the start."""
-        if self.store is None:
-            return []
-        return sorted({c.department for c in self.store.callbacks(pbx=self.settings.pbx)
-                       if c.department})
+        """The directory's departments and any already seen, so their series exist from the
+        start (dashboards show 0, not "no data", before a department's first call)."""
+        known: set[str] = set()
+        try:
+            known.update(load_directory().department_ids)
+        except DirectoryError as exc:
+            log.warning("no officer directory (%s): departments appear as calls reach them", exc)
+        if self.store is not None:
+            known.update(c.department for c in self.store.callbacks(pbx=self.settings.pbx)
+                         if c.department)
+        return sorted(known)
 
     async def _refresh_gauges(self) -> None:
         last_callbacks = 0.0
