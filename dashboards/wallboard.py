@@ -15,6 +15,7 @@ from dashboards.panels import (
     bars,
     big_stat,
     figures_table,
+    ratio,
     ratio_rag,
     steps,
     variables,
@@ -36,7 +37,7 @@ def count_today(family: str, by: str) -> str:
 def answer_rate_today(by: str) -> str:
     within = today(f'callsla_answer_wait_seconds_bucket{{le="10.0",{PBX}}}', by)
     offered = today(f"callsla_calls_offered_total{{{PBX}}}", by)
-    return f"{within} / {offered}"
+    return ratio(within, offered)
 
 
 def per_department(expr: str) -> str:
