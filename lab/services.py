@@ -130,6 +130,8 @@ class Postgres:
             user="postgres",
         )
         took = wait_until(self._ready, timeout, f"PostgreSQL on port {self.config.ports.postgres}")
+        # An open port is not enough: "the database system is starting up" refuses clients.
+        wait_until(lambda: self._accepts(bin_dir), timeout, "PostgreSQL accepting clients")
         self._ensure_database(bin_dir)
         return took
 
@@ -137,6 +139,11 @@ class Postgres:
         if not self.process.running():
             raise LabStartError(f"PostgreSQL exited at start: {self.process.log_tail()}")
         return port_open(self.config.ports.postgres)
+
+    def _accepts(self, bin_dir: Path) -> bool:
+        check = subprocess.run([str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p",
+                                str(self.config.ports.postgres)], capture_output=True, check=False)
+        return check.returncode == 0
 
     def _ensure_database(self, bin_dir: Path) -> None:
         psql = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.config.ports.postgres),

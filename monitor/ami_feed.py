@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from monitor.ami import AmiClient, AmiError
+from monitor.ami import AmiClient, AmiError, AmiMessage
 from monitor.call_state import HANDLED_EVENTS
 from monitor.recorder import Recorder
 from monitor.settings import Endpoint
@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MAX_SECONDS = 30.0
 # What the state machine reads, plus the replies to QueueSummary; all else is skipped unparsed.
-FEED_EVENTS = HANDLED_EVENTS | {"QueueSummary", "QueueSummaryComplete"}
+FEED_EVENTS = HANDLED_EVENTS | {"QueueSummary", "QueueSummaryComplete", "QueueEntry",
+                                "QueueStatusComplete"}
 
 
 class AmiFeed:
@@ -49,6 +50,7 @@ class AmiFeed:
                 connected.set(1)
                 await self._declare_queues(client)
                 self.catch_up()  # events arriving meanwhile wait in the client's queue
+                await self._forget_departed(client)
                 async for batch in client.event_batches():
                     received.inc(len(batch) + client.skipped_events - skipped)
                     skipped = client.skipped_events
@@ -67,21 +69,40 @@ class AmiFeed:
 
     async def _declare_queues(self, client: AmiClient) -> None:
         """Create the series of every queue the PBX has, before its first call."""
+        summary = await self._ask_list(client, "QueueSummary", "QueueSummaryComplete") or []
+        self.queues = [e["queue"] for e in summary if e.event == "QueueSummary" and
+                       e.get("queue")]
+        self.recorder.counter.declare(self.recorder.pbx, queues=self.queues, departments=())
+
+    async def _forget_departed(self, client: AmiClient) -> None:
+        """Callers the tracker thinks are waiting but the queues no longer hold left while we
+        were not listening; without a log that says how, stop counting them as waiting."""
+        status = await self._ask_list(client, "QueueStatus", "QueueStatusComplete")
+        if status is None:
+            return
+        present = {e.get("uniqueid") for e in status if e.event == "QueueEntry"}
+        departed = self.recorder.tracker.drop_waiting(lambda uid: uid not in present)
+        if departed:
+            log.warning("%d callers resumed as waiting are no longer queued; their legs stay "
+                        "in progress in the store (no queue_log to say how they ended)",
+                        departed)
+
+    async def _ask_list(self, client: AmiClient, action: str,
+                        complete: str) -> list[AmiMessage] | None:
+        """Send a list action; events that arrive meanwhile go to the recorder in order."""
         try:
-            reply = await client.action("QueueSummary")
+            reply = await client.action(action)
         except AmiError as exc:
-            log.info("QueueSummary not allowed (%s): queue series appear with their first call",
-                     exc)
-            return
+            log.info("%s not allowed (%s)", action, exc)
+            return None
         if not reply.succeeded:
-            return
-        queues: list[str] = []
+            return None
+        answer: list[AmiMessage] = []
         async for event in client.events():
-            if event.event == "QueueSummary" and event.get("queue"):
-                queues.append(event["queue"])
-            elif event.event == "QueueSummaryComplete":
-                break
+            if event.event == complete:
+                return answer
+            if event.get("actionid") == reply.get("actionid"):
+                answer.append(event)
             else:
                 self.recorder.on_ami_events([event])
-        self.queues = queues
-        self.recorder.counter.declare(self.recorder.pbx, queues=queues, departments=())
+        return answer

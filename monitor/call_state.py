@@ -10,7 +10,7 @@ next (back to the front desk = returned, a message = voicemail, hang-up = missed
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -101,6 +101,13 @@ class CallTracker:
             leg = legs.get(uniqueid)
             if leg is not None and leg.leg_id == leg_id:
                 del legs[uniqueid]
+
+    def drop_waiting(self, gone: Callable[[str], bool]) -> int:
+        """Stop following queue legs whose caller `gone(uniqueid)` says has left unseen."""
+        stale = [uid for uid in self.queue_legs if gone(uid)]
+        for uid in stale:
+            del self.queue_legs[uid]
+        return len(stale)
 
     def set_routing(self, call_id: str, department: str, officer: str) -> None:
         """What the AGI scripts said about the officer this call is being put through to."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+from prometheus_client import Counter, Histogram
 
 from monitor.call_state import LegUpdate
 from monitor.definitions import missed_cause
@@ -17,11 +20,34 @@ def leg_labels(leg: CallLeg) -> tuple[str, str, str]:
     return leg.pbx, "", leg.department
 
 
+@dataclass(frozen=True)
+class _LegSeries:
+    offered: Counter
+    answered: Counter
+    wait: Histogram
+    returned: Counter
+    missed: dict[MissedCause, Counter]
+
+
 class LegCounter:
     """Counts each transition once; the caller guarantees each transition is reported once."""
 
     def __init__(self, metrics: CallMetrics) -> None:
         self.metrics = metrics
+        self._children: dict[tuple[str, str, str], _LegSeries] = {}
+
+    def _series(self, labels: tuple[str, str, str]) -> _LegSeries:
+        """The label children of one (pbx, queue, department), looked up once (hot path)."""
+        series = self._children.get(labels)
+        if series is None:
+            m = self.metrics
+            series = self._children[labels] = _LegSeries(
+                offered=m.calls_offered.labels(*labels),
+                answered=m.calls_answered.labels(*labels),
+                wait=m.answer_wait.labels(*labels),
+                returned=m.transfers_returned.labels(*labels),
+                missed={c: m.calls_missed.labels(*labels, c.value) for c in MissedCause})
+        return series
 
     def declare(self, pbx: str, *, queues: Iterable[str], departments: Iterable[str]) -> None:
         """Create every series up front so dashboards show 0, not "no data", before a call."""
@@ -40,21 +66,21 @@ class LegCounter:
             m.callbacks_overdue.labels(pbx, department)
 
     def count(self, update: LegUpdate) -> None:
-        m, leg = self.metrics, update.leg
-        labels = leg_labels(leg)
+        leg = update.leg
+        series = self._series(leg_labels(leg))
         if update.offered:
-            m.calls_offered.labels(*labels).inc()
+            series.offered.inc()
         if update.answered:
-            m.calls_answered.labels(*labels).inc()
+            series.answered.inc()
             wait = leg.answer_wait_seconds
             if wait is not None:
-                m.answer_wait.labels(*labels).observe(max(wait, 0.0))
+                series.wait.observe(max(wait, 0.0))
         if update.ended:
             cause = missed_cause(leg)
             if cause is not None:
-                m.calls_missed.labels(*labels, cause.value).inc()
+                series.missed[cause].inc()
             elif leg.outcome is Outcome.RETURNED:
-                m.transfers_returned.labels(*labels).inc()
+                series.returned.inc()
 
     def count_stored(self, leg: CallLeg) -> None:
         """Count a leg read back from the store, as if its transitions happened now."""

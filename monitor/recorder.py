@@ -81,6 +81,7 @@ class Recorder:
                 self.store.save_legs(u.leg for u in changed.values())
             for update in updates:
                 self.counter.count(update)
+            self.refresh_waiting(datetime.now(UTC))
         return rejected
 
     def apply(self, updates: list[LegUpdate]) -> None:
@@ -98,15 +99,16 @@ class Recorder:
         it lacks (answer, end) is taken from the log, and only that is counted.
         """
         updates: list[LegUpdate] = []
+        stored = self.store.get_legs(self.pbx, [*window.legs, *(i for i, _ in window.ends)])
         for leg_id, end in window.ends:
-            old = self._known(leg_id)
+            old = self._known(leg_id, stored)
             if old is None or old.outcome is not Outcome.IN_PROGRESS:
                 continue
             new = replace(old)
             apply_end(new, end)
             updates.append(transitions(old, new))
         for leg in window.legs.values():
-            old = self._known(leg.leg_id)
+            old = self._known(leg.leg_id, stored)
             if old is not None and old.outcome is not Outcome.IN_PROGRESS:
                 continue
             if old is not None:
@@ -130,8 +132,8 @@ class Recorder:
         self.refresh_waiting(datetime.now(UTC))
         return len(counted)
 
-    def _known(self, leg_id: str) -> CallLeg | None:
-        return self.tracker.queue_leg(leg_id) or self.store.get_leg(self.pbx, leg_id)
+    def _known(self, leg_id: str, stored: dict[str, CallLeg]) -> CallLeg | None:
+        return self.tracker.queue_leg(leg_id) or stored.get(leg_id)
 
     def _hand_to_tracker(self, leg: CallLeg) -> None:
         """A backfilled leg still waiting is followed live from now; a finished one is let go."""

@@ -42,12 +42,14 @@ ami_event = st.builds(
     st.sampled_from(AMI_EVENTS), st.dictionaries(st.sampled_from(AMI_KEYS), values))
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.lists(st.text(max_size=80), max_size=20))
 def test_ami_framing_accepts_any_lines(lines: list[str]) -> None:
     message = parse_message(lines)
     assert all(isinstance(k, str) for k in message)
 
 
+@settings(deadline=None)
 @given(st.lists(ami_event, max_size=60))
 def test_the_state_machine_only_raises_its_own_error(events: list[AmiMessage]) -> None:
     tracker = CallTracker("p")
@@ -59,6 +61,7 @@ def test_the_state_machine_only_raises_its_own_error(events: list[AmiMessage]) -
             pass
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_queue_log_lines_parse_or_raise_queue_log_error(line: str) -> None:
     with contextlib.suppress(QueueLogError):
@@ -73,7 +76,8 @@ queue_log_line = st.builds(
     st.lists(st.one_of(st.just("3"), st.just("-4"), st.just("1e99"), text), max_size=4))
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60,
+          deadline=None)
 @given(st.lists(st.one_of(queue_log_line, st.binary(max_size=30).map(
     lambda b: b.decode("latin-1"))), max_size=30))
 def test_queue_log_reader_counts_bad_lines(tmp_path: Path, lines: list[str]) -> None:
@@ -97,6 +101,7 @@ def mutations() -> st.SearchStrategy[object]:
     return st.builds(mutate, st.sampled_from(sorted(VALID_FLOW)), json_values, st.booleans())
 
 
+@settings(deadline=None)
 @given(st.one_of(st.binary(max_size=100), mutations().map(
     lambda b: json.dumps(b).encode())))
 def test_flow_events_parse_or_raise_flow_event_error(payload: bytes) -> None:
@@ -113,7 +118,8 @@ def feed() -> Iterator[MqttFeed]:
         yield MqttFeed(endpoint=Endpoint("mqtt", "127.0.0.1", 1883, "", ""), recorder=recorder)
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=80)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=80,
+          deadline=None)
 @given(st.one_of(st.binary(max_size=60), mutations().map(lambda b: json.dumps(b).encode())))
 def test_mqtt_input_never_stops_the_feed_and_bad_input_is_counted(
         feed: MqttFeed, payload: bytes) -> None:

@@ -13,8 +13,8 @@ import psycopg
 
 from monitor.store._errors import StoreError
 
-# SQLite keeps times as fixed-width UTC ISO 8601 text, so text order is time order.
-_SQLITE_TIME = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+# SQLite keeps times as fixed-width UTC ISO 8601 text (2026-03-02T01:00:00.000000+00:00), so
+# text order is time order.
 
 
 class Cursor(Protocol):
@@ -42,8 +42,8 @@ class Dialect:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: the store keeps time-zone-aware times")
-        if self.name == "sqlite":
-            return value.astimezone(UTC).strftime(_SQLITE_TIME)
+        if self.name == "sqlite":  # isoformat: the same fixed-width text, faster than strftime
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
         return value
 
     def time_value(self, value: object) -> datetime | None:

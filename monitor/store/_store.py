@@ -106,6 +106,21 @@ class Store:
         self._done()
         return None if row is None else rows.leg_from_row(self._conn.dialect, row)
 
+    def get_legs(self, pbx: str, leg_ids: Iterable[str]) -> dict[str, CallLeg]:
+        """The stored legs among `leg_ids`, by id (looked up 500 at a time)."""
+        wanted = list(dict.fromkeys(leg_ids))
+        found: dict[str, CallLeg] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self._conn.execute(
+                    f"{_LEG_SELECT} WHERE pbx = ? AND leg_id IN ({marks})",
+                    [pbx, *chunk]).fetchall():
+                leg = rows.leg_from_row(self._conn.dialect, row)
+                found[leg.leg_id] = leg
+        self._done()
+        return found
+
     def legs_of_call(self, call_id: str) -> list[CallLeg]:
         found = self._conn.execute(f"{_LEG_SELECT} WHERE call_id = ? ORDER BY offered_at",
                                    (call_id,)).fetchall()

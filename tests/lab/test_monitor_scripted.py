@@ -7,6 +7,7 @@ import asyncio
 import json
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ from monitor.store import open_store
 from tests.lab.calls_helper import QueueWatcher, call_and_wait, utc_window
 from tests.lab.monitor_run import MonitorRun, wait_for
 
-PBX = "lab-scripted"
+# A label of its own, so Prometheus holds no earlier series of it (its storage outlives tests).
+PBX = f"lab-scripted-{uuid.uuid4().hex[:6]}"
 # (answer after s, patience s): four answered (3, 12, 1.5, 7 s), two abandoned (5, 14 s)
 SCRIPT = [(3, 120), (12, 120), (1.5, 120), (7, 120), (999, 5), (999, 14)]
 EXPECTED_BUCKETS = {"1.0": 0, "2.0": 1, "5.0": 2, "8.0": 3, "10.0": 3, "15.0": 4, "+Inf": 4}
@@ -36,12 +38,20 @@ def prometheus(lab: Lab, expr: str) -> float | None:
 async def test_scripted_calls_give_exact_metrics(lab: Lab, ami: AmiClient,
                                                  tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path}/scripted.db"
-    run = MonitorRun(lab, db_url, pbx=PBX).start()
+    # AMI alone (no queue_log, no MQTT), as at a site that runs none of our scripts. Every
+    # series then starts at 0 on its first scrape, which keeps rate()'s extrapolation equal
+    # for numerator and denominator: the ratio is exact.
+    run = MonitorRun(lab, db_url, pbx=PBX, mqtt=False, queue_log=False).start()
     try:
         for phone in ("r1", "r2", "r3"):
             await set_phone(ami, phone, answer_after=999, talk_for=0.5)
         assert (await ami.action("QueueReset", Queue="frontdesk")).succeeded
         base = run.samples()
+        # rate() extrapolates each series from its first sample; with both series first
+        # scraped at 0, numerator and denominator extrapolate alike and the ratio is exact.
+        offered_series = f'callsla_calls_offered_total{{pbx="{PBX}",queue="frontdesk"}}'
+        await asyncio.to_thread(wait_for, lambda: prometheus(lab, offered_series) == 0, 20,
+                                "Prometheus to scrape the new series at 0")
 
         def delta(name: str, **labels: str) -> float:
             want = {"pbx": PBX, "queue": "frontdesk", **labels}
