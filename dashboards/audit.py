@@ -41,7 +41,7 @@ def build() -> dashboard.Dashboard:
         .timezone("browser").readonly().variables(variables())
         .with_panel(text.Panel().title("").mode(text_model.TextMode.MARKDOWN).content(NOTE)
                     .span(24).height(4))
-        .with_panel(stat("Ditawarkan / Offered", f"round({qtd(offered)})", unit="none",
+        .with_panel(stat("Panggilan masuk / Offered", f"round({qtd(offered)})", unit="none",
                          thresholds=plain, width=6, height=6))
         .with_panel(stat("Dijawab / Answered",
                          f"round({qtd(f'callsla_calls_answered_total{{{PBX}}}')})",

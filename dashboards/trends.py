@@ -36,7 +36,7 @@ def build() -> dashboard.Dashboard:
                 ("{{pbx}} 1 day", f"pbx:callsla_answered_within_10s:ratio_rate1d{{{PBX}}}")],
             unit="percentunit", width=12, height=9))
         .with_panel(trend(
-            "Ditawarkan dan dijawab / Offered and answered per $window", [
+            "Panggilan masuk dan dijawab / Offered and answered per $window", [
                 ("offered {{pbx}}", per_window(offered, "pbx")),
                 ("answered {{pbx}}", per_window(f"callsla_calls_answered_total{{{PBX}}}", "pbx")),
                 ("≤ 10 s {{pbx}}", per_window(within, "pbx"))],

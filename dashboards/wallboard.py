@@ -22,7 +22,7 @@ from dashboards.panels import (
 )
 
 UID = "callsla-wallboard"
-FRONT_DESK = "front desk"
+FRONT_DESK = "Kaunter hadapan / Front desk"
 
 
 def today(expr: str, by: str) -> str:
@@ -80,11 +80,11 @@ def build() -> dashboard.Dashboard:
             count_today("callsla_calls_missed_total", "cause"),
             legend="{{cause}}", thresholds=count_rag, width=8, height=8))
         .with_panel(big_stat(
-            "Pindahan dikembalikan / Returned transfers today",
+            "Pindahan dikembalikan hari ini / Returned transfers today",
             count_today("callsla_transfers_returned_total", "pbx"),
             unit="none", thresholds=steps((None, "blue")), width=4, height=8))
         .with_panel(big_stat(
-            "Panggilan balik dibuka / Callbacks open",
+            "Panggilan balik belum selesai / Callbacks open",
             f"sum by (pbx) (callsla_callbacks_open{{{PBX}}})", unit="none",
             thresholds=steps((None, "blue")), width=4, height=8))
         .with_panel(big_stat(
@@ -99,7 +99,7 @@ def build() -> dashboard.Dashboard:
                                   "tolerance) over the last 15 minutes (charter T-f)."))
         .with_panel(figures_table(
             "Mengikut bahagian, hari ini / By department, today",
-            [("Ditawarkan / Offered",
+            [("Panggilan masuk / Offered",
               per_department(count_today("callsla_calls_offered_total", "department"))),
              ("≤ 10 s", per_department(answer_rate_today("department"))),
              ("Terlepas / Missed",

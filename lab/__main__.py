@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+from dashboards import RULE_FILES
 from lab.calls import place_inbound_call
 from lab.chroot import ensure_chroot
 from lab.config import LabConfig
@@ -39,10 +40,11 @@ def _print_urls(config: LabConfig) -> None:
     print(f"  Prometheus  {config.prometheus_url}")
     print(f"  PostgreSQL  {config.postgres_url}")
     print(f"  /metrics    http://127.0.0.1:{config.ports.metrics}/metrics")
+    print(f"  wallboard   http://127.0.0.1:{config.ports.metrics}/wallboard")
 
 
 def cmd_up(_args: argparse.Namespace) -> int:
-    lab = Lab()
+    lab = Lab(rule_files=list(RULE_FILES))
     timings = lab.start()
     print(f"lab up in {timings['total']:.1f} s — Ctrl-C stops it")
     _print_urls(lab.config)
@@ -76,7 +78,7 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 def cmd_demo(_args: argparse.Namespace) -> int:
     """The lab, the monitor serving /metrics, and a few calls; Ctrl-C stops everything."""
-    lab = Lab()
+    lab = Lab(rule_files=list(RULE_FILES))
     timings = lab.start()
     config = lab.config
     env = {**os.environ, "CALLSLA_AMI_URL": config.ami_url, "CALLSLA_MQTT_URL": config.mqtt_url,
