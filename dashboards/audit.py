@@ -10,6 +10,7 @@ from dashboards.panels import (
     ANSWER_TARGET,
     PBX,
     figures_table,
+    ratio,
     ratio_rag,
     steps,
     variables,
@@ -17,6 +18,7 @@ from dashboards.panels import (
 from dashboards.panels import big_stat as stat
 
 UID = "callsla-audit"
+STATUS = "callsla_status_announcement_interval_seconds"
 NOTE = """**Suku tahun semasa / Quarter to date.** Definitions as in the quarterly charter report
 (`callsla report`): the 10-second answer rate is answered within 10 s ÷ offered, with
 abandoned, timed-out and returned legs in the denominator. These figures are Prometheus's
@@ -39,17 +41,17 @@ def build() -> dashboard.Dashboard:
         .timezone("browser").readonly().variables(variables())
         .with_panel(text.Panel().title("").mode(text_model.TextMode.MARKDOWN).content(NOTE)
                     .span(24).height(4))
-        .with_panel(stat("Ditawarkan / Offered", f"round({qtd(offered)})", unit="none",
+        .with_panel(stat("Panggilan masuk / Offered", f"round({qtd(offered)})", unit="none",
                          thresholds=plain, width=6, height=6))
         .with_panel(stat("Dijawab / Answered",
                          f"round({qtd(f'callsla_calls_answered_total{{{PBX}}}')})",
                          unit="none", thresholds=plain, width=6, height=6))
         .with_panel(stat("Dijawab ≤ 10 s / Answered within 10 s",
-                         f"{qtd(within)} / {qtd(offered)}", unit="percentunit",
+                         ratio(qtd(within), qtd(offered)), unit="percentunit",
                          thresholds=ratio_rag(ANSWER_AMBER, ANSWER_TARGET), width=6, height=6))
         .with_panel(stat("Purata masa menunggu / Mean answer wait",
-                         f"{qtd(f'callsla_answer_wait_seconds_sum{{{PBX}}}')}"
-                         f" / {qtd(f'callsla_answer_wait_seconds_count{{{PBX}}}')}",
+                         ratio(qtd(f"callsla_answer_wait_seconds_sum{{{PBX}}}"),
+                               qtd(f"callsla_answer_wait_seconds_count{{{PBX}}}")),
                          unit="s", thresholds=steps((None, "green"), (10, "orange")),
                          width=6, height=6))
         .with_panel(figures_table(
@@ -64,9 +66,8 @@ def build() -> dashboard.Dashboard:
                          f"round({qtd(f'callsla_voicemails_total{{{PBX}}}')})",
                          unit="none", thresholds=plain, width=4, height=8))
         .with_panel(stat("Mesej status ≤ 20 s / Status messages on time",
-                         qtd(f'callsla_status_announcement_interval_seconds_bucket{{le="21.0",{PBX}}}')
-                         + " / "
-                         + qtd(f"callsla_status_announcement_interval_seconds_count{{{PBX}}}"),
+                         ratio(qtd(f'{STATUS}_bucket{{le="21.0",{PBX}}}'),
+                               qtd(f"{STATUS}_count{{{PBX}}}")),
                          unit="percentunit", thresholds=ratio_rag(0.95, 1.0), width=4,
                          height=8))
         .with_panel(stat("Panggilan balik lewat / Callbacks overdue now",

@@ -46,6 +46,11 @@ def query(expr: str, *, legend: str = "", ref: str = "A", instant: bool = True,
     return target
 
 
+def ratio(numerator: str, denominator: str) -> str:
+    """A share, with no figure (rather than +Inf or NaN) where nothing was offered."""
+    return f"{numerator} / ({denominator} > 0)"
+
+
 def steps(*bands: tuple[float | None, str]) -> dashboard.ThresholdsConfig:
     return dashboard.ThresholdsConfig().mode(model.ThresholdsMode.ABSOLUTE).steps(
         [model.Threshold(value=value, color=color) for value, color in bands])

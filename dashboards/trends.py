@@ -5,7 +5,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.models import dashboard as model
 
-from dashboards.panels import PBX, trend, variables, wait_heatmap
+from dashboards.panels import PBX, ratio, trend, variables, wait_heatmap
 
 UID = "callsla-trends"
 
@@ -31,12 +31,12 @@ def build() -> dashboard.Dashboard:
         .with_panel(trend(
             "Dijawab ≤ 10 s / Answered within 10 s", [
                 ("{{pbx}} per $window",
-                 f"{per_window(within, 'pbx')} / {per_window(offered, 'pbx')}"),
+                 ratio(per_window(within, "pbx"), per_window(offered, "pbx"))),
                 ("{{pbx}} 15 min", f"pbx:callsla_answered_within_10s:ratio_rate15m{{{PBX}}}"),
                 ("{{pbx}} 1 day", f"pbx:callsla_answered_within_10s:ratio_rate1d{{{PBX}}}")],
             unit="percentunit", width=12, height=9))
         .with_panel(trend(
-            "Ditawarkan dan dijawab / Offered and answered per $window", [
+            "Panggilan masuk dan dijawab / Offered and answered per $window", [
                 ("offered {{pbx}}", per_window(offered, "pbx")),
                 ("answered {{pbx}}", per_window(f"callsla_calls_answered_total{{{PBX}}}", "pbx")),
                 ("≤ 10 s {{pbx}}", per_window(within, "pbx"))],

@@ -15,13 +15,14 @@ from dashboards.panels import (
     bars,
     big_stat,
     figures_table,
+    ratio,
     ratio_rag,
     steps,
     variables,
 )
 
 UID = "callsla-wallboard"
-FRONT_DESK = "front desk"
+FRONT_DESK = "Kaunter hadapan / Front desk"
 
 
 def today(expr: str, by: str) -> str:
@@ -36,7 +37,7 @@ def count_today(family: str, by: str) -> str:
 def answer_rate_today(by: str) -> str:
     within = today(f'callsla_answer_wait_seconds_bucket{{le="10.0",{PBX}}}', by)
     offered = today(f"callsla_calls_offered_total{{{PBX}}}", by)
-    return f"{within} / {offered}"
+    return ratio(within, offered)
 
 
 def per_department(expr: str) -> str:
@@ -79,11 +80,11 @@ def build() -> dashboard.Dashboard:
             count_today("callsla_calls_missed_total", "cause"),
             legend="{{cause}}", thresholds=count_rag, width=8, height=8))
         .with_panel(big_stat(
-            "Pindahan dikembalikan / Returned transfers today",
+            "Pindahan dikembalikan hari ini / Returned transfers today",
             count_today("callsla_transfers_returned_total", "pbx"),
             unit="none", thresholds=steps((None, "blue")), width=4, height=8))
         .with_panel(big_stat(
-            "Panggilan balik dibuka / Callbacks open",
+            "Panggilan balik belum selesai / Callbacks open",
             f"sum by (pbx) (callsla_callbacks_open{{{PBX}}})", unit="none",
             thresholds=steps((None, "blue")), width=4, height=8))
         .with_panel(big_stat(
@@ -98,7 +99,7 @@ def build() -> dashboard.Dashboard:
                                   "tolerance) over the last 15 minutes (charter T-f)."))
         .with_panel(figures_table(
             "Mengikut bahagian, hari ini / By department, today",
-            [("Ditawarkan / Offered",
+            [("Panggilan masuk / Offered",
               per_department(count_today("callsla_calls_offered_total", "department"))),
              ("≤ 10 s", per_department(answer_rate_today("department"))),
              ("Terlepas / Missed",

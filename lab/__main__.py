@@ -11,11 +11,13 @@ import subprocess
 import sys
 import time
 
+from dashboards import RULE_FILES
 from lab.calls import place_inbound_call
 from lab.chroot import ensure_chroot
 from lab.config import LabConfig
 from lab.pbx import AsteriskPbx
-from lab.processes import LabStartError
+from lab.processes import LabStartError, port_open, wait_until
+from lab.simulator import simulate_until_stopped
 from lab.stack import Lab
 from monitor.ami import AmiClient
 
@@ -39,10 +41,11 @@ def _print_urls(config: LabConfig) -> None:
     print(f"  Prometheus  {config.prometheus_url}")
     print(f"  PostgreSQL  {config.postgres_url}")
     print(f"  /metrics    http://127.0.0.1:{config.ports.metrics}/metrics")
+    print(f"  wallboard   http://127.0.0.1:{config.ports.metrics}/wallboard")
 
 
 def cmd_up(_args: argparse.Namespace) -> int:
-    lab = Lab()
+    lab = Lab(rule_files=list(RULE_FILES))
     timings = lab.start()
     print(f"lab up in {timings['total']:.1f} s — Ctrl-C stops it")
     _print_urls(lab.config)
@@ -74,9 +77,11 @@ def cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(_args: argparse.Namespace) -> int:
-    """The lab, the monitor serving /metrics, and a few calls; Ctrl-C stops everything."""
-    lab = Lab()
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The lab with the rules, the monitor and its wallboard, and a simulated office day over
+    and over until Ctrl-C stops everything."""
+    started = time.monotonic()
+    lab = Lab(rule_files=list(RULE_FILES))
     timings = lab.start()
     config = lab.config
     env = {**os.environ, "CALLSLA_AMI_URL": config.ami_url, "CALLSLA_MQTT_URL": config.mqtt_url,
@@ -84,11 +89,12 @@ def cmd_demo(_args: argparse.Namespace) -> int:
            "CALLSLA_DB_URL": f"sqlite:///{config.lab_dir / 'demo.db'}", "CALLSLA_PBX": "lab"}
     monitor = subprocess.Popen([sys.executable, "-m", "monitor", "monitor"], env=env)
     try:
-        print(f"lab up in {timings['total']:.1f} s; monitor started — Ctrl-C stops everything")
+        wait_until(lambda: port_open(config.ports.metrics), 30, "callsla monitor")
+        print(f"lab up in {timings['total']:.1f} s, monitor serving after "
+              f"{time.monotonic() - started:.1f} s — Ctrl-C stops everything")
         _print_urls(config)
-        asyncio.run(_calls(argparse.Namespace(count=5, every=1.0, patience=30.0)))
-        print("placed 5 calls into the front desk")
-        _wait_for_ctrl_c()
+        asyncio.run(simulate_until_stopped(config, day_seconds=args.day_minutes * 60,
+                                           calls_per_day=args.calls_per_day))
     finally:
         monitor.send_signal(signal.SIGTERM)
         monitor.wait(10)
@@ -108,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--every", type=float, default=1.0)
     call.add_argument("--patience", type=float, default=60.0)
     call.set_defaults(run=cmd_call)
-    sub.add_parser("demo", help="lab + monitor + a few calls").set_defaults(run=cmd_demo)
+    demo = sub.add_parser("demo", help="lab + monitor + wallboard + a simulated office day")
+    demo.add_argument("--day-minutes", type=float, default=10.0,
+                      help="real minutes one office day (08:00-17:00) takes (default 10)")
+    demo.add_argument("--calls-per-day", type=float, default=80.0,
+                      help="callers in one office day (default 80: the three receptionists "
+                           "fall behind at the peaks and catch up at lunch)")
+    demo.set_defaults(run=cmd_demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
