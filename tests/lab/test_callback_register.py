@@ -83,7 +83,7 @@ async def test_message_becomes_a_callback_that_the_help_desk_closes(
         messages = list(rig.spool.rglob("msg*.txt"))
         assert any(CALLER in m.read_text(errors="replace") for m in messages), messages
         await wait_for(lambda: run.value("callsla_callbacks_open", pbx="lab") >= 1, 20,
-                 "callbacks_open gauge")
+                       "callbacks_open gauge")
 
         listed = _callsla(db_url, "callbacks", "list", "--status", "open")
         assert listed.returncode == 0, listed.stderr
@@ -100,7 +100,14 @@ async def test_message_becomes_a_callback_that_the_help_desk_closes(
         assert done.done_at is not None
         assert done.done_at >= callback.contacted_at
         assert done.caller_informed_at is not None
-        await wait_for(lambda: run.value("callsla_callbacks_open", pbx="lab") == 0, 20,
-                 "callbacks_open gauge back to 0")
+        # The broker may also hand this monitor's session other tests' messages for pbx "lab",
+        # so the gauge is checked against the store's open callbacks, not against 0.
+
+        def open_in_store() -> int:
+            with open_store(db_url) as store:
+                return len(store.callbacks(pbx="lab", status=CallbackStatus.OPEN))
+
+        await wait_for(lambda: run.value("callsla_callbacks_open", pbx="lab") == open_in_store(),
+                       20, "callbacks_open gauge to follow the close")
     finally:
         run.stop()
