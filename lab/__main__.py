@@ -1,19 +1,18 @@
-"""`python -m lab up|cli|call|demo`: run the PBX lab by hand."""
+"""`python -m lab up|cli|call|demo`: run the PBX lab by hand, or the whole product (demo)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import os
 import signal
-import subprocess
 import sys
 import time
 
 from lab.calls import place_inbound_call
 from lab.chroot import ensure_chroot
 from lab.config import LabConfig
+from lab.demo import run_demo
 from lab.pbx import AsteriskPbx
 from lab.processes import LabStartError
 from lab.stack import Lab
@@ -74,26 +73,9 @@ def cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(_args: argparse.Namespace) -> int:
-    """The lab, the monitor serving /metrics, and a few calls; Ctrl-C stops everything."""
-    lab = Lab()
-    timings = lab.start()
-    config = lab.config
-    env = {**os.environ, "CALLSLA_AMI_URL": config.ami_url, "CALLSLA_MQTT_URL": config.mqtt_url,
-           "CALLSLA_METRICS_ADDR": f"127.0.0.1:{config.ports.metrics}",
-           "CALLSLA_DB_URL": f"sqlite:///{config.lab_dir / 'demo.db'}", "CALLSLA_PBX": "lab"}
-    monitor = subprocess.Popen([sys.executable, "-m", "monitor", "monitor"], env=env)
-    try:
-        print(f"lab up in {timings['total']:.1f} s; monitor started — Ctrl-C stops everything")
-        _print_urls(config)
-        asyncio.run(_calls(argparse.Namespace(count=5, every=1.0, patience=30.0)))
-        print("placed 5 calls into the front desk")
-        _wait_for_ctrl_c()
-    finally:
-        monitor.send_signal(signal.SIGTERM)
-        monitor.wait(10)
-        lab.stop()
-    return 0
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole product with a simulated working day; Ctrl-C stops everything."""
+    return run_demo(postgres=args.postgres, seed=args.seed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--every", type=float, default=1.0)
     call.add_argument("--patience", type=float, default=60.0)
     call.set_defaults(run=cmd_call)
-    sub.add_parser("demo", help="lab + monitor + a few calls").set_defaults(run=cmd_demo)
+    demo = sub.add_parser("demo", help="the whole product and a simulated working day")
+    demo.add_argument("--postgres", action="store_true", help="store in the lab's PostgreSQL")
+    demo.add_argument("--seed", type=int, default=1, help="the traffic simulator's seed")
+    demo.set_defaults(run=cmd_demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
