@@ -18,7 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from dashboards import RULE_FILES
 from lab.config import LabConfig
@@ -60,9 +60,9 @@ class DemoUrls:
         return True
 
 
-def wallboard_figures(url: str) -> dict[str, object]:
+def wallboard_figures(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - http://127.0.0.1
-        figures: dict[str, object] = json.load(response)
+        figures: dict[str, Any] = json.load(response)
     return figures
 
 
