@@ -178,6 +178,8 @@ def run_demo(*, postgres: bool = False, seed: int = 1) -> int:
     logging.basicConfig(level=logging.INFO, force=True,
                         filename=config.lab_dir / "run" / "demo.log",
                         format="%(asctime)s %(name)s: %(message)s")
+    # Ctrl-C and SIGTERM both stop the demo, even when started with SIGINT ignored (`cmd &`).
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     demo = Demo(config, postgres=postgres)
     started = time.monotonic()
