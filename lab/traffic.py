@@ -5,6 +5,7 @@ callers the front desk puts through to officers who answer, are busy, are out or
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import math
 import random
@@ -50,21 +51,19 @@ class LabOfficers:
 
 @dataclass(frozen=True)
 class RouteMix:
-    """Share of callers taking each route; `opening` routes the day's first callers in order,
-    so every flow shows within the demo's first minute."""
+    """Share of callers taking each route. `opening`: callers who ring as the day opens, one
+    every `opening_gap_seconds` on top of the day's arrivals, so every flow shows at once."""
 
     weights: tuple[tuple[Route, float], ...] = ((Route.FRONT_DESK, 1.0),)
     opening: tuple[Route, ...] = ()
+    opening_gap_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if not self.weights or any(w < 0 for _, w in self.weights) or \
                 sum(w for _, w in self.weights) <= 0:
             raise ValueError(f"route weights must be >= 0 with a positive total: {self.weights}")
 
-    def route(self, n: int, rng: random.Random) -> Route:
-        """The route of the day's n-th caller (0-based)."""
-        if n < len(self.opening):
-            return self.opening[n]
+    def draw(self, rng: random.Random) -> Route:
         routes = [r for r, _ in self.weights]
         return rng.choices(routes, weights=[w for _, w in self.weights])[0]
 
@@ -132,6 +131,15 @@ def arrival_times(profile: DayProfile, rng: random.Random) -> Iterator[float]:
             return
         if rng.random() * ceiling <= profile.rate_at(t / profile.day_seconds):
             yield t
+
+
+def day_calls(profile: DayProfile, rng: random.Random) -> Iterator[tuple[float, Route]]:
+    """The day's callers in time order: (seconds from opening, route), the opening callers
+    merged with the Poisson arrivals, each of which draws its route from the mix."""
+    mix = profile.routes
+    opening = ((n * mix.opening_gap_seconds, route) for n, route in enumerate(mix.opening))
+    arrivals = ((t, mix.draw(rng)) for t in arrival_times(profile, rng))
+    return heapq.merge(opening, arrivals, key=lambda call: call[0])
 
 
 @dataclass
@@ -247,9 +255,8 @@ class TrafficSimulator:
     async def _one_day(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        for n, at in enumerate(arrival_times(self.profile, self.rng)):
+        for at, route in day_calls(self.profile, self.rng):
             await asyncio.sleep(max(0.0, start + at - loop.time()))
-            route = self.profile.routes.route(n, self.rng)
             await self._place(route)
 
     async def _place(self, route: Route) -> None:

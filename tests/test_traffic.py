@@ -7,7 +7,16 @@ import random
 
 import pytest
 
-from lab.traffic import DEMO_ROUTES, DayProfile, LabOfficers, Peak, Route, RouteMix, arrival_times
+from lab.traffic import (
+    DEMO_ROUTES,
+    DayProfile,
+    LabOfficers,
+    Peak,
+    Route,
+    RouteMix,
+    arrival_times,
+    day_calls,
+)
 
 
 def test_same_seed_same_day() -> None:
@@ -41,17 +50,22 @@ def test_lunch_halves_the_rate() -> None:
     assert profile.rate_at(0.5) == profile.rate_at(0.1) / 2
 
 
-def test_opening_routes_come_first_then_the_mix() -> None:
+def test_opening_callers_ring_first_on_top_of_the_day() -> None:
     mix = RouteMix(weights=((Route.FRONT_DESK, 1.0),),
-                   opening=(Route.BUSY_OFFICER, Route.NO_ANSWER))
-    rng = random.Random(1)
-    routes = [mix.route(n, rng) for n in range(5)]
-    assert routes == [Route.BUSY_OFFICER, Route.NO_ANSWER] + [Route.FRONT_DESK] * 3
+                   opening=(Route.BUSY_OFFICER, Route.NO_ANSWER), opening_gap_seconds=0.5)
+    profile = DayProfile(day_seconds=300, calls_per_minute=1, routes=mix)
+    calls = list(day_calls(profile, random.Random(1)))
+    times = [t for t, _ in calls]
+    assert times == sorted(times)
+    assert [route for _, route in calls].count(Route.BUSY_OFFICER) == 1
+    assert calls[:2] == [(0.0, Route.BUSY_OFFICER), (0.5, Route.NO_ANSWER)]
+    assert len(calls) > 2
+    assert {route for _, route in calls[2:]} == {Route.FRONT_DESK}
 
 
 def test_route_shares_follow_the_weights() -> None:
     rng = random.Random(2)
-    routes = [DEMO_ROUTES.route(n, rng) for n in range(len(DEMO_ROUTES.opening), 20_000)]
+    routes = [DEMO_ROUTES.draw(rng) for _ in range(20_000)]
     for route, weight in DEMO_ROUTES.weights:
         share = routes.count(route) / len(routes)
         assert abs(share - weight / sum(w for _, w in DEMO_ROUTES.weights)) < 0.02, route
@@ -59,7 +73,7 @@ def test_route_shares_follow_the_weights() -> None:
 
 def test_default_day_stays_at_the_front_desk() -> None:
     rng = random.Random(3)
-    assert {DayProfile().routes.route(n, rng) for n in range(100)} == {Route.FRONT_DESK}
+    assert {route for _, route in day_calls(DayProfile(), rng)} == {Route.FRONT_DESK}
 
 
 def test_the_demo_day_shows_every_officer_flow() -> None:
