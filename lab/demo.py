@@ -205,6 +205,8 @@ def run_demo(*, postgres: bool = False, seed: int = 1) -> int:
         # A second Ctrl-C must not leave half the parts running.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("\nstopping: monitor, agi-server, asterisk, mosquitto, prometheus ...", flush=True)
+        parts = "monitor, agi-server, asterisk, mosquitto, prometheus" + (
+            ", postgres" if postgres else "")
+        print(f"\nstopping: {parts}", flush=True)
         demo.stop()
         print("callsla demo stopped", flush=True)
