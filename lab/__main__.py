@@ -1,13 +1,11 @@
-"""`python -m lab up|cli|call|demo`: run the PBX lab by hand."""
+"""`python -m lab up|cli|call|demo`: run the PBX lab by hand, or the whole product (demo)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -15,9 +13,9 @@ from dashboards import RULE_FILES
 from lab.calls import place_inbound_call
 from lab.chroot import ensure_chroot
 from lab.config import LabConfig
+from lab.demo import run_demo
 from lab.pbx import AsteriskPbx
-from lab.processes import LabStartError, port_open, wait_until
-from lab.simulator import simulate_until_stopped
+from lab.processes import LabStartError
 from lab.stack import Lab
 from monitor.ami import AmiClient
 
@@ -78,28 +76,8 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The lab with the rules, the monitor and its wallboard, and a simulated office day over
-    and over until Ctrl-C stops everything."""
-    started = time.monotonic()
-    lab = Lab(rule_files=list(RULE_FILES))
-    timings = lab.start()
-    config = lab.config
-    env = {**os.environ, "CALLSLA_AMI_URL": config.ami_url, "CALLSLA_MQTT_URL": config.mqtt_url,
-           "CALLSLA_METRICS_ADDR": f"127.0.0.1:{config.ports.metrics}",
-           "CALLSLA_DB_URL": f"sqlite:///{config.lab_dir / 'demo.db'}", "CALLSLA_PBX": "lab"}
-    monitor = subprocess.Popen([sys.executable, "-m", "monitor", "monitor"], env=env)
-    try:
-        wait_until(lambda: port_open(config.ports.metrics), 30, "callsla monitor")
-        print(f"lab up in {timings['total']:.1f} s, monitor serving after "
-              f"{time.monotonic() - started:.1f} s — Ctrl-C stops everything")
-        _print_urls(config)
-        asyncio.run(simulate_until_stopped(config, day_seconds=args.day_minutes * 60,
-                                           calls_per_day=args.calls_per_day))
-    finally:
-        monitor.send_signal(signal.SIGTERM)
-        monitor.wait(10)
-        lab.stop()
-    return 0
+    """The whole product with a simulated working day; Ctrl-C stops everything."""
+    return run_demo(postgres=args.postgres, seed=args.seed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,12 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--every", type=float, default=1.0)
     call.add_argument("--patience", type=float, default=60.0)
     call.set_defaults(run=cmd_call)
-    demo = sub.add_parser("demo", help="lab + monitor + wallboard + a simulated office day")
-    demo.add_argument("--day-minutes", type=float, default=10.0,
-                      help="real minutes one office day (08:00-17:00) takes (default 10)")
-    demo.add_argument("--calls-per-day", type=float, default=80.0,
-                      help="callers in one office day (default 80: the three receptionists "
-                           "fall behind at the peaks and catch up at lunch)")
+    demo = sub.add_parser("demo", help="the whole product and a simulated working day")
+    demo.add_argument("--postgres", action="store_true", help="store in the lab's PostgreSQL")
+    demo.add_argument("--seed", type=int, default=1, help="the traffic simulator's seed")
     demo.set_defaults(run=cmd_demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -1,21 +1,82 @@
 """A compressed working day of calls for the demo: Poisson arrivals rising at the morning and
-afternoon peaks, receptionists answering in a realistic spread, callers who give up."""
+afternoon peaks, receptionists answering in a realistic spread, callers who give up, and
+callers the front desk puts through to officers who answer, are busy, are out or don't answer."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiClient, AmiError
+from monitor.directory import OfficerStatus
+from monitor.officer_cli import set_officer_status
 
 log = logging.getLogger(__name__)
 
 RECEPTIONISTS = ("r1", "r2", "r3")
+
+
+class Route(StrEnum):
+    """What happens to a caller after the front desk answers."""
+
+    FRONT_DESK = "front_desk"  # served (or abandoned) at the desk
+    TRANSFER = "transfer"  # announced transfer to an officer who answers (T-d, T-e)
+    BUSY_OFFICER = "busy_officer"  # the officer is on a call: status every 20 s (T-f)
+    OUT_OF_OFFICE = "out_of_office"  # a message, then a callback record (T-h)
+    NO_ANSWER = "no_answer"  # the officer doesn't answer: back to the front desk (T-g)
+
+
+@dataclass(frozen=True)
+class LabOfficers:
+    """Which of the lab's simulated officers (asterisk_conf/officers.toml) plays each part."""
+
+    answering: tuple[str, ...] = ("2102", "2301")
+    busy: str = "2101"
+    out: str = "2202"
+    no_answer: str = "2201"
+
+    def extension_for(self, route: Route, rng: random.Random) -> str | None:
+        if route is Route.TRANSFER:
+            return rng.choice(self.answering)
+        return {Route.BUSY_OFFICER: self.busy, Route.OUT_OF_OFFICE: self.out,
+                Route.NO_ANSWER: self.no_answer}.get(route)
+
+
+@dataclass(frozen=True)
+class RouteMix:
+    """Share of callers taking each route. `opening`: callers who ring as the day opens, one
+    every `opening_gap_seconds` on top of the day's arrivals, so every flow shows at once."""
+
+    weights: tuple[tuple[Route, float], ...] = ((Route.FRONT_DESK, 1.0),)
+    opening: tuple[Route, ...] = ()
+    opening_gap_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.weights or any(w < 0 for _, w in self.weights) or \
+                sum(w for _, w in self.weights) <= 0:
+            raise ValueError(f"route weights must be >= 0 with a positive total: {self.weights}")
+
+    def draw(self, rng: random.Random) -> Route:
+        routes = [r for r, _ in self.weights]
+        return rng.choices(routes, weights=[w for _, w in self.weights])[0]
+
+
+DEMO_ROUTES = RouteMix(
+    weights=((Route.FRONT_DESK, 0.62), (Route.TRANSFER, 0.16), (Route.BUSY_OFFICER, 0.08),
+             (Route.OUT_OF_OFFICE, 0.08), (Route.NO_ANSWER, 0.06)),
+    opening=(Route.BUSY_OFFICER, Route.TRANSFER, Route.OUT_OF_OFFICE, Route.NO_ANSWER),
+)
+
+# A caller put through to an officer stays on the line long enough for that flow to finish.
+ROUTE_PATIENCE_SECONDS = {Route.TRANSFER: 90.0, Route.BUSY_OFFICER: 150.0,
+                          Route.OUT_OF_OFFICE: 30.0, Route.NO_ANSWER: 120.0}
 
 
 @dataclass(frozen=True)
@@ -41,6 +102,9 @@ class DayProfile:
     answer_median_seconds: float = 6.0  # receptionists' ring-to-answer, lognormal
     answer_spread: float = 0.6
     talk_mean_seconds: float = 20.0
+    routes: RouteMix = RouteMix()
+    officer_busy_seconds: float = 50.0  # the busy officer's calls: long enough for 2+ messages
+    officer_free_seconds: float = 15.0
 
     def rate_at(self, fraction: float) -> float:
         """Arrivals per second at a point of the day (0 = opening, 1 = closing)."""
@@ -69,57 +133,144 @@ def arrival_times(profile: DayProfile, rng: random.Random) -> Iterator[float]:
             yield t
 
 
+def day_calls(profile: DayProfile, rng: random.Random) -> Iterator[tuple[float, Route]]:
+    """The day's callers in time order: (seconds from opening, route), the opening callers
+    merged with the Poisson arrivals, each of which draws its route from the mix."""
+    mix = profile.routes
+    opening = ((n * mix.opening_gap_seconds, route) for n, route in enumerate(mix.opening))
+    arrivals = ((t, mix.draw(rng)) for t in arrival_times(profile, rng))
+    return heapq.merge(opening, arrivals, key=lambda call: call[0])
+
+
 @dataclass
 class TrafficStats:
     placed: int = 0
     failed: int = 0
+    transferred: int = 0
+    by_route: dict[Route, int] = field(default_factory=dict)
 
 
 class TrafficSimulator:
-    """Places the day's calls into the lab PBX and keeps the receptionists' answer times moving."""
+    """Places the day's calls into the lab PBX and keeps receptionists and officers moving.
+
+    Officer routes need `ami` opened with events on: the simulated receptionist transfers a
+    caller when the queue's `AgentConnect` says she has answered.
+    """
 
     def __init__(self, ami: AmiClient, profile: DayProfile | None = None, *, seed: int = 1,
-                 loop_days: bool = False) -> None:
+                 loop_days: bool = False, officers: LabOfficers | None = None) -> None:
         self.ami = ami
         self.profile = profile or DayProfile()
+        self.officers = officers or LabOfficers()
         self.rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
         self.loop_days = loop_days
         self.stats = TrafficStats()
+        self._to_transfer: dict[str, str] = {}  # caller number -> officer's extension
+        self._transfers: set[asyncio.Task[None]] = set()
 
-    def answer_delay(self) -> float:
+    def answer_delay(self, median: float | None = None) -> float:
         p = self.profile
-        return round(min(60.0, self.rng.lognormvariate(math.log(p.answer_median_seconds),
-                                                       p.answer_spread)), 1)
+        return round(min(60.0, self.rng.lognormvariate(
+            math.log(median or p.answer_median_seconds), p.answer_spread)), 1)
 
-    async def _reshuffle_receptionists(self) -> None:
+    def talk_time(self) -> float:
+        return round(self.rng.expovariate(1 / self.profile.talk_mean_seconds) + 3, 1)
+
+    @property
+    def with_officers(self) -> bool:
+        mix = self.profile.routes
+        return bool(mix.opening) or any(r is not Route.FRONT_DESK and w > 0
+                                        for r, w in mix.weights)
+
+    async def _reshuffle_phones(self) -> None:
+        """Every 5 s each receptionist (and answering officer) gets a new answer delay."""
         while True:
             for phone in RECEPTIONISTS:
                 await set_phone(self.ami, phone, answer_after=self.answer_delay(),
-                                talk_for=round(self.rng.expovariate(
-                                    1 / self.profile.talk_mean_seconds) + 3, 1))
+                                talk_for=self.talk_time())
+            if self.with_officers:
+                for extension in self.officers.answering:
+                    await set_phone(self.ami, f"o{extension}", answer_after=self.answer_delay(4),
+                                    talk_for=self.talk_time())
             await asyncio.sleep(5)
 
+    async def _prepare_officers(self) -> None:
+        """Statuses through AstDB (as `callsla officer set-status` does) and phone behaviour."""
+        o = self.officers
+        for extension in (*o.answering, o.busy, o.no_answer):
+            await set_officer_status(self.ami, extension, OfficerStatus.IN)
+        await set_officer_status(self.ami, o.out, OfficerStatus.OUT)
+        await set_phone(self.ami, f"o{o.no_answer}", answer_after=999, talk_for=5)
+        await set_phone(self.ami, f"o{o.busy}", answer_after=1, talk_for=5)
+
+    async def _busy_officer(self) -> None:
+        """The busy officer is on a long call, then free for a while, again and again."""
+        device = f"DEVICE_STATE(Custom:o{self.officers.busy})"
+        while True:
+            for state, seconds in (("INUSE", self.profile.officer_busy_seconds),
+                                   ("NOT_INUSE", self.profile.officer_free_seconds)):
+                reply = await self.ami.action("Setvar", Variable=device, Value=state)
+                if not reply.succeeded:
+                    log.warning("cannot set %s: %s", device, reply.get("message", ""))
+                await asyncio.sleep(seconds)
+
+    async def _front_desk_transfers(self) -> None:
+        async for event in self.ami.events():
+            if event.event != "AgentConnect":
+                continue
+            extension = self._to_transfer.pop(event.get("calleridnum", ""), None)
+            if extension is not None:
+                task = asyncio.create_task(self._transfer(event["destchannel"], extension))
+                self._transfers.add(task)
+                task.add_done_callback(self._transfers.discard)
+
+    async def _transfer(self, receptionist: str, extension: str) -> None:
+        """The receptionist blind-transfers to the officer's extension (the dialplan announces)."""
+        await asyncio.sleep(self.rng.uniform(0.5, 1.5))
+        for _ in range(20):  # AgentConnect comes just before the receptionist joins the bridge
+            reply = await self.ami.action("BlindTransfer", Channel=receptionist,
+                                          Context="internal", Exten=extension)
+            if reply.succeeded:
+                self.stats.transferred += 1
+                return
+            await asyncio.sleep(0.2)
+        log.warning("transfer to %s failed: %s", extension, reply.get("message", ""))
+
     async def run(self) -> TrafficStats:
-        reshuffle = asyncio.create_task(self._reshuffle_receptionists())
+        helpers = [self._reshuffle_phones()]
+        if self.with_officers:
+            await self._prepare_officers()
+            helpers += [self._busy_officer(), self._front_desk_transfers()]
+        tasks = [asyncio.create_task(h) for h in helpers]
         try:
             while True:
                 await self._one_day()
                 if not self.loop_days:
                     return self.stats
         finally:
-            reshuffle.cancel()
-            await asyncio.gather(reshuffle, return_exceptions=True)
+            for task in (*tasks, *self._transfers):
+                task.cancel()
+            await asyncio.gather(*tasks, *self._transfers, return_exceptions=True)
 
     async def _one_day(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        for at in arrival_times(self.profile, self.rng):
+        for at, route in day_calls(self.profile, self.rng):
             await asyncio.sleep(max(0.0, start + at - loop.time()))
-            patience = round(self.rng.expovariate(1 / self.profile.patience_mean_seconds) + 2, 1)
-            try:
-                await place_inbound_call(self.ami, caller_id=f"01{self.rng.randrange(10**8):08d}",
-                                         patience=patience)
-                self.stats.placed += 1
-            except AmiError as exc:
-                self.stats.failed += 1
-                log.warning("call not placed: %s", exc)
+            await self._place(route)
+
+    async def _place(self, route: Route) -> None:
+        caller = f"01{self.rng.randrange(10**8):08d}"
+        patience = ROUTE_PATIENCE_SECONDS.get(route) or round(
+            self.rng.expovariate(1 / self.profile.patience_mean_seconds) + 2, 1)
+        extension = self.officers.extension_for(route, self.rng)
+        if extension is not None:
+            self._to_transfer[caller] = extension
+        try:
+            await place_inbound_call(self.ami, caller_id=caller, patience=patience)
+            self.stats.placed += 1
+            self.stats.by_route[route] = self.stats.by_route.get(route, 0) + 1
+        except AmiError as exc:
+            self._to_transfer.pop(caller, None)
+            self.stats.failed += 1
+            log.warning("call not placed: %s", exc)
