@@ -107,8 +107,14 @@ def quiet_pbx(lab: Lab) -> None:
         # A channel that ignores a hangup request (seen once: a Local;2 left in Dial after the
         # call-flow tests stopped their FastAGI server mid-call) would spoil every later
         # module: say which, and restart Asterisk.
-        left = pbx.cli("core show channels concise").strip().replace("\n", " | ")
-        warnings.warn(f"restarting Asterisk: channels ignored hangup: {left}", stacklevel=1)
+        concise = pbx.cli("core show channels concise").strip()
+        detail = lab.config.lab_dir / "run" / "stuck-channels.log"
+        with detail.open("a") as out:
+            for line in concise.splitlines():
+                out.write(pbx.cli(f"core show channel {line.split('!')[0]}"))
+        left = concise.replace("\n", " | ")
+        warnings.warn(f"restarting Asterisk: channels ignored hangup (details in {detail}): "
+                      f"{left}", stacklevel=1)
         pbx.stop()
         pbx.start()
     pbx.cli("logger rotate")
