@@ -16,6 +16,7 @@ from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiClient
 
 RECEPTIONISTS = ("r1", "r2", "r3")
+CALL_SPACING_SECONDS = 2.5
 
 
 @asynccontextmanager
@@ -31,16 +32,22 @@ async def set_receptionists(ami: AmiClient, *, answer_after: float, talk_for: fl
 
 
 async def answered_and_abandoned_calls(lab: Lab, *, answered: int, abandoned: int) -> None:
-    """`answered` calls picked up after 2 s, then `abandoned` callers who hang up after 4 s."""
+    """`answered` calls picked up after 2 s, then `abandoned` callers who hang up after 4 s.
+
+    Calls are spaced wider than the lab's 1 s scrape, so each one is a separate step of its
+    counters in Prometheus: a series whose first sample already counts every call shows no
+    increase() at all, and the panels' "today" figures would miss them.
+    """
     async with lab_ami(lab) as ami:
         await set_receptionists(ami, answer_after=2, talk_for=3)
         for n in range(answered):
             await place_inbound_call(ami, caller_id=f"0310000{n:03d}", patience=60)
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(CALL_SPACING_SECONDS)
         await asyncio.sleep(8)  # the answered calls are over before the phones stop answering
         await set_receptionists(ami, answer_after=999, talk_for=3)
         for n in range(abandoned):
             await place_inbound_call(ami, caller_id=f"0320000{n:03d}", patience=4)
+            await asyncio.sleep(CALL_SPACING_SECONDS)
         await asyncio.sleep(6)
         await set_receptionists(ami, answer_after=2, talk_for=5)
 
