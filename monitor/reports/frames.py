@@ -111,7 +111,7 @@ def legs_frame_from_columns(legs: pd.DataFrame, charter: Charter,
     wait = seconds_between(legs["offered_at"], legs["answered_at"])
     short = short_abandon_column(causes, seconds_between(legs["offered_at"], legs["ended_at"]),
                                  charter.short_abandon_seconds)
-    callbacks = pd.Series(callback_ids or {}, dtype="string")
+    callbacks = callback_ids or {}
     frame = legs[[name for name in COLUMN_NAMES if name in legs]].reset_index(drop=True)
     for name in ("offered_at", "answered_at", "ended_at"):
         frame[name] = frame[name].dt.tz_convert(zone.key).astype(_time_dtype(zone))
@@ -121,7 +121,8 @@ def legs_frame_from_columns(legs: pd.DataFrame, charter: Charter,
     frame["counted_as_offered"] = counted_as_offered_column(outcome, short)
     frame["missed_cause"] = pd.array(causes, dtype="string")
     frame["voicemail"] = frame["voicemail"].to_numpy(dtype=bool)
-    frame["callback_id"] = frame["call_id"].map(callbacks).fillna("").astype("string")
+    frame["callback_id"] = pd.array([callbacks.get(c, "") for c in _objects(frame["call_id"])],
+                                    dtype="string")
     frame = frame[list(COLUMN_NAMES)]
     for column in EXPORT_COLUMNS:
         if column.kind == "text":
