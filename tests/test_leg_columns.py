@@ -99,3 +99,16 @@ def test_rows_become_typed_columns_and_bad_values_are_refused() -> None:
     row["kind"] = "sideways"
     with pytest.raises(StoreError, match=r"call_legs\.kind"):
         leg_columns([tuple(row.values())])
+
+
+def test_an_unknown_stored_value_is_refused_by_both_reads() -> None:
+    from monitor.store._dialect import SQLITE
+    from monitor.store._rows import leg_from_row, leg_row
+
+    row = list(leg_row(SQLITE, varied_legs(1)[0]))
+    assert leg_from_row(SQLITE, row) == varied_legs(1)[0]
+    row[LEG_COLUMNS.index("outcome")] = "vanished"
+    with pytest.raises(ValueError, match="not a valid Outcome"):
+        leg_from_row(SQLITE, row)
+    with pytest.raises(StoreError, match=r"call_legs\.outcome"):
+        leg_columns([row])
