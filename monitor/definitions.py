@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from monitor.records import CallLeg, MissedCause, Outcome
 
 
@@ -88,3 +91,32 @@ def whole_call_wait_seconds(legs: Iterable[CallLeg]) -> float | None:
     if not answers:
         return None
     return (min(answers) - ordered[0].offered_at).total_seconds()
+
+
+# -- The same measures over columns, for exports of millions of legs. Each equals its per-leg
+# function above element by element (tests/test_definitions.py checks them on generated legs).
+
+def answered_within_column(wait_seconds: NDArray[np.float64],
+                           seconds: float) -> NDArray[np.bool_]:
+    """`answered_within` per leg; a wait of NaN is a leg nobody answered."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(wait_seconds <= seconds, dtype=bool)
+
+
+def missed_cause_column(outcome: NDArray[np.object_],
+                        cause: NDArray[np.object_]) -> NDArray[np.object_]:
+    """`missed_cause(...).value` per leg, "" where it is None; `cause` None/"" = no cause."""
+    missed = outcome == Outcome.MISSED.value
+    known = cause.astype(bool)  # None and "" are false
+    return np.where(missed, np.where(known, cause, MissedCause.OTHER.value), "").astype(object)
+
+
+def short_abandon_column(missed_causes: NDArray[np.object_], lasted_seconds: NDArray[np.float64],
+                         short_abandon_seconds: float) -> NDArray[np.bool_]:
+    """`is_short_abandon` per leg, from `missed_cause_column` and ended - offered in seconds
+    (NaN for a leg not ended)."""
+    if short_abandon_seconds <= 0:
+        return np.zeros(len(missed_causes), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        short = lasted_seconds < short_abandon_seconds
+    return np.asarray((missed_causes == MissedCause.ABANDONED.value) & short, dtype=bool)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from monitor.definitions import (
     answer_rate,
     answered_within,
+    answered_within_column,
     is_short_abandon,
     missed_cause,
+    missed_cause_column,
+    short_abandon_column,
     whole_call_wait_seconds,
 )
 from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from tests.leg_samples import varied_legs
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -81,3 +86,43 @@ def test_whole_call_wait_runs_from_arrival_to_the_first_answer() -> None:
     assert whole_call_wait_seconds([]) is None
     with pytest.raises(ValueError, match="more than one call"):
         whole_call_wait_seconds([leg(1), leg(2)])
+
+
+def _column_inputs(legs: list[CallLeg]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                 np.ndarray]:
+    waits = np.array([np.nan if (w := x.answer_wait_seconds) is None else w for x in legs])
+    lasted = np.array([np.nan if x.ended_at is None
+                       else (x.ended_at - x.offered_at).total_seconds() for x in legs])
+    outcomes = np.array([x.outcome.value for x in legs], dtype=object)
+    causes = np.array([x.missed_cause.value if x.missed_cause else None for x in legs],
+                      dtype=object)
+    return waits, lasted, outcomes, causes
+
+
+@pytest.mark.parametrize("seconds", [10.0, 0.0, 5.0, 4.999999, 9.999999])
+def test_column_definitions_equal_the_per_leg_ones(seconds: float) -> None:
+    legs = varied_legs(3000)
+    waits, lasted, outcomes, causes = _column_inputs(legs)
+    assert answered_within_column(waits, seconds).tolist() == [
+        answered_within(x, seconds) for x in legs]
+    found = missed_cause_column(outcomes, causes)
+    assert found.tolist() == [c.value if (c := missed_cause(x)) else "" for x in legs]
+    assert short_abandon_column(found, lasted, seconds).tolist() == [
+        is_short_abandon(x, seconds) for x in legs]
+
+
+def test_column_definitions_on_the_edges() -> None:
+    edge = [leg(1, wait=10.0), leg(2, wait=10.001), leg(3, cause=MissedCause.ABANDONED),
+            leg(4, outcome=Outcome.MISSED), leg(5, cause=MissedCause.ABANDONED, ended_after=5),
+            leg(6, cause=MissedCause.ABANDONED, ended_after=4.999999),
+            leg(7, outcome=Outcome.RETURNED), leg(8, outcome=Outcome.IN_PROGRESS)]
+    edge[5].ended_at = None
+    waits, lasted, outcomes, causes = _column_inputs(edge)
+    assert answered_within_column(waits, 10).tolist() == [True] + [False] * 7
+    found = missed_cause_column(outcomes, causes)
+    assert found.tolist() == ["", "", "abandoned", "other", "abandoned", "abandoned", "", ""]
+    assert short_abandon_column(found, lasted, 5).tolist() == [False] * 8
+    assert short_abandon_column(found, lasted, 5.1).tolist() == [False] * 4 + [True] + [
+        False] * 3
+    assert missed_cause_column(np.array(["missed"], dtype=object),
+                               np.array([""], dtype=object)).tolist() == ["other"]

@@ -14,7 +14,7 @@ from monitor.reports.calls_view import CallRollup, calls_frame
 from monitor.reports.destination import atomic_file, check_writable
 from monitor.reports.errors import ReportError
 from monitor.reports.formats import EXPORT_FORMATS, ExportFormat
-from monitor.reports.frames import legs_frame
+from monitor.reports.frames import legs_frame_from_columns
 from monitor.reports.masking import mask_frame
 from monitor.reports.periods import Period
 from monitor.reports.report_store import ExportLogEntry, ReportStore, new_log_entry
@@ -65,22 +65,25 @@ def export_calls(source: ReportStore, charter: Charter, request: ExportRequest) 
         def write(frame: pd.DataFrame) -> None:
             writer.write(mask_frame(frame) if request.masked else frame)
 
-        for chunk in source.legs(request.period, department=request.department,
-                                 queue=request.queue, chunk_size=request.chunk_size):
-            if request.per == "call":
+        if request.per == "call":
+            for chunk in source.legs(request.period, department=request.department,
+                                     queue=request.queue, chunk_size=request.chunk_size):
                 calls = rollup.add(chunk)
                 if calls:
                     write(calls_frame(calls, charter, callback_ids))
                 written += len(calls)
-            else:
-                write(legs_frame(chunk, charter, callback_ids))
-                written += len(chunk)
-            bar.update(len(chunk))
-        if request.per == "call":
+                bar.update(len(chunk))
             calls = rollup.finish()
             if calls:
                 write(calls_frame(calls, charter, callback_ids))
             written += len(calls)
+        else:  # per leg: columns straight from the store, no CallLeg per row
+            for columns in source.leg_frames(request.period, department=request.department,
+                                             queue=request.queue,
+                                             chunk_size=request.chunk_size):
+                write(legs_frame_from_columns(columns, charter, callback_ids))
+                written += len(columns)
+                bar.update(len(columns))
     kind = "export" if request.per == "leg" else "export per call"
     entry = new_log_entry(kind=kind, period=request.period, fmt=request.fmt,
                           path=str(request.out.resolve()), row_count=written,

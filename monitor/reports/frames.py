@@ -8,9 +8,17 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from monitor.charter import Charter
-from monitor.definitions import answered_within, is_short_abandon, missed_cause
+from monitor.definitions import (
+    answered_within,
+    answered_within_column,
+    is_short_abandon,
+    missed_cause,
+    missed_cause_column,
+    short_abandon_column,
+)
 from monitor.records import CallLeg, Outcome
 from monitor.reports.columns import COLUMN_NAMES, EXPORT_COLUMNS, TIME_COLUMNS
 
@@ -64,6 +72,58 @@ def legs_frame(legs: Sequence[CallLeg], charter: Charter,
     }
     frame = pd.DataFrame({name: pd.Series(data[name]) if isinstance(data[name], list)
                           else data[name] for name in COLUMN_NAMES})
+    for column in EXPORT_COLUMNS:
+        if column.kind == "text":
+            frame[column.name] = frame[column.name].astype("string")
+        elif column.kind == "bool":
+            frame[column.name] = frame[column.name].astype("bool")
+    return frame
+
+
+def seconds_between(start: pd.Series, end: pd.Series) -> NDArray[np.float64]:
+    """`(end - start).total_seconds()` per row, NaN where either is missing: whole
+    microseconds divided by 10**6, correctly rounded as Python's `timedelta` does."""
+    micros = (end.dt.as_unit("us") - start.dt.as_unit("us")).to_numpy(dtype="timedelta64[us]")
+    seconds = micros.astype("int64").astype("float64") / 1e6
+    return np.where(np.isnat(micros), np.nan, seconds)
+
+
+def _objects(series: pd.Series) -> NDArray[np.object_]:
+    """Values as Python objects, None where missing (pandas' NA is not falsy)."""
+    values: NDArray[np.object_] = series.to_numpy(dtype=object)
+    values[series.isna().to_numpy()] = None
+    return values
+
+
+def counted_as_offered_column(outcome: NDArray[np.object_],
+                              short_abandons: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """`_counted_as_offered` per leg, from `short_abandon_column`."""
+    return np.asarray((outcome != Outcome.IN_PROGRESS.value) & ~short_abandons, dtype=bool)
+
+
+def legs_frame_from_columns(legs: pd.DataFrame, charter: Charter,
+                            callback_ids: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """`legs_frame` from the store's leg columns (`Store.leg_frames_between`) without a
+    `CallLeg` per row: the same frame, the definitions applied column-wise."""
+    zone = charter.timezone
+    outcome = _objects(legs["outcome"])
+    causes = missed_cause_column(outcome, _objects(legs["missed_cause"]))
+    wait = seconds_between(legs["offered_at"], legs["answered_at"])
+    short = short_abandon_column(causes, seconds_between(legs["offered_at"], legs["ended_at"]),
+                                 charter.short_abandon_seconds)
+    callbacks = callback_ids or {}
+    frame = legs[[name for name in COLUMN_NAMES if name in legs]].reset_index(drop=True)
+    for name in ("offered_at", "answered_at", "ended_at"):
+        frame[name] = frame[name].dt.tz_convert(zone.key).astype(_time_dtype(zone))
+    frame["answer_wait_seconds"] = pd.array(wait, dtype="Float64")
+    frame["answered_within_standard"] = answered_within_column(wait,
+                                                               charter.answer_within_seconds)
+    frame["counted_as_offered"] = counted_as_offered_column(outcome, short)
+    frame["missed_cause"] = pd.array(causes, dtype="string")
+    frame["voicemail"] = frame["voicemail"].to_numpy(dtype=bool)
+    frame["callback_id"] = pd.array([callbacks.get(c, "") for c in _objects(frame["call_id"])],
+                                    dtype="string")
+    frame = frame[list(COLUMN_NAMES)]
     for column in EXPORT_COLUMNS:
         if column.kind == "text":
             frame[column.name] = frame[column.name].astype("string")

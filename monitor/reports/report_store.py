@@ -1,7 +1,8 @@
 """What reports read from the store beyond its own API, and the export log they add to it.
 
 The export log is additive: its table is created here if missing and never touches the
-monitor's migrations. Queries run on the store's own connection so they see its writes.
+monitor's migrations. Everything goes through the store's public methods (its one
+connection), so reads see its writes.
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from __future__ import annotations
 import getpass
 import socket
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+
+import pandas as pd
 
 from monitor.records import Callback, CallLeg, StatusAnnouncement
 from monitor.reports.periods import Period
 from monitor.store import Store
-from monitor.store._dialect import Connection
 
 EXPORT_LOG_COLUMNS = ("export_id", "exported_at", "exported_by", "host", "kind", "first_day",
                       "last_day", "department", "queue", "format", "path", "row_count",
@@ -67,42 +69,25 @@ class ReportStore:
         """`pbx` limits every read to one PBX's records; None reads them all."""
         self.store = store
         self.pbx = pbx
-        self._conn: Connection = store._conn
-        t = self._conn.dialect.time_type
-        self._conn.execute(
+        store.execute(
             f"""CREATE TABLE IF NOT EXISTS export_log (
-                export_id TEXT PRIMARY KEY, exported_at {t} NOT NULL, exported_by TEXT NOT NULL,
-                host TEXT NOT NULL, kind TEXT NOT NULL, first_day TEXT NOT NULL,
-                last_day TEXT NOT NULL, department TEXT NOT NULL, queue TEXT NOT NULL,
-                format TEXT NOT NULL, path TEXT NOT NULL, row_count INTEGER NOT NULL,
-                masked INTEGER NOT NULL, reason TEXT NOT NULL)""")
-        self._conn.commit()
-
-    def _rows(self, sql: str, params: Sequence[object]) -> list[Sequence[object]]:
-        found = list(self._conn.execute(sql, params).fetchall())
-        self._conn.commit()
-        return found
+                export_id TEXT PRIMARY KEY, exported_at {store.time_type} NOT NULL,
+                exported_by TEXT NOT NULL, host TEXT NOT NULL, kind TEXT NOT NULL,
+                first_day TEXT NOT NULL, last_day TEXT NOT NULL, department TEXT NOT NULL,
+                queue TEXT NOT NULL, format TEXT NOT NULL, path TEXT NOT NULL,
+                row_count INTEGER NOT NULL, masked INTEGER NOT NULL, reason TEXT NOT NULL)""")
 
     def departments(self) -> list[str]:
         """Every department the store has seen on a leg or a callback."""
-        found = self._rows("SELECT DISTINCT department FROM call_legs UNION "
-                           "SELECT DISTINCT department FROM callbacks", ())
-        return sorted(str(r[0]) for r in found if r[0])
+        return self.store.departments()
 
     def queues(self) -> list[str]:
-        found = self._rows("SELECT DISTINCT queue FROM call_legs", ())
-        return sorted(str(r[0]) for r in found if r[0])
+        return self.store.queues()
 
     def count_legs(self, period: Period, *, department: str | None = None,
                    queue: str | None = None) -> int:
-        t = self._conn.dialect.time_param
-        sql = "SELECT COUNT(*) FROM call_legs WHERE offered_at >= ? AND offered_at < ?"
-        params: list[object] = [t(period.start), t(period.end)]
-        for column, value in (("department", department), ("queue", queue), ("pbx", self.pbx)):
-            if value is not None:
-                sql, params = f"{sql} AND {column} = ?", [*params, value]
-        count: int = self._rows(sql, params)[0][0]  # type: ignore[assignment]
-        return count
+        return self.store.count_legs_between(period.start, period.end, department=department,
+                                             queue=queue, pbx=self.pbx)
 
     def legs(self, period: Period, *, department: str | None = None, queue: str | None = None,
              chunk_size: int = 20_000) -> Iterator[list[CallLeg]]:
@@ -117,6 +102,12 @@ class ReportStore:
         if chunk:
             yield chunk
 
+    def leg_frames(self, period: Period, *, department: str | None = None,
+                   queue: str | None = None, chunk_size: int = 50_000) -> Iterator[pd.DataFrame]:
+        """The same legs as `legs`, as frames of the store's `LEG_FRAME_COLUMNS` (UTC)."""
+        return self.store.leg_frames_between(period.start, period.end, department=department,
+                                             queue=queue, pbx=self.pbx, chunk_size=chunk_size)
+
     def callbacks(self, period: Period) -> list[Callback]:
         """Callbacks whose message was left in the period."""
         return [cb for cb in self.store.callbacks(pbx=self.pbx)
@@ -126,29 +117,27 @@ class ReportStore:
         return self.store.status_announcements(period.start, period.end, pbx=self.pbx)
 
     def log_export(self, entry: ExportLogEntry) -> None:
-        t = self._conn.dialect.time_param
-        self._conn.execute(
+        t = self.store.time_param
+        self.store.execute(
             f"INSERT INTO export_log ({', '.join(EXPORT_LOG_COLUMNS)}) "
             f"VALUES ({', '.join('?' for _ in EXPORT_LOG_COLUMNS)})",
             (entry.export_id, t(entry.exported_at), entry.exported_by, entry.host, entry.kind,
              entry.first_day.isoformat(), entry.last_day.isoformat(), entry.department,
              entry.queue, entry.format, entry.path, entry.row_count, int(entry.masked),
              entry.reason))
-        self._conn.commit()
 
     def export_log(self, period: Period) -> list[ExportLogEntry]:
         """Exports made during the period or covering any part of it, oldest first."""
-        t = self._conn.dialect
-        found = self._rows(
+        found = self.store.query(
             f"SELECT {', '.join(EXPORT_LOG_COLUMNS)} FROM export_log "
             "WHERE (exported_at >= ? AND exported_at < ?) OR (first_day <= ? AND last_day >= ?) "
             "ORDER BY exported_at",
-            (t.time_param(period.start), t.time_param(period.end),
+            (self.store.time_param(period.start), self.store.time_param(period.end),
              period.last_day.isoformat(), period.first_day.isoformat()))
         out = []
         for row in found:
             v = dict(zip(EXPORT_LOG_COLUMNS, row, strict=True))
-            at = t.time_value(v["exported_at"])
+            at = self.store.time_value(v["exported_at"])
             assert at is not None
             out.append(ExportLogEntry(
                 exported_at=at, exported_by=str(v["exported_by"]), host=str(v["host"]),
@@ -156,7 +145,7 @@ class ReportStore:
                 last_day=date.fromisoformat(str(v["last_day"])),
                 department=str(v["department"]), queue=str(v["queue"]),
                 format=str(v["format"]), path=str(v["path"]),
-                row_count=int(v["row_count"]),  # type: ignore[call-overload]
+                row_count=int(v["row_count"]),
                 masked=bool(v["masked"]), reason=str(v["reason"]),
                 export_id=str(v["export_id"])))
         return out

@@ -45,19 +45,34 @@ def leg_row(d: Dialect, leg: CallLeg) -> tuple[object, ...]:
             int(leg.voicemail), leg.source, leg.answer_wait_seconds, t(datetime.now(UTC)))
 
 
+_KINDS = {k.value: k for k in LegKind}
+_OUTCOMES = {o.value: o for o in Outcome}
+_CAUSES = {c.value: c for c in MissedCause}
+
+
+def _enum(values: dict[str, Any], value: object, name: str) -> Any:
+    try:
+        return values[value]  # type: ignore[index]
+    except KeyError:
+        raise ValueError(f"{value!r} is not a valid {name}") from None
+
+
 def leg_from_row(d: Dialect, row: Sequence[Any]) -> CallLeg:
-    v = dict(zip(LEG_COLUMNS, row, strict=True))
-    offered = d.time_value(v["offered_at"])
+    """By position, enums by dict lookup: a report reads millions of these."""
+    (pbx, leg_id, call_id, uniqueid, kind, offered_at, caller_number, caller_name, queue,
+     department, officer, answered_at, ended_at, answered_by, outcome, cause, returned_from,
+     voicemail, source, _wait, _updated) = row
+    offered = d.time_value(offered_at)
     assert offered is not None
     return CallLeg(
-        pbx=v["pbx"], call_id=v["call_id"], leg_id=v["leg_id"], kind=LegKind(v["kind"]),
-        offered_at=offered, caller_number=v["caller_number"], caller_name=v["caller_name"],
-        queue=v["queue"], department=v["department"], officer=v["officer"],
-        answered_at=d.time_value(v["answered_at"]), ended_at=d.time_value(v["ended_at"]),
-        answered_by=v["answered_by"], outcome=Outcome(v["outcome"]),
-        missed_cause=MissedCause(v["missed_cause"]) if v["missed_cause"] else None,
-        returned_from=v["returned_from"], voicemail=bool(v["voicemail"]), source=v["source"],
-        uniqueid=v["uniqueid"],
+        pbx=pbx, call_id=call_id, leg_id=leg_id, kind=_enum(_KINDS, kind, "LegKind"),
+        offered_at=offered, caller_number=caller_number, caller_name=caller_name,
+        queue=queue, department=department, officer=officer,
+        answered_at=d.time_value(answered_at), ended_at=d.time_value(ended_at),
+        answered_by=answered_by, outcome=_enum(_OUTCOMES, outcome, "Outcome"),
+        missed_cause=_enum(_CAUSES, cause, "MissedCause") if cause else None,
+        returned_from=returned_from, voicemail=bool(voicemail), source=source,
+        uniqueid=uniqueid,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from monitor.records import (
     Callback,
@@ -20,6 +21,9 @@ from monitor.store import _rows as rows
 from monitor.store._dialect import connect
 from monitor.store._errors import StoreError
 from monitor.store._schema import migrate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _LEG_SELECT = f"SELECT {', '.join(rows.LEG_COLUMNS)} FROM call_legs"
 _CALLBACK_SELECT = f"SELECT {', '.join(rows.CALLBACK_COLUMNS)} FROM callbacks"
@@ -120,6 +124,31 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- additive tables other modules own (e.g. the reports' export log) ----------------
+    @property
+    def time_type(self) -> str:
+        """The column type for a time in this database (TEXT in SQLite, TIMESTAMPTZ)."""
+        return self._conn.dialect.time_type
+
+    def time_param(self, value: datetime | None) -> object:
+        """A tz-aware time as this database stores it (raises ValueError if naive)."""
+        return self._conn.dialect.time_param(value)
+
+    def time_value(self, value: object) -> datetime | None:
+        """A stored time back as a tz-aware datetime."""
+        return self._conn.dialect.time_value(value)
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        """Run one statement written with `?` placeholders; commits unless inside `batch()`."""
+        self._conn.execute(sql, params)
+        self._done()
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Every row of one query written with `?` placeholders."""
+        found = [tuple(r) for r in self._conn.execute(sql, params).fetchall()]
+        self._done()
+        return found
+
     # -- call legs ------------------------------------------------------------------------
     def save_legs(self, legs: Iterable[CallLeg]) -> None:
         """Insert or replace legs by (pbx, leg_id)."""
@@ -164,12 +193,8 @@ class Store:
         self._done()
         return [rows.leg_from_row(self._conn.dialect, r) for r in found]
 
-    def legs_between(self, start: datetime, end: datetime, *, pbx: str | None = None,
-                     queue: str | None = None, department: str | None = None,
-                     chunk_size: int = 5000) -> Iterator[CallLeg]:
-        """Legs offered in [start, end), in offered order, read `chunk_size` rows at a time."""
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be >= 1, not {chunk_size}")
+    def _leg_filters(self, start: datetime, end: datetime, *, pbx: str | None,
+                     queue: str | None, department: str | None) -> tuple[list[str], list[object]]:
         d = self._conn.dialect
         where, params = ["offered_at >= ?", "offered_at < ?"], [d.time_param(start),
                                                                d.time_param(end)]
@@ -177,6 +202,17 @@ class Store:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        return where, params
+
+    def _leg_row_chunks(self, start: datetime, end: datetime, *, pbx: str | None,
+                        queue: str | None, department: str | None,
+                        chunk_size: int) -> Iterator[Sequence[Any]]:
+        """Raw rows offered in [start, end), in (offered_at, leg_id) order, a chunk per query
+        (keyset paging: no transaction or server cursor stays open between chunks)."""
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, not {chunk_size}")
+        where, params = self._leg_filters(start, end, pbx=pbx, queue=queue,
+                                          department=department)
         after: tuple[object, object] | None = None
         while True:
             keyset = " AND (offered_at > ? OR (offered_at = ? AND leg_id > ?))" if after else ""
@@ -186,12 +222,56 @@ class Store:
                 f"ORDER BY offered_at, leg_id LIMIT {int(chunk_size)}",
                 [*params, *extra]).fetchall()
             self._done()
-            for row in found:
-                yield rows.leg_from_row(d, row)
+            if found:
+                yield found
             if len(found) < chunk_size:
                 return
             last = found[-1]
             after = (last[rows.LEG_COLUMNS.index("offered_at")], last[1])
+
+    def legs_between(self, start: datetime, end: datetime, *, pbx: str | None = None,
+                     queue: str | None = None, department: str | None = None,
+                     chunk_size: int = 5000) -> Iterator[CallLeg]:
+        """Legs offered in [start, end), in offered order, read `chunk_size` rows at a time."""
+        d = self._conn.dialect
+        for found in self._leg_row_chunks(start, end, pbx=pbx, queue=queue,
+                                          department=department, chunk_size=chunk_size):
+            for row in found:
+                yield rows.leg_from_row(d, row)
+
+    def leg_frames_between(self, start: datetime, end: datetime, *, pbx: str | None = None,
+                           queue: str | None = None, department: str | None = None,
+                           chunk_size: int = 50_000) -> Iterator[pd.DataFrame]:
+        """The same legs as `legs_between`, in the same order, as one frame per chunk of
+        `LEG_FRAME_COLUMNS` (times UTC): for exports, where a `CallLeg` per row is too slow."""
+        from monitor.store._leg_columns import leg_columns  # pandas only when asked for
+
+        for found in self._leg_row_chunks(start, end, pbx=pbx, queue=queue,
+                                          department=department, chunk_size=chunk_size):
+            yield leg_columns(found)
+
+    def count_legs_between(self, start: datetime, end: datetime, *, pbx: str | None = None,
+                           queue: str | None = None, department: str | None = None) -> int:
+        """How many legs `legs_between` would give."""
+        where, params = self._leg_filters(start, end, pbx=pbx, queue=queue,
+                                          department=department)
+        row = self._conn.execute(f"SELECT COUNT(*) FROM call_legs WHERE {' AND '.join(where)}",
+                                 params).fetchone()
+        self._done()
+        return int(row[0])
+
+    def departments(self) -> list[str]:
+        """Every department seen on a leg or a callback, sorted."""
+        found = self._conn.execute("SELECT DISTINCT department FROM call_legs UNION "
+                                   "SELECT DISTINCT department FROM callbacks").fetchall()
+        self._done()
+        return sorted(str(r[0]) for r in found if r[0])
+
+    def queues(self) -> list[str]:
+        """Every queue seen on a leg, sorted."""
+        found = self._conn.execute("SELECT DISTINCT queue FROM call_legs").fetchall()
+        self._done()
+        return sorted(str(r[0]) for r in found if r[0])
 
     def leg_tallies(self, pbx: str) -> list[LegTally]:
         """Legs counted by labels and outcome, in SQL: what a restart rebuilds counters from."""
