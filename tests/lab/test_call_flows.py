@@ -50,11 +50,9 @@ async def _busy_officer(rig: CallFlowRig, run: Run) -> None:
         await place_inbound_call(rig.ami, dialled="2101", caller_id=caller, patience=200)
         await asyncio.sleep(1.0)
     first = BUSY_CALLERS[0]
-    for n in range(5):
-        await rig.log.wait_for(lambda e, n=n: len(rig.log.select(
-            lambda x: is_exec(x, first, STATUS_MARK))) > n, 150, f"status message {n + 1}")
-    await rig.log.wait_for(lambda e: len(rig.log.select(
-        lambda x: is_exec(x, first, "SET MUSIC ON"))) >= 5, 30, "end of 5th message")
+    await rig.log.wait_count(lambda e: is_exec(e, first, STATUS_MARK), 5, 150, "5 messages")
+    await rig.log.wait_count(lambda e: is_exec(e, first, "SET MUSIC ON"), 5, 30,
+                             "end of the 5th message")
     await asyncio.sleep(1.0)  # between messages: music on hold
     await rig.setvar("DEVICE_STATE(Custom:o2101)", "NOT_INUSE")
     change = await rig.log.wait_for(
@@ -175,12 +173,22 @@ def test_status_every_20_seconds_from_ami_timestamps(run: Run) -> None:
     assert {e["department"] for e in events} == {"finance"}
 
 
-def test_freed_officer_rings_the_first_caller_within_a_second(run: Run) -> None:
-    dial = run.rig.log.select(lambda e: e.event == "DialBegin"
-                              and e.get("calleridnum") == BUSY_CALLERS[0])[0]
-    latency = ami_time(dial) - run.freed_at
-    print(f"officer free -> rung: {latency:.3f} s")
-    assert 0 <= latency <= 1.0
+def test_freed_officer_rings_the_next_caller_within_a_second(run: Run) -> None:
+    """Caller 1: freed between messages by the test. Callers 2 and 3: freed when the previous
+    call ends, whatever the next caller is hearing (often mid-message)."""
+    log = run.rig.log
+    latencies = []
+    for caller in BUSY_CALLERS:
+        dial = log.select(lambda e, c=caller: e.event == "DialBegin"
+                          and e.get("calleridnum") == c)[0]
+        freed = max(ami_time(e) for e in log.select(
+            lambda e, d=dial: e.event == "DeviceStateChange" and e.get("device") == "Custom:o2101"
+            and e.get("state") == "NOT_INUSE" and ami_time(e) <= ami_time(d)))
+        latencies.append(ami_time(dial) - freed)
+    print(f"officer free -> next caller rung: {[f'{x:.3f}' for x in latencies]} s")
+    assert ami_time(log.select(lambda e: e.event == "DialBegin"
+                               and e.get("calleridnum") == BUSY_CALLERS[0])[0]) > run.freed_at
+    assert all(0 <= x <= 1.0 for x in latencies), latencies
 
 
 def test_three_callers_hear_positions_1_2_3_and_are_served_in_order(run: Run) -> None:
