@@ -7,9 +7,11 @@ import asyncio
 import logging
 import os
 import socket
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from agi_scripts.events import CallbackClosed
 from agi_scripts.flows import CallFlows, FlowSettings
 from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.outbox import MqttSender, Outbox
@@ -106,6 +108,26 @@ async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) ->
     return 0
 
 
+async def close_callback(args: argparse.Namespace) -> int:
+    """The help desk's (e) action taken and (f) dates, as a `callback_closed` event."""
+    settings = settings_from_sources(args)
+    charter = load_charter(settings.charter)
+    now = datetime.now(charter.timezone)
+    informed = None
+    if args.informed_at:
+        informed = now if args.informed_at == "now" else datetime.fromisoformat(args.informed_at)
+        if informed.tzinfo is None:
+            raise SettingsError("--informed-at: give a time zone, e.g. 2026-11-24T10:00+08:00")
+    Outbox(Path(_agi_setting(args, "--outbox"))).put(CallbackClosed(
+        pbx=settings.pbx, timestamp=now, call_id="", uniqueid="", officer=args.officer or "",
+        callback_id=args.callback_id, action_taken=args.action, done_at=now,
+        caller_informed_at=informed))
+    print(f"callback {args.callback_id} closed: {args.action}")
+    if settings.mqtt is None:
+        return 0
+    return await send_stored_events(args, timeout=10.0)
+
+
 def _prompts_build(args: argparse.Namespace) -> int:
     out = build_prompts(Path(args.out), directory_file=Path(args.directory)
                         if args.directory else None)
@@ -125,6 +147,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_settings_arguments(send)
     send.add_argument("--outbox", default=None, help="overrides $CALLSLA_OUTBOX")
     send.set_defaults(run=lambda args: asyncio.run(send_stored_events(args)))
+    callback = commands.add_parser("callback", help="the help desk's callback records")
+    callback_sub = callback.add_subparsers(dest="callback_command", required=True)
+    close = callback_sub.add_parser("close", help="record the action taken and close it")
+    close.add_argument("callback_id")
+    close.add_argument("--action", required=True, help="(e) what was done")
+    close.add_argument("--informed-at", default=None,
+                       help="(f) when the caller was told: ISO time with zone, or 'now'")
+    close.add_argument("--officer", default=None, help="the officer's extension")
+    add_settings_arguments(close)
+    close.add_argument("--outbox", default=None, help="overrides $CALLSLA_OUTBOX")
+    close.set_defaults(run=lambda args: asyncio.run(close_callback(args)))
     prompts = commands.add_parser("prompts", help="prompt files for the call flows")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
     build = prompts_sub.add_parser("build", help="speak texts.toml into 8 kHz WAV files")

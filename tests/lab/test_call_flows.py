@@ -7,6 +7,7 @@ then check each promise on what Asterisk's AMI and the MQTT subscriber saw.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import itertools
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from agi_scripts.cli import close_callback
 from lab import Lab
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiMessage
@@ -324,3 +326,22 @@ def test_prompts_exist_in_both_languages(lab: Lab) -> None:
         assert (root / lang / "officer-2101.wav").exists()
     assert Path(root / "ms" / "num-11.wav").read_bytes() != Path(
         root / "en" / "num-11.wav").read_bytes()
+
+
+async def test_closing_a_callback_publishes_action_and_dates(
+        run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """(e) action and (f) dates go out as `callback_closed`, which the monitor's store applies."""
+    rig = run.rig
+    callback_id = str(_event(run, "callback_created", officer="2301")[0]["callback_id"])
+    monkeypatch.setenv("CALLSLA_MQTT_URL", rig.lab.config.mqtt_url)
+    monkeypatch.setenv("CALLSLA_PBX", "lab")
+    args = argparse.Namespace(callback_id=callback_id, action="Called back; licence renewed",
+                              informed_at="now", officer="2301", outbox=str(tmp_path))
+    assert await close_callback(args) == 0
+    async with asyncio.timeout(10):
+        while not _event(run, "callback_closed", callback_id=callback_id):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    closed = _event(run, "callback_closed", callback_id=callback_id)[0]
+    assert closed["action_taken"] == "Called back; licence renewed"
+    assert closed["done_at"]
+    assert closed["caller_informed_at"]
