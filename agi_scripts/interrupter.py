@@ -39,20 +39,26 @@ class PromptInterrupter:
         if self.ami is None or not self.ami.connected:
             yield
             return
-        task = asyncio.create_task(self._watch(channel, device, may_take))
+        done = asyncio.Event()
+        task = asyncio.create_task(self._watch(channel, device, may_take, done))
         try:
             yield
         finally:
+            # Python 3.11's wait_for can lose a cancel that races a reply; the flag ends the
+            # watcher anyway, and the prompt's caller never waits more than a poll for it.
+            done.set()
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=2 * self.poll_seconds)
 
-    async def _watch(self, channel: str, device: str, may_take: Callable[[], bool]) -> None:
+    async def _watch(self, channel: str, device: str, may_take: Callable[[], bool],
+                     done: asyncio.Event) -> None:
         assert self.ami is not None
         try:
-            while True:
+            while not done.is_set():
                 await asyncio.sleep(self.poll_seconds)
                 state = await self.device_state(device)
+                if done.is_set():
+                    return
                 if state and state.upper() not in BUSY_DEVICE_STATES and may_take():
                     await self.ami.action("ControlPlayback", Channel=channel, Control="stop")
                     return

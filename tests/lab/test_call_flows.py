@@ -31,6 +31,7 @@ TRANSFERRED = "0320000001"
 UNANSWERED = "0330000001"
 NEW_AT_DESK = "0330000002"
 OUT_OF_OFFICE = "0340000001"
+KEYED = "0360000001"
 HOSTILE_NUMBER = '0312"|;$x'
 HOSTILE_NAME = '"x\nEXEC Dial(Local/o2101@lab-phones)'
 STATUS_MARK = "/position_is"
@@ -119,6 +120,16 @@ async def _out_of_office(rig: CallFlowRig, run: Run) -> None:
     await set_officer_status(rig.ami, "2301", OfficerStatus.IN)
 
 
+async def _dial_by_extension(rig: CallFlowRig, run: Run) -> None:
+    """The caller picks English (9), then keys extension 2102 on the dial-by-extension line."""
+    reply = await rig.ami.action(
+        "Originate", Channel="Local/1500@from-pstn", Context="lab-caller", Exten="keys",
+        Priority="1", CallerID=f'"Lab Caller" <{KEYED}>',
+        Variable="PATIENCE=30\nKEYS=9#wwwwww2102", Async="true")
+    assert reply.succeeded, reply
+    await rig.log.wait_for(lambda e: is_exec(e, KEYED, "/transfer_to"), 40, "keyed transfer")
+
+
 async def _hostile(rig: CallFlowRig, run: Run) -> None:
     """A caller ID built to break AGI commands, through a transfer and a message."""
     await place_inbound_call(rig.ami, dialled="2202", patience=18, context="lab-hostile")
@@ -131,12 +142,12 @@ async def _hostile(rig: CallFlowRig, run: Run) -> None:
 async def _broker_outage(rig: CallFlowRig, run: Run) -> None:
     """Mosquitto down for 20 s while calls are in progress."""
     await asyncio.sleep(25)
-    rig.lab.mosquitto.stop()
+    await asyncio.to_thread(rig.lab.mosquitto.stop)
     run.notes["broker_down_events"] = len(rig.outbox.put_ids)
     await asyncio.sleep(20)
     run.notes["events_while_down"] = len(rig.outbox.put_ids) - int(
         str(run.notes["broker_down_events"]))
-    rig.lab.mosquitto.start()
+    await asyncio.to_thread(rig.lab.mosquitto.start)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +158,7 @@ async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         async with asyncio.timeout(200):
             await asyncio.gather(*(scenario(rig, the_run) for scenario in (
                 _busy_officer, _blind_transfer, _unanswered_transfer, _out_of_office, _hostile,
-                _broker_outage)))
+                _dial_by_extension, _broker_outage)))
         await drain(rig)
         yield the_run
     finally:
@@ -229,6 +240,14 @@ def test_announcement_plays_before_the_officer_rings(run: Run) -> None:
                        uniqueid=events[name]["uniqueid"])
     assert announced
     assert announced[0]["officer_name"] == "Encik Lim Wei Jie"
+
+
+def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
+    heard = [e["command"] for e in run.rig.log.events if e.event == "AGIExecStart"
+             and e.get("calleridnum") == KEYED and "STREAM FILE" in e.get("command", "")]
+    assert heard[0].startswith('STREAM FILE "/srv/callsla/')
+    assert "/en/transfer_to" in heard[0]
+    assert any("/en/officer-2102" in c for c in heard)
 
 
 def test_unanswered_transfer_returns_ahead_of_a_new_caller(run: Run) -> None:
