@@ -24,6 +24,7 @@ from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.officer_line import OfficerLine, OfficerLines
 from agi_scripts.outbox import Outbox
 from agi_scripts.prompts import LANGUAGES, status_message, transfer_announcement
+from agi_scripts.voicemail import message_details
 from monitor.charter import Charter
 from monitor.directory import Directory, Officer, OfficerStatus, directory_path, load_directory
 
@@ -260,7 +261,9 @@ class CallFlows:
         if after <= before:
             log.info("caller %s left no message for %s", call.uniqueid, box)
             return
-        message_id, duration = self._message_details(call.officer.mailbox, before, took)
+        message_id, duration = message_details(
+            self.settings.voicemail_spool, self.settings.voicemail_context, call.officer.mailbox,
+            before, took)
         self.publish(events.VoicemailLeft, call, mailbox=call.officer.mailbox,
                      message_id=message_id, duration_seconds=duration)
         now = self.now()
@@ -270,16 +273,3 @@ class CallFlows:
                      due_at=now + timedelta(hours=self.settings.charter.callback_due_hours))
         if not session.hung_up.is_set():
             await self.play(call, ["message_thanks"])
-
-    def _message_details(self, mailbox: str, number: int, took: float) -> tuple[str, float]:
-        """The message's spool path and, when the spool is readable here, its own duration."""
-        message_id = f"{self.settings.voicemail_context}/{mailbox}/INBOX/msg{number:04d}"
-        if self.settings.voicemail_spool is not None:
-            info = self.settings.voicemail_spool / f"{message_id}.txt"
-            try:
-                fields = dict(line.split("=", 1) for line in info.read_text().splitlines()
-                              if "=" in line)
-                return message_id, float(fields.get("duration", took))
-            except (OSError, ValueError):
-                log.warning("cannot read %s; using the measured duration", info)
-        return message_id, took
