@@ -32,6 +32,7 @@ UNANSWERED = "0330000001"
 NEW_AT_DESK = "0330000002"
 OUT_OF_OFFICE = "0340000001"
 KEYED = "0360000001"
+CHOOSER = "0370000001"
 HOSTILE_NUMBER = '0312"|;$x'
 HOSTILE_NAME = '"x\nEXEC Dial(Local/o2101@lab-phones)'
 STATUS_MARK = "/position_is"
@@ -65,6 +66,8 @@ async def _busy_officer(rig: CallFlowRig, run: Run) -> None:
     for caller in BUSY_CALLERS:
         await rig.log.wait_for(lambda e, c=caller: e.event == "DialBegin"
                                and e.get("calleridnum") == c, 60, f"{caller} rung")
+    await rig.log.wait_for(lambda e: e.event == "Hangup" and ";2" in e.get("channel", "")
+                           and e.get("calleridnum") == BUSY_CALLERS[-1], 30, "last call over")
 
 
 async def _blind_transfer(rig: CallFlowRig, run: Run) -> None:
@@ -130,6 +133,18 @@ async def _dial_by_extension(rig: CallFlowRig, run: Run) -> None:
     await rig.log.wait_for(lambda e: is_exec(e, KEYED, "/transfer_to"), 40, "keyed transfer")
 
 
+async def _caller_chooses_a_message(rig: CallFlowRig, run: Run) -> None:
+    """A fourth caller for busy 2101 presses 1 while waiting (about 17 s in), leaves a message."""
+    await asyncio.sleep(4)
+    reply = await rig.ami.action(
+        "Originate", Channel="Local/2101@from-pstn", Context="lab-caller", Exten="keys",
+        Priority="1", CallerID=f'"Lab Caller" <{CHOOSER}>',
+        Variable="PATIENCE=12\nKEYS=" + "w" * 32 + "1", Async="true")
+    assert reply.succeeded, reply
+    await rig.log.wait_for(lambda e: e.event == "Hangup" and e.get("calleridnum") == CHOOSER
+                           and ";2" in e.get("channel", ""), 60, "chooser hung up")
+
+
 async def _hostile(rig: CallFlowRig, run: Run) -> None:
     """A caller ID built to break AGI commands, through a transfer and a message."""
     await place_inbound_call(rig.ami, dialled="2202", patience=18, context="lab-hostile")
@@ -158,7 +173,7 @@ async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         async with asyncio.timeout(200):
             await asyncio.gather(*(scenario(rig, the_run) for scenario in (
                 _busy_officer, _blind_transfer, _unanswered_transfer, _out_of_office, _hostile,
-                _dial_by_extension, _broker_outage)))
+                _dial_by_extension, _caller_chooses_a_message, _broker_outage)))
         await drain(rig)
         yield the_run
     finally:
@@ -220,6 +235,13 @@ def test_three_callers_hear_positions_1_2_3_and_are_served_in_order(run: Run) ->
              and e.get("calleridnum") == BUSY_CALLERS[2]]
     first_status = next(i for i, c in enumerate(heard) if STATUS_MARK in c)
     assert heard[first_status + 1].split("/")[-1].startswith('num-3"')
+    # service recovery: 3rd in line, the expected wait passes the charter's max_wait (120 s)
+    assert "/recovery" in " ".join(heard[first_status:first_status + 12])
+    first_caller = [e["command"] for e in run.rig.log.events if e.event == "AGIExecStart"
+                    and e.get("calleridnum") == BUSY_CALLERS[0]]
+    first_message = first_caller[first_caller.index(next(
+        c for c in first_caller if STATUS_MARK in c)):][:10]
+    assert "/recovery" not in " ".join(first_message)
 
 
 def _uniqueid(run: Run, caller: str) -> str:
@@ -248,6 +270,17 @@ def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
     assert heard[0].startswith('STREAM FILE "/srv/callsla/')
     assert "/en/transfer_to" in heard[0]
     assert any("/en/officer-2102" in c for c in heard)
+
+
+def test_waiting_caller_presses_1_for_a_message_and_leaves_no_state(run: Run) -> None:
+    uniqueid = _uniqueid(run, CHOOSER)
+    choice = _event(run, "caller_choice", uniqueid=uniqueid)
+    assert [(c["choice"], c["where"]) for c in choice] == [("1", "waiting")]
+    assert _event(run, "voicemail_left", uniqueid=uniqueid, officer="2101")
+    assert _event(run, "callback_created", uniqueid=uniqueid)
+    assert _event(run, "status_announced", uniqueid=uniqueid)[0]["position"] == 4
+    assert run.rig.flows.lines.waiting_total() == 0, "nobody left in any line"
+    assert run.rig.flows.lines["2101"].engaged_by is None
 
 
 def test_unanswered_transfer_returns_ahead_of_a_new_caller(run: Run) -> None:
