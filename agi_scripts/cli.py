@@ -7,15 +7,24 @@ import asyncio
 import logging
 import os
 import socket
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from agi_scripts.events import CallbackClosed
 from agi_scripts.flows import CallFlows, FlowSettings
+from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.outbox import MqttSender, Outbox
 from agi_scripts.prompt_build import build_prompts
 from agi_scripts.server import FastAgiServer
+from monitor.ami import AmiClient, AmiError
 from monitor.charter import load_charter
-from monitor.settings import add_settings_arguments, parse_listen_addr, settings_from_sources
+from monitor.settings import (
+    SettingsError,
+    add_settings_arguments,
+    parse_listen_addr,
+    settings_from_sources,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +51,21 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     directory = _agi_setting(args, "--directory")
     spool = _agi_setting(args, "--voicemail-spool")
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
+    ami: AmiClient | None = None
+    if settings.ami is not None:  # optional: lets a freed officer cut a status message short
+        endpoint = settings.ami
+        ami = AmiClient(host=endpoint.host, port=endpoint.port, username=endpoint.username,
+                        secret=endpoint.password, events=False)
+        try:
+            await ami.connect()
+        except AmiError as exc:
+            log.warning("no AMI (%s): status messages play to the end of a prompt", exc)
+            ami = None
     flows = CallFlows(FlowSettings(
         pbx=settings.pbx, charter=load_charter(settings.charter),
         directory_file=Path(directory) if directory else None,
-        voicemail_spool=Path(spool) if spool else None), outbox)
+        voicemail_spool=Path(spool) if spool else None), outbox,
+        interrupter=PromptInterrupter(ami))
     flows.directory()  # a broken directory fails here, at start, not on a caller
     server = FastAgiServer({"officer_call": flows.officer_call}, host=host, port=port)
     tasks: list[asyncio.Task[Any]] = []
@@ -67,6 +87,47 @@ def _agi_server(args: argparse.Namespace) -> int:
     return 0
 
 
+async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) -> int:
+    """Publish what the outbox holds, then exit (classic-AGI sites run this from cron)."""
+    settings = settings_from_sources(args)
+    if settings.mqtt is None:
+        raise SettingsError("CALLSLA_MQTT_URL: needed to send events")
+    outbox = Outbox(Path(_agi_setting(args, "--outbox")))
+    sender = MqttSender(outbox, settings.mqtt, client_id=f"callsla-send-{socket.gethostname()}")
+    task = asyncio.create_task(sender.run())
+    try:
+        async with asyncio.timeout(timeout):
+            while outbox.pending():  # noqa: ASYNC110 - a folder has no event to wait on
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        print(f"{len(outbox.pending())} events still waiting in {outbox.folder}")
+        return 1
+    finally:
+        task.cancel()
+    print(f"{sender.sent} events sent")
+    return 0
+
+
+async def close_callback(args: argparse.Namespace) -> int:
+    """The help desk's (e) action taken and (f) dates, as a `callback_closed` event."""
+    settings = settings_from_sources(args)
+    charter = load_charter(settings.charter)
+    now = datetime.now(charter.timezone)
+    informed = None
+    if args.informed_at:
+        informed = now if args.informed_at == "now" else datetime.fromisoformat(args.informed_at)
+        if informed.tzinfo is None:
+            raise SettingsError("--informed-at: give a time zone, e.g. 2026-11-24T10:00+08:00")
+    Outbox(Path(_agi_setting(args, "--outbox"))).put(CallbackClosed(
+        pbx=settings.pbx, timestamp=now, call_id="", uniqueid="", officer=args.officer or "",
+        callback_id=args.callback_id, action_taken=args.action, done_at=now,
+        caller_informed_at=informed))
+    print(f"callback {args.callback_id} closed: {args.action}")
+    if settings.mqtt is None:
+        return 0
+    return await send_stored_events(args, timeout=10.0)
+
+
 def _prompts_build(args: argparse.Namespace) -> int:
     out = build_prompts(Path(args.out), directory_file=Path(args.directory)
                         if args.directory else None)
@@ -80,6 +141,23 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     for flag, env, default in _AGI_SOURCES:
         agi.add_argument(flag, default=None, help=f"overrides ${env} (default {default!r})")
     agi.set_defaults(run=_agi_server)
+    events = commands.add_parser("events", help="call-flow events waiting in the outbox")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    send = events_sub.add_parser("send", help="publish the stored events to MQTT, then exit")
+    add_settings_arguments(send)
+    send.add_argument("--outbox", default=None, help="overrides $CALLSLA_OUTBOX")
+    send.set_defaults(run=lambda args: asyncio.run(send_stored_events(args)))
+    callback = commands.add_parser("callback", help="the help desk's callback records")
+    callback_sub = callback.add_subparsers(dest="callback_command", required=True)
+    close = callback_sub.add_parser("close", help="record the action taken and close it")
+    close.add_argument("callback_id")
+    close.add_argument("--action", required=True, help="(e) what was done")
+    close.add_argument("--informed-at", default=None,
+                       help="(f) when the caller was told: ISO time with zone, or 'now'")
+    close.add_argument("--officer", default=None, help="the officer's extension")
+    add_settings_arguments(close)
+    close.add_argument("--outbox", default=None, help="overrides $CALLSLA_OUTBOX")
+    close.set_defaults(run=lambda args: asyncio.run(close_callback(args)))
     prompts = commands.add_parser("prompts", help="prompt files for the call flows")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
     build = prompts_sub.add_parser("build", help="speak texts.toml into 8 kHz WAV files")

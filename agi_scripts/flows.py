@@ -20,9 +20,11 @@ from pathlib import Path
 
 from agi_scripts import events
 from agi_scripts.agi import AgiSession, CallerHungUp, printable, quote
+from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.officer_line import OfficerLine, OfficerLines
 from agi_scripts.outbox import Outbox
 from agi_scripts.prompts import LANGUAGES, status_message, transfer_announcement
+from agi_scripts.voicemail import message_details
 from monitor.charter import Charter
 from monitor.directory import Directory, Officer, OfficerStatus, directory_path, load_directory
 
@@ -58,16 +60,19 @@ class Call:
     language: str
     prompts: str
     officer: Officer
+    device: str = ""  # the officer's device as Asterisk names it, e.g. PJSIP/2101
 
 
 class CallFlows:
     """The call-flow scripts, registered on the FastAGI server by name."""
 
     def __init__(self, settings: FlowSettings, outbox: Outbox | None,
-                 lines: OfficerLines | None = None) -> None:
+                 lines: OfficerLines | None = None,
+                 interrupter: PromptInterrupter | None = None) -> None:
         self.settings = settings
         self.outbox = outbox
         self.lines = lines or OfficerLines()
+        self.interrupter = interrupter or PromptInterrupter(None)
         self._directory: tuple[float, Directory] | None = None
 
     def directory(self) -> Directory:
@@ -148,10 +153,17 @@ class CallFlows:
                    line: OfficerLine | None = None) -> str:
         """Play prompt files in turn; return a key pressed, or `!` if the officer came free."""
         for name in files:
-            if line is not None and await self._officer_free(call, line):
+            command = f"STREAM FILE {quote(f'{call.prompts}/{call.language}/{name}')} " \
+                f"{quote(escape)}"
+            if line is None:
+                result = await call.session.command(command)
+            elif await self._officer_free(call, line):
                 return "!"
-            path = f"{call.prompts}/{call.language}/{name}"
-            result = await call.session.command(f"STREAM FILE {quote(path)} {quote(escape)}")
+            else:
+                async with self.interrupter.watching(
+                        call.session.env.get("channel", ""), call.device,
+                        lambda: line.may_take(call.uniqueid, "NOT_INUSE")):
+                    result = await call.session.command(command)
             if result.digit:
                 return result.digit
         return ""
@@ -159,8 +171,10 @@ class CallFlows:
     async def _officer_free(self, call: Call, line: OfficerLine) -> bool:
         if line.engaged_by is not None or line.position(call.uniqueid) != 1:
             return False
-        state = await call.session.get_variable(
-            f"${{DEVICE_STATE(${{OFFICER_DEVICE_PREFIX}}{call.officer.extension})}}")
+        if not call.device:
+            call.device = (await call.session.get_variable("${OFFICER_DEVICE_PREFIX}")
+                           or "PJSIP/") + call.officer.extension
+        state = await call.session.get_variable(f"${{DEVICE_STATE({call.device})}}")
         return line.may_take(call.uniqueid, state)
 
     async def wait_for_officer(self, call: Call, line: OfficerLine) -> str:
@@ -247,7 +261,9 @@ class CallFlows:
         if after <= before:
             log.info("caller %s left no message for %s", call.uniqueid, box)
             return
-        message_id, duration = self._message_details(call.officer.mailbox, before, took)
+        message_id, duration = message_details(
+            self.settings.voicemail_spool, self.settings.voicemail_context, call.officer.mailbox,
+            before, took)
         self.publish(events.VoicemailLeft, call, mailbox=call.officer.mailbox,
                      message_id=message_id, duration_seconds=duration)
         now = self.now()
@@ -257,16 +273,3 @@ class CallFlows:
                      due_at=now + timedelta(hours=self.settings.charter.callback_due_hours))
         if not session.hung_up.is_set():
             await self.play(call, ["message_thanks"])
-
-    def _message_details(self, mailbox: str, number: int, took: float) -> tuple[str, float]:
-        """The message's spool path and, when the spool is readable here, its own duration."""
-        message_id = f"{self.settings.voicemail_context}/{mailbox}/INBOX/msg{number:04d}"
-        if self.settings.voicemail_spool is not None:
-            info = self.settings.voicemail_spool / f"{message_id}.txt"
-            try:
-                fields = dict(line.split("=", 1) for line in info.read_text().splitlines()
-                              if "=" in line)
-                return message_id, float(fields.get("duration", took))
-            except (OSError, ValueError):
-                log.warning("cannot read %s; using the measured duration", info)
-        return message_id, took

@@ -31,7 +31,7 @@ class FastAgiServer:
         self.served = 0
         self.failed = 0
         self._server: asyncio.Server | None = None
-        self._sessions: set[asyncio.Task[None]] = set()
+        self._calls: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, self.host, self.port,
@@ -47,33 +47,35 @@ class FastAgiServer:
             await self._server.serve_forever()
 
     async def close(self) -> None:
-        """Stop listening and end every call's script. Each connection is closed, so Asterisk
-        carries on in the dialplan (the front-desk fallback) instead of waiting on a server
-        that has gone: a caller is never left in silence by a shutdown."""
+        """Stop listening and end the calls in progress (each goes to the dialplan fallback)."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
-        for task in list(self._sessions):
+        for task in list(self._calls):
             task.cancel()
-        await asyncio.gather(*self._sessions, return_exceptions=True)
+        await asyncio.gather(*self._calls, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = AgiSession(reader, writer)
         self.active += 1
         task = asyncio.current_task()
         if task is not None:
-            self._sessions.add(task)
+            self._calls.add(task)
         try:
             await session.start()
             await run_script(session, self.scripts)
             self.served += 1
+        except asyncio.CancelledError:
+            log.info("server closing: call on %s left to the dialplan's fallback",
+                     printable(session.env.get("channel", "?")))
         except Exception:
             self.failed += 1
             log.exception("FastAGI connection failed before its script ran")
         finally:
             self.active -= 1
             if task is not None:
-                self._sessions.discard(task)
+                self._calls.discard(task)
             await session.close()
 
 

@@ -37,12 +37,13 @@ async def officer_status(ami: AmiClient, extension: str) -> OfficerStatus | None
     reply = await ami.action("DBGet", Family=ASTDB_FAMILY, Key=status_key(extension))
     if not reply.succeeded:
         return None
-    async for event in ami.events():
+    found: OfficerStatus | None = None
+    async for event in ami.events():  # read through DBGetComplete: nothing left for the next
         if event.event == "DBGetResponse" and event.get("key") == status_key(extension):
-            return OfficerStatus(event.get("val", "in"))
-        if event.event == "DBGetComplete":
-            return None
-    return None
+            found = OfficerStatus(event.get("val", "in"))
+        elif event.event == "DBGetComplete":
+            break
+    return found
 
 
 def _ami(args: argparse.Namespace) -> AmiClient:

@@ -15,6 +15,7 @@ import aiomqtt
 
 from agi_scripts.events import CallEvent
 from agi_scripts.flows import CallFlows, FlowSettings
+from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.outbox import MqttSender, Outbox
 from agi_scripts.server import FastAgiServer
 from lab import Lab
@@ -72,6 +73,19 @@ class AmiLog:
                 await self.changed.wait()
         raise AssertionError(what)  # pragma: no cover - timeout raises first
 
+    async def wait_count(self, match: Callable[[AmiMessage], bool], count: int,
+                         timeout: float, what: str) -> None:
+        """Wait until `count` events have matched (each event is looked at once)."""
+        seen = found = 0
+        async with asyncio.timeout(timeout):
+            while True:
+                found += sum(1 for event in self.events[seen:] if match(event))
+                if found >= count:
+                    return
+                seen = len(self.events)
+                self.changed.clear()
+                await self.changed.wait()
+
     def select(self, match: Callable[[AmiMessage], bool]) -> list[AmiMessage]:
         return [e for e in self.events if match(e)]
 
@@ -86,6 +100,10 @@ class MqttLog:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
+        # A session left by an earlier run (the lab's broker persists) would replay old events.
+        async with aiomqtt.Client("127.0.0.1", self.port, identifier="callflows-test",
+                                  clean_session=True):
+            pass
         while True:
             try:
                 async with aiomqtt.Client("127.0.0.1", self.port, identifier="callflows-test",
@@ -132,6 +150,8 @@ class CallFlowRig:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.server.close()
         await self.ami.close()
+        if self.flows.interrupter.ami is not None:
+            await self.flows.interrupter.ami.close()
 
 
 async def start_rig(lab: Lab, work: Path) -> CallFlowRig:
@@ -141,9 +161,13 @@ async def start_rig(lab: Lab, work: Path) -> CallFlowRig:
     directory_file.write_bytes((Path(__file__).parents[2] / "asterisk_conf/officers.toml")
                                .read_bytes())
     outbox = RecordingOutbox(work / "outbox")
+    flows_ami = AmiClient(port=config.ports.ami, username=config.ami_user,
+                          secret=config.ami_secret, events=False)
+    await flows_ami.connect()
     flows = CallFlows(FlowSettings(pbx="lab", charter=load_charter(),
                                    directory_file=directory_file,
-                                   voicemail_spool=lab.pbx.spool_dir / "voicemail"), outbox)
+                                   voicemail_spool=lab.pbx.spool_dir / "voicemail"), outbox,
+                      interrupter=PromptInterrupter(flows_ami))
     server = FastAgiServer({"officer_call": flows.officer_call}, port=config.ports.fastagi)
     await server.start()
     sender = MqttSender(outbox, parse_endpoint("mqtt", config.mqtt_url, schemes={"mqtt": 1883}),

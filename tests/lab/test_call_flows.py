@@ -7,6 +7,7 @@ then check each promise on what Asterisk's AMI and the MQTT subscriber saw.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import itertools
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from agi_scripts.cli import close_callback
 from lab import Lab
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiMessage
@@ -29,6 +31,8 @@ TRANSFERRED = "0320000001"
 UNANSWERED = "0330000001"
 NEW_AT_DESK = "0330000002"
 OUT_OF_OFFICE = "0340000001"
+KEYED = "0360000001"
+CHOOSER = "0370000001"
 HOSTILE_NUMBER = '0312"|;$x'
 HOSTILE_NAME = '"x\nEXEC Dial(Local/o2101@lab-phones)'
 STATUS_MARK = "/position_is"
@@ -50,11 +54,9 @@ async def _busy_officer(rig: CallFlowRig, run: Run) -> None:
         await place_inbound_call(rig.ami, dialled="2101", caller_id=caller, patience=200)
         await asyncio.sleep(1.0)
     first = BUSY_CALLERS[0]
-    for n in range(5):
-        await rig.log.wait_for(lambda e, n=n: len(rig.log.select(
-            lambda x: is_exec(x, first, STATUS_MARK))) > n, 150, f"status message {n + 1}")
-    await rig.log.wait_for(lambda e: len(rig.log.select(
-        lambda x: is_exec(x, first, "SET MUSIC ON"))) >= 5, 30, "end of 5th message")
+    await rig.log.wait_count(lambda e: is_exec(e, first, STATUS_MARK), 5, 150, "5 messages")
+    await rig.log.wait_count(lambda e: is_exec(e, first, "SET MUSIC ON"), 5, 30,
+                             "end of the 5th message")
     await asyncio.sleep(1.0)  # between messages: music on hold
     await rig.setvar("DEVICE_STATE(Custom:o2101)", "NOT_INUSE")
     change = await rig.log.wait_for(
@@ -64,6 +66,8 @@ async def _busy_officer(rig: CallFlowRig, run: Run) -> None:
     for caller in BUSY_CALLERS:
         await rig.log.wait_for(lambda e, c=caller: e.event == "DialBegin"
                                and e.get("calleridnum") == c, 60, f"{caller} rung")
+    await rig.log.wait_for(lambda e: e.event == "Hangup" and ";2" in e.get("channel", "")
+                           and e.get("calleridnum") == BUSY_CALLERS[-1], 30, "last call over")
 
 
 async def _blind_transfer(rig: CallFlowRig, run: Run) -> None:
@@ -119,6 +123,28 @@ async def _out_of_office(rig: CallFlowRig, run: Run) -> None:
     await set_officer_status(rig.ami, "2301", OfficerStatus.IN)
 
 
+async def _dial_by_extension(rig: CallFlowRig, run: Run) -> None:
+    """The caller picks English (9), then keys extension 2102 on the dial-by-extension line."""
+    reply = await rig.ami.action(
+        "Originate", Channel="Local/1500@from-pstn", Context="lab-caller", Exten="keys",
+        Priority="1", CallerID=f'"Lab Caller" <{KEYED}>',
+        Variable="PATIENCE=30\nKEYS=9#wwwwww2102", Async="true")
+    assert reply.succeeded, reply
+    await rig.log.wait_for(lambda e: is_exec(e, KEYED, "/transfer_to"), 40, "keyed transfer")
+
+
+async def _caller_chooses_a_message(rig: CallFlowRig, run: Run) -> None:
+    """A fourth caller for busy 2101 presses 1 while waiting (about 17 s in), leaves a message."""
+    await asyncio.sleep(4)
+    reply = await rig.ami.action(
+        "Originate", Channel="Local/2101@from-pstn", Context="lab-caller", Exten="keys",
+        Priority="1", CallerID=f'"Lab Caller" <{CHOOSER}>',
+        Variable="PATIENCE=12\nKEYS=" + "w" * 32 + "1", Async="true")
+    assert reply.succeeded, reply
+    await rig.log.wait_for(lambda e: e.event == "Hangup" and e.get("calleridnum") == CHOOSER
+                           and ";2" in e.get("channel", ""), 60, "chooser hung up")
+
+
 async def _hostile(rig: CallFlowRig, run: Run) -> None:
     """A caller ID built to break AGI commands, through a transfer and a message."""
     await place_inbound_call(rig.ami, dialled="2202", patience=18, context="lab-hostile")
@@ -131,12 +157,12 @@ async def _hostile(rig: CallFlowRig, run: Run) -> None:
 async def _broker_outage(rig: CallFlowRig, run: Run) -> None:
     """Mosquitto down for 20 s while calls are in progress."""
     await asyncio.sleep(25)
-    rig.lab.mosquitto.stop()
+    await asyncio.to_thread(rig.lab.mosquitto.stop)
     run.notes["broker_down_events"] = len(rig.outbox.put_ids)
     await asyncio.sleep(20)
     run.notes["events_while_down"] = len(rig.outbox.put_ids) - int(
         str(run.notes["broker_down_events"]))
-    rig.lab.mosquitto.start()
+    await asyncio.to_thread(rig.lab.mosquitto.start)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +173,7 @@ async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         async with asyncio.timeout(200):
             await asyncio.gather(*(scenario(rig, the_run) for scenario in (
                 _busy_officer, _blind_transfer, _unanswered_transfer, _out_of_office, _hostile,
-                _broker_outage)))
+                _dial_by_extension, _caller_chooses_a_message, _broker_outage)))
         await drain(rig)
         yield the_run
     finally:
@@ -175,12 +201,22 @@ def test_status_every_20_seconds_from_ami_timestamps(run: Run) -> None:
     assert {e["department"] for e in events} == {"finance"}
 
 
-def test_freed_officer_rings_the_first_caller_within_a_second(run: Run) -> None:
-    dial = run.rig.log.select(lambda e: e.event == "DialBegin"
-                              and e.get("calleridnum") == BUSY_CALLERS[0])[0]
-    latency = ami_time(dial) - run.freed_at
-    print(f"officer free -> rung: {latency:.3f} s")
-    assert 0 <= latency <= 1.0
+def test_freed_officer_rings_the_next_caller_within_a_second(run: Run) -> None:
+    """Caller 1: freed between messages by the test. Callers 2 and 3: freed when the previous
+    call ends, whatever the next caller is hearing (often mid-message)."""
+    log = run.rig.log
+    latencies = []
+    for caller in BUSY_CALLERS:
+        dial = log.select(lambda e, c=caller: e.event == "DialBegin"
+                          and e.get("calleridnum") == c)[0]
+        freed = max(ami_time(e) for e in log.select(
+            lambda e, d=dial: e.event == "DeviceStateChange" and e.get("device") == "Custom:o2101"
+            and e.get("state") == "NOT_INUSE" and ami_time(e) <= ami_time(d)))
+        latencies.append(ami_time(dial) - freed)
+    print(f"officer free -> next caller rung: {[f'{x:.3f}' for x in latencies]} s")
+    assert ami_time(log.select(lambda e: e.event == "DialBegin"
+                               and e.get("calleridnum") == BUSY_CALLERS[0])[0]) > run.freed_at
+    assert all(0 <= x <= 1.0 for x in latencies), latencies
 
 
 def test_three_callers_hear_positions_1_2_3_and_are_served_in_order(run: Run) -> None:
@@ -199,6 +235,13 @@ def test_three_callers_hear_positions_1_2_3_and_are_served_in_order(run: Run) ->
              and e.get("calleridnum") == BUSY_CALLERS[2]]
     first_status = next(i for i, c in enumerate(heard) if STATUS_MARK in c)
     assert heard[first_status + 1].split("/")[-1].startswith('num-3"')
+    # service recovery: 3rd in line, the expected wait passes the charter's max_wait (120 s)
+    assert "/recovery" in " ".join(heard[first_status:first_status + 12])
+    first_caller = [e["command"] for e in run.rig.log.events if e.event == "AGIExecStart"
+                    and e.get("calleridnum") == BUSY_CALLERS[0]]
+    first_message = first_caller[first_caller.index(next(
+        c for c in first_caller if STATUS_MARK in c)):][:10]
+    assert "/recovery" not in " ".join(first_message)
 
 
 def _uniqueid(run: Run, caller: str) -> str:
@@ -219,6 +262,25 @@ def test_announcement_plays_before_the_officer_rings(run: Run) -> None:
                        uniqueid=events[name]["uniqueid"])
     assert announced
     assert announced[0]["officer_name"] == "Encik Lim Wei Jie"
+
+
+def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
+    heard = [e["command"] for e in run.rig.log.events if e.event == "AGIExecStart"
+             and e.get("calleridnum") == KEYED and "STREAM FILE" in e.get("command", "")]
+    assert heard[0].startswith('STREAM FILE "/srv/callsla/')
+    assert "/en/transfer_to" in heard[0]
+    assert any("/en/officer-2102" in c for c in heard)
+
+
+def test_waiting_caller_presses_1_for_a_message_and_leaves_no_state(run: Run) -> None:
+    uniqueid = _uniqueid(run, CHOOSER)
+    choice = _event(run, "caller_choice", uniqueid=uniqueid)
+    assert [(c["choice"], c["where"]) for c in choice] == [("1", "waiting")]
+    assert _event(run, "voicemail_left", uniqueid=uniqueid, officer="2101")
+    assert _event(run, "callback_created", uniqueid=uniqueid)
+    assert _event(run, "status_announced", uniqueid=uniqueid)[0]["position"] == 4
+    assert run.rig.flows.lines.waiting_total() == 0, "nobody left in any line"
+    assert run.rig.flows.lines["2101"].engaged_by is None
 
 
 def test_unanswered_transfer_returns_ahead_of_a_new_caller(run: Run) -> None:
@@ -316,3 +378,22 @@ def test_prompts_exist_in_both_languages(lab: Lab) -> None:
         assert (root / lang / "officer-2101.wav").exists()
     assert Path(root / "ms" / "num-11.wav").read_bytes() != Path(
         root / "en" / "num-11.wav").read_bytes()
+
+
+async def test_closing_a_callback_publishes_action_and_dates(
+        run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """(e) action and (f) dates go out as `callback_closed`, which the monitor's store applies."""
+    rig = run.rig
+    callback_id = str(_event(run, "callback_created", officer="2301")[0]["callback_id"])
+    monkeypatch.setenv("CALLSLA_MQTT_URL", rig.lab.config.mqtt_url)
+    monkeypatch.setenv("CALLSLA_PBX", "lab")
+    args = argparse.Namespace(callback_id=callback_id, action="Called back; licence renewed",
+                              informed_at="now", officer="2301", outbox=str(tmp_path))
+    assert await close_callback(args) == 0
+    async with asyncio.timeout(10):
+        while not _event(run, "callback_closed", callback_id=callback_id):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    closed = _event(run, "callback_closed", callback_id=callback_id)[0]
+    assert closed["action_taken"] == "Called back; licence renewed"
+    assert closed["done_at"]
+    assert closed["caller_informed_at"]

@@ -1,0 +1,25 @@
+"""The outbox keeps events on disk in the order they happened, whole, until they are sent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agi_scripts.events import CallerChoice, parse_event
+from agi_scripts.outbox import Outbox
+
+
+def test_events_wait_on_disk_in_order(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    events = [CallerChoice(pbx="hq", timestamp=datetime.now(UTC), call_id="1", uniqueid="1",
+                           choice=str(n % 2), where="waiting") for n in range(5)]
+    for event in events:
+        outbox.put(event)
+    pending = outbox.pending()
+    assert len(pending) == 5
+    stored = [json.loads(p.read_text()) for p in pending]
+    assert [s["payload"]["event_id"] for s in stored] == [e.event_id for e in events]
+    assert stored[0]["topic"] == "callsla/hq/events/caller_choice"
+    assert parse_event(stored[0]["payload"]) == events[0]
+    assert not list((tmp_path / "outbox").glob(".*.tmp"))
