@@ -25,60 +25,57 @@ class ChunkWriter(Protocol):
     def abort(self) -> None: ...
 
 
-class CsvWriter:
+class _ArrowTableWriter:
+    """One pyarrow table per chunk into one file; the first chunk fixes the schema."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._writer: pa_csv.CSVWriter | pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def _frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame
+
+    def _open(self, schema: pa.Schema) -> pa_csv.CSVWriter | pq.ParquetWriter:
+        raise NotImplementedError
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(self._frame(frame), schema=self._schema,
+                                     preserve_index=False)
+        if self._writer is None:
+            self._schema = table.schema
+            self._writer = self._open(table.schema)
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        if self._writer is None:
+            raise ValueError("no rows were written")
+        self._writer.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):  # a full disk: the temporary file is removed anyway
+            if self._writer is not None:
+                self._writer.close()
+
+
+class CsvWriter(_ArrowTableWriter):
     """UTF-8, a header line, ISO 8601 times with their offset, `true`/`false`.
 
     Written by pyarrow's CSV writer: pandas' `to_csv` took about 9 s a million rows here.
     """
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._writer: pa_csv.CSVWriter | None = None
-        self._schema: pa.Schema | None = None
+    def _frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return as_text_times(frame)
 
-    def write(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(as_text_times(frame), schema=self._schema,
-                                     preserve_index=False)
-        if self._writer is None:
-            self._schema = table.schema
-            self._writer = pa_csv.CSVWriter(str(self._path), table.schema)
-        self._writer.write_table(table)
-
-    def close(self) -> None:
-        if self._writer is None:
-            raise ValueError("no rows were written")
-        self._writer.close()
-
-    def abort(self) -> None:
-        with contextlib.suppress(OSError):  # a full disk: the temporary file is removed anyway
-            if self._writer is not None:
-                self._writer.close()
+    def _open(self, schema: pa.Schema) -> pa_csv.CSVWriter:
+        return pa_csv.CSVWriter(str(self._path), schema)
 
 
-class ParquetWriter:
+class ParquetWriter(_ArrowTableWriter):
     """Native tz-aware timestamps; the schema is fixed by the first chunk."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._writer: pq.ParquetWriter | None = None
-        self._schema: pa.Schema | None = None
-
-    def write(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
-        if self._writer is None:
-            self._schema = table.schema
-            self._writer = pq.ParquetWriter(self._path, table.schema, compression="zstd")
-        self._writer.write_table(table)
-
-    def close(self) -> None:
-        if self._writer is None:
-            raise ValueError("no rows were written")
-        self._writer.close()
-
-    def abort(self) -> None:
-        with contextlib.suppress(OSError):  # a full disk: the temporary file is removed anyway
-            if self._writer is not None:
-                self._writer.close()
+    def _open(self, schema: pa.Schema) -> pq.ParquetWriter:
+        return pq.ParquetWriter(self._path, schema, compression="zstd")
 
 
 class ExcelWriter:
