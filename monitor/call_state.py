@@ -90,6 +90,7 @@ class CallTracker:
         self._member_channels: set[str] = set()  # Local bases rung by a queue or a leg
         self._calls: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> leg kinds seen
         self._routing: dict[str, tuple[str, str]] = {}  # call_id -> (department, officer)
+        self._officer_departments: dict[str, str] = {}  # extension -> department (directory)
 
     def resume(self, legs: Iterable[CallLeg]) -> None:
         """Take back the legs the store holds as in progress (after a restart)."""
@@ -123,6 +124,11 @@ class CallTracker:
         for uid in stale:
             del self.queue_legs[uid]
         return len(stale)
+
+    def know_officers(self, departments: Mapping[str, str]) -> None:
+        """The directory's extension -> department, so a transfer or direct leg gets its
+        department from AMI alone, on a PBX that runs none of our scripts."""
+        self._officer_departments = dict(departments)
 
     def set_routing(self, call_id: str, department: str, officer: str) -> None:
         """What the AGI scripts said about the officer this call is being put through to."""
@@ -229,6 +235,11 @@ class CallTracker:
                                             LegKind.RETURNED.value} else LegKind.DIRECT
         department, officer = self._routing.get(call_id, ("", ""))
         officer = officer or _dialled(e.get("dialstring", "")) or e.get("destexten", "")
+        if not department:  # no word from the scripts: the directory, by dialled or own exten
+            for extension in (officer, e.get("exten", "")):
+                if extension in self._officer_departments:
+                    department, officer = self._officer_departments[extension], extension
+                    break
         leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=dial_leg_id(caller, dest_channel),
                       uniqueid=caller,
                       kind=kind, offered_at=at, department=department, officer=officer,

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from monitor.ami_feed import AmiFeed
 from monitor.backfill.runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
 from monitor.charter import Charter, load_charter
-from monitor.directory import DirectoryError, load_directory
+from monitor.directory import Directory, DirectoryError, load_directory
 from monitor.http_server import MonitorHttpServer
 from monitor.metrics import CallMetrics, create_call_metrics
 from monitor.mqtt_feed import MqttFeed
@@ -73,7 +73,11 @@ class MonitorService:
         pbx = self.settings.pbx
         self.store = open_store(self.settings.db_url)
         self.recorder = Recorder(store=self.store, metrics=self.metrics, pbx=pbx)
-        rebuilt = self.recorder.start(departments=self.store_departments())
+        directory = self.load_officers()
+        if directory is not None:  # departments of transfer legs even with AMI alone
+            self.recorder.tracker.know_officers(
+                {o.extension: o.department for o in directory.officers.values()})
+        rebuilt = self.recorder.start(departments=self.known_departments(directory))
         log.info("store %s (schema %d): %d legs counted again", self.store.dialect,
                  self.store.schema_version, rebuilt)
         self.wallboard.begin()  # its windows count from the rebuilt counters
@@ -105,14 +109,18 @@ class MonitorService:
         await self.http.close()
         self.store.close()
 
-    def store_departments(self) -> list[str]:
-        """The directory's departments and any already seen, so their series exist from the
-        start (dashboards show 0, not "no data", before a department's first call)."""
-        known: set[str] = set()
+    @staticmethod
+    def load_officers() -> Directory | None:
         try:
-            known.update(load_directory().department_ids)
+            return load_directory()
         except DirectoryError as exc:
             log.warning("no officer directory (%s): departments appear as calls reach them", exc)
+            return None
+
+    def known_departments(self, directory: Directory | None) -> list[str]:
+        """The directory's departments and any already seen, so their series exist from the
+        start (dashboards show 0, not "no data", before a department's first call)."""
+        known = set(directory.department_ids) if directory is not None else set()
         if self.store is not None:
             known.update(c.department for c in self.store.callbacks(pbx=self.settings.pbx)
                          if c.department)

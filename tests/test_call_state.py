@@ -146,3 +146,28 @@ def test_the_officer_is_the_dialled_extension(dialstring: str, officer: str) -> 
     tracker = CallTracker("lab")
     updates = tracker.on_event(AmiMessage({**dict(event), "dialstring": dialstring}))
     assert updates[0].leg.officer == officer
+
+
+def test_with_ami_alone_the_directory_gives_a_transfer_its_department() -> None:
+    tracker = CallTracker("lab")
+    tracker.know_officers({"2001": "licensing"})
+    answer_at_front_desk(tracker)
+    offered = tracker.on_event(officer_dial(120))
+    assert (offered[0].leg.kind, offered[0].leg.department) == (LegKind.TRANSFER, "licensing")
+
+
+def test_a_lab_phone_is_known_by_the_extension_the_caller_dialled() -> None:
+    tracker = CallTracker("lab")
+    tracker.know_officers({"2101": "finance"})
+    event = officer_dial(10)
+    updates = tracker.on_event(AmiMessage({**dict(event), "dialstring": "Local/o2101@lab-phones/n",
+                                           "exten": "2101"}))
+    assert (updates[0].leg.officer, updates[0].leg.department) == ("2101", "finance")
+
+
+def test_the_scripts_word_wins_over_the_directory() -> None:
+    tracker = CallTracker("lab")
+    tracker.know_officers({"2001": "licensing"})
+    tracker.set_routing("1.0", "enforcement", "2001")
+    offered = tracker.on_event(officer_dial(10))
+    assert offered[0].leg.department == "enforcement"
