@@ -72,12 +72,7 @@ def legs_frame(legs: Sequence[CallLeg], charter: Charter,
     }
     frame = pd.DataFrame({name: pd.Series(data[name]) if isinstance(data[name], list)
                           else data[name] for name in COLUMN_NAMES})
-    for column in EXPORT_COLUMNS:
-        if column.kind == "text":
-            frame[column.name] = frame[column.name].astype("string")
-        elif column.kind == "bool":
-            frame[column.name] = frame[column.name].astype("bool")
-    return frame
+    return _with_export_dtypes(frame)
 
 
 def seconds_between(start: pd.Series, end: pd.Series) -> NDArray[np.float64]:
@@ -124,12 +119,7 @@ def legs_frame_from_columns(legs: pd.DataFrame, charter: Charter,
     frame["callback_id"] = pd.array([callbacks.get(c, "") for c in _objects(frame["call_id"])],
                                     dtype="string")
     frame = frame[list(COLUMN_NAMES)]
-    for column in EXPORT_COLUMNS:
-        if column.kind == "text":
-            frame[column.name] = frame[column.name].astype("string")
-        elif column.kind == "bool":
-            frame[column.name] = frame[column.name].astype("bool")
-    return frame
+    return _with_export_dtypes(frame)
 
 
 def _offset_text(minutes: int) -> str:
@@ -171,3 +161,13 @@ def from_text_times(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
         out[name] = pd.to_datetime(text, format="ISO8601", utc=True).dt.tz_convert(
             zone).astype(_time_dtype(zone))
     return out
+
+
+def _with_export_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as pandas strings and flags as bools, whichever read built the frame."""
+    for column in EXPORT_COLUMNS:
+        if column.kind == "text":
+            frame[column.name] = frame[column.name].astype("string")
+        elif column.kind == "bool":
+            frame[column.name] = frame[column.name].astype("bool")
+    return frame

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -103,18 +102,8 @@ def quiet_pbx(lab: Lab) -> None:
 
     try:
         wait_until(idle, 15, "the PBX to hang up the previous module's calls")
-    except LabStartError:
-        # A channel that ignores a hangup request (seen once: a Local;2 left in Dial after the
-        # call-flow tests stopped their FastAGI server mid-call) would spoil every later
-        # module: say which, and restart Asterisk.
-        concise = pbx.cli("core show channels concise").strip()
-        detail = lab.config.lab_dir / "run" / "stuck-channels.log"
-        with detail.open("a") as out:
-            for line in concise.splitlines():
-                out.write(pbx.cli(f"core show channel {line.split('!')[0]}"))
-        left = concise.replace("\n", " | ")
-        warnings.warn(f"restarting Asterisk: channels ignored hangup (details in {detail}): "
-                      f"{left}", stacklevel=1)
-        pbx.stop()
-        pbx.start()
+    except LabStartError as exc:
+        # A channel that ignores a hangup request is a caller left hanging: say which.
+        left = pbx.cli("core show channels concise").strip().replace("\n", " | ")
+        pytest.fail(f"{exc}: {left}", pytrace=False)
     pbx.cli("logger rotate")
