@@ -17,7 +17,7 @@ from agi_scripts.agi import AgiSession
 from agi_scripts.flows import CallFlows, FlowSettings
 from agi_scripts.outbox import Outbox
 from agi_scripts.server import run_script
-from monitor.charter import load_charter
+from monitor.core.charter import load_charter
 
 
 async def stdio_streams() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

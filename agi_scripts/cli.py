@@ -11,15 +11,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agi_scripts.events import CallbackClosed
 from agi_scripts.flows import CallFlows, FlowSettings
 from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.outbox import MqttSender, Outbox
 from agi_scripts.prompt_build import build_prompts
 from agi_scripts.server import FastAgiServer
 from monitor.ami import AmiClient, AmiError
-from monitor.charter import load_charter
-from monitor.settings import (
+from monitor.core.charter import load_charter
+from monitor.core.events import CallbackClosed
+from monitor.core.settings import (
     SettingsError,
     add_settings_arguments,
     parse_listen_addr,

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from agi_scripts import events
 from agi_scripts.agi import AgiSession, CallerHungUp, printable, quote
 from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.officer_line import OfficerLine, OfficerLines
 from agi_scripts.outbox import Outbox
 from agi_scripts.prompts import LANGUAGES, status_message, transfer_announcement
 from agi_scripts.voicemail import message_details
-from monitor.charter import Charter
-from monitor.directory import Directory, Officer, OfficerStatus, directory_path, load_directory
+from monitor.core import events
+from monitor.core.charter import Charter
+from monitor.core.directory import Directory, Officer, OfficerStatus, directory_path, load_directory
 
 log = logging.getLogger(__name__)
 _CALLER_TEXT = re.compile(r"[^\w .,@+'()/-]", re.UNICODE)

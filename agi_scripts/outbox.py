@@ -17,8 +17,8 @@ from pathlib import Path
 
 import aiomqtt
 
-from agi_scripts.events import CallEvent
-from monitor.settings import Endpoint
+from monitor.core.events import CallEvent
+from monitor.core.settings import Endpoint
 
 log = logging.getLogger(__name__)
 

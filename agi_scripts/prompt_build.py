@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agi_scripts.prompts import LANGUAGES, MAX_NUMBER, TEXTS_FILE, load_texts, number_words
-from monitor.directory import Directory, directory_path, load_directory
+from monitor.core.directory import Directory, directory_path, load_directory
 
 VOICES = {"ms": "ms", "en": "en-gb"}
 

@@ -12,9 +12,9 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.backfill.runner import backfill_queue_log
-from monitor.metrics import create_call_metrics
-from monitor.recorder import Recorder
+from monitor.core.metrics import create_call_metrics
+from monitor.ingest.backfill_runner import backfill_queue_log
+from monitor.ingest.recorder import Recorder
 from monitor.store import open_store
 
 CALLS = 100_000  # ~3 lines a call

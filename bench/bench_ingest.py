@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ami_stream import stream
 from monitor.ami import AmiClient
-from monitor.ami_feed import FEED_EVENTS
-from monitor.metrics import create_call_metrics
-from monitor.recorder import Recorder
+from monitor.core.metrics import create_call_metrics
+from monitor.ingest.ami_feed import FEED_EVENTS
+from monitor.ingest.recorder import Recorder
 from monitor.store import open_store
 
 PAIRS = 400  # ~100 events per pair: ~100,000 events

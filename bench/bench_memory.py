@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.ami import AmiMessage
-from monitor.metrics import create_call_metrics
-from monitor.recorder import Recorder
+from monitor.core.metrics import create_call_metrics
+from monitor.ingest.recorder import Recorder
 from monitor.store import open_store
 
 CALLS = 1_000_000

@@ -15,9 +15,9 @@ from prometheus_client.exposition import generate_latest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.leg_counter import LegCounter
-from monitor.metrics import create_call_metrics
-from monitor.records import MissedCause
+from monitor.core.metrics import create_call_metrics
+from monitor.core.records import MissedCause
+from monitor.ingest.leg_counter import LegCounter
 
 
 def registry_with(queues: int, departments: int, *, cross: bool) -> CollectorRegistry:

@@ -30,9 +30,9 @@ def _peak_mb() -> float:
 
 
 def _fill(db: Path, calls: int) -> None:
-    from monitor.charter import load_charter
+    from lab.synthetic_quarter import fill_store, generate_quarter
+    from monitor.core.charter import load_charter
     from monitor.reports.periods import parse_quarter
-    from monitor.reports.synthetic import fill_store, generate_quarter
     from monitor.store import open_store
 
     marker = db.with_suffix(".calls")
@@ -52,7 +52,7 @@ def _fill(db: Path, calls: int) -> None:
 
 def _one(task: str, db: Path, out_dir: Path) -> dict[str, object]:
     """Runs in a child process: one measurement, its wall time and its own peak memory."""
-    from monitor.charter import load_charter
+    from monitor.core.charter import load_charter
     from monitor.reports.periods import parse_quarter
 
     charter = load_charter()

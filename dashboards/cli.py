@@ -38,7 +38,7 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def add_commands(commands: Any) -> None:
-    """Called by monitor.cli with its sub-parsers."""
+    """Called by monitor.cli.main with its sub-parsers."""
     dashboards = commands.add_parser("dashboards", help="Grafana dashboards shipped with callsla")
     sub = dashboards.add_subparsers(dest="dashboards_command", required=True, metavar="ACTION")
     push = sub.add_parser("push", help="upload the dashboards into a Grafana folder (idempotent)")

@@ -16,7 +16,7 @@ from grafana_foundation_sdk.models import prometheus as prometheus_models
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
 PBX = 'pbx=~"$pbx"'
 
-# The charter's answer-rate target (monitor/charter.toml answer_rate_target) and the amber band.
+# The charter's answer-rate target (monitor/core/charter.toml) and the amber band.
 ANSWER_TARGET = 0.90
 ANSWER_AMBER = 0.80
 STATUS_TARGET = 1.0

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export CALLSLA_DB_URL="sqlite:///$work/sample.db"
-.venv/bin/python -m monitor.reports.synthetic --db-url "$CALLSLA_DB_URL" --quarter 2026Q3 --calls 20000
+.venv/bin/python -m lab.synthetic_quarter --db-url "$CALLSLA_DB_URL" --quarter 2026Q3 --calls 20000
 .venv/bin/callsla export --from 2026-07-01 --to 2026-07-31 --format xlsx -q --out "$work/july.xlsx"
 .venv/bin/callsla report --quarter 2026Q3 --format pdf --out "$work/report.pdf"
 .venv/bin/callsla report --quarter 2026Q3 --format xlsx --out docs/sample-report-2026Q3.xlsx

@@ -15,8 +15,8 @@ from enum import StrEnum
 
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiClient, AmiError
-from monitor.directory import OfficerStatus
-from monitor.officer_cli import set_officer_status
+from monitor.cli.officers import set_officer_status
+from monitor.core.directory import OfficerStatus
 
 log = logging.getLogger(__name__)
 

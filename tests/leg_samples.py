@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
 
 # 2026-03-29 01:00 UTC: Europe/London moves to summer time inside the sample's span
 START = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.charter import Charter, load_charter
+from lab.synthetic_quarter import fill_store, generate_quarter
+from monitor.core.charter import Charter, load_charter
 from monitor.reports.periods import Period, parse_quarter
-from monitor.reports.synthetic import fill_store, generate_quarter
 from monitor.store import open_store
 
 QUARTER = "2026Q3"

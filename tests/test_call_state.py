@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from monitor.ami import AmiMessage, parse_message
-from monitor.call_state import AmiEventError, CallTracker, LegUpdate
-from monitor.records import LegKind, MissedCause, Outcome
+from monitor.core.records import LegKind, MissedCause, Outcome
+from monitor.ingest.call_state import AmiEventError, CallTracker, LegUpdate
 
 CAPTURE = Path(__file__).parent / "data" / "ami_answered_then_abandoned.txt"
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.backfill.cdr_csv import CdrError, CdrReader, parse_cdr_line
-from monitor.records import LegKind, MissedCause, Outcome
+from monitor.core.records import LegKind, MissedCause, Outcome
 
 CAPTURE = Path(__file__).parent / "data" / "cdr_master_direct.csv"  # the lab's Asterisk 22
 

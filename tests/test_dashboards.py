@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from dashboards import DASHBOARD_DIR, PROVISIONING_DIR, RULE_FILES
 from dashboards.build import BUILDERS, render_all
-from monitor.metrics import create_call_metrics
+from monitor.core.metrics import create_call_metrics
 
 GRID_WIDTH = 24
 SERIES_SUFFIXES = ("_total", "_bucket", "_sum", "_count")

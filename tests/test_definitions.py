@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from monitor.definitions import (
+from monitor.core.definitions import (
     answer_rate,
     answered_within,
     answered_within_column,
@@ -17,7 +17,7 @@ from monitor.definitions import (
     short_abandon_column,
     whole_call_wait_seconds,
 )
-from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
 from tests.leg_samples import varied_legs
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

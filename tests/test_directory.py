@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.directory import DirectoryError, OfficerStatus, load_directory
+from monitor.core.directory import DirectoryError, OfficerStatus, load_directory
 
 
 def test_sample_directory_loads() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from agi_scripts.events import (
+from monitor.core.events import (
     CallbackClosed,
     EventSchemaError,
     OfficerStatusChanged,

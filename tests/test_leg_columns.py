@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from monitor.records import CallLeg
+from monitor.core.records import CallLeg
 from monitor.store import Store, StoreError, open_store
 from monitor.store._leg_columns import LEG_FRAME_COLUMNS, leg_columns
 from monitor.store._rows import LEG_COLUMNS

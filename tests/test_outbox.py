@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agi_scripts.events import CallerChoice, parse_event
 from agi_scripts.outbox import Outbox
+from monitor.core.events import CallerChoice, parse_event
 
 
 def test_events_wait_on_disk_in_order(tmp_path: Path) -> None:

@@ -16,12 +16,12 @@ from prometheus_client import CollectorRegistry
 
 from monitor.ami import AmiMessage, parse_message
 from monitor.backfill.queue_log import QueueLogError, QueueLogReader, parse_queue_log_line
-from monitor.call_state import AmiEventError, CallTracker
-from monitor.flow_events import FlowEventError, parse_flow_event
-from monitor.metrics import create_call_metrics
-from monitor.mqtt_feed import MqttFeed
-from monitor.recorder import Recorder
-from monitor.settings import Endpoint
+from monitor.core.metrics import create_call_metrics
+from monitor.core.settings import Endpoint
+from monitor.ingest.call_state import AmiEventError, CallTracker
+from monitor.ingest.flow_events import FlowEventError, parse_flow_event
+from monitor.ingest.mqtt_feed import MqttFeed
+from monitor.ingest.recorder import Recorder
 from monitor.store import open_store
 
 AMI_EVENTS = ["QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentConnect",

@@ -13,7 +13,7 @@ import pytest
 
 from dashboards import DASHBOARD_DIR
 from dashboards.build import BUILDERS
-from monitor.cli import main
+from monitor.cli.main import main
 
 
 class RecordingGrafana(ThreadingHTTPServer):

@@ -11,10 +11,10 @@ from prometheus_client import CollectorRegistry
 
 from monitor.ami import AmiMessage
 from monitor.backfill.queue_log import QueueLogReader
-from monitor.leg_counter import LegCounter
-from monitor.metrics import create_call_metrics
-from monitor.recorder import Recorder
-from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.metrics import create_call_metrics
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.ingest.leg_counter import LegCounter
+from monitor.ingest.recorder import Recorder
 from monitor.store import Store, open_store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""`callsla export | report | callbacks` via `monitor.cli.main`: exit codes, one-line errors."""
+"""`callsla export | report | callbacks` through the `callsla` main: exit codes, errors."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
-from monitor.records import CallbackStatus
+from monitor.cli.main import main
+from monitor.core.records import CallbackStatus
 from monitor.store import open_store
 from tests.report_data import generated_store
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from monitor.charter import Charter
+from monitor.core.charter import Charter
 from monitor.reports.columns import (
     CALL_COLUMN_NAMES,
     CALL_COLUMNS,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from monitor.charter import Charter, load_charter
+from monitor.core.charter import Charter, load_charter
 from monitor.reports.columns import COLUMN_NAMES
 from monitor.reports.frames import legs_frame, legs_frame_from_columns
 from monitor.store import Store, open_store

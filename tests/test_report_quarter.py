@@ -12,9 +12,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from monitor.charter import Charter, load_charter
-from monitor.definitions import answer_rate
-from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.charter import Charter, load_charter
+from monitor.core.definitions import answer_rate
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
 from monitor.reports.errors import ReportError
 from monitor.reports.indicators import ALL_DEPARTMENTS, QUARTER, IndicatorTally
 from monitor.reports.periods import Period, parse_quarter

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.records import (
+from monitor.core.records import (
     Callback,
     CallbackStatus,
     CallLeg,

@@ -10,12 +10,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
-from monitor.charter import load_charter
-from monitor.http_server import MonitorHttpServer
-from monitor.metrics import CallMetrics, create_call_metrics
-from monitor.wallboard import Wallboard, WallboardFigures
-from monitor.wallboard.figures import compute_figures
-from monitor.wallboard.snapshots import WINDOW_SECONDS, Snapshot, SnapshotHistory, read_snapshot
+from monitor.core.charter import load_charter
+from monitor.core.metrics import CallMetrics, create_call_metrics
+from monitor.live.http_server import MonitorHttpServer
+from monitor.live.wallboard import Wallboard, WallboardFigures
+from monitor.live.wallboard.figures import compute_figures
+from monitor.live.wallboard.snapshots import (
+    WINDOW_SECONDS,
+    Snapshot,
+    SnapshotHistory,
+    read_snapshot,
+)
 
 CHARTER = load_charter()
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Kuala Lumpur

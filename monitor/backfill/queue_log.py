@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.backfill.window import BackfillWindow, read_complete_lines
-from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
 
 QueueLogWindow = BackfillWindow
 
@@ -63,7 +63,7 @@ def _seconds(entry: QueueLogEntry, index: int) -> float:
 
 
 def leg_id_for(uniqueid: str, queue: str, n: int) -> str:
-    """Must equal the live path's id (monitor.call_state): `uniqueid:queue[#n]`."""
+    """Must equal the live path's id (monitor.ingest.call_state): `uniqueid:queue[#n]`."""
     return f"{uniqueid}:{queue}" + (f"#{n}" if n > 1 else "")
 
 

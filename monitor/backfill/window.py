@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitor.records import CallLeg
+from monitor.core.records import CallLeg
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from monitor.records import Callback, CallbackStatus
+from monitor.core.records import Callback, CallbackStatus
 from monitor.reports.errors import ReportError
 from monitor.store import Store
 

@@ -3,7 +3,7 @@
 Legs arrive in offered order, chunk by chunk; a call is complete once no leg of it was offered
 within `settle_seconds` of the newest leg read, so a call is never split across chunks.
 Whole-call answer wait (DESIGN.md): from arrival at the front desk to the first human answer,
-as `monitor.definitions.whole_call_wait_seconds` computes it, judged with the same `<=` rule
+as `monitor.core.definitions.whole_call_wait_seconds` computes it, judged with the same `<=` rule
 as `answered_within`.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from monitor.charter import Charter
-from monitor.definitions import missed_cause, whole_call_wait_seconds
-from monitor.records import CallLeg, LegKind, Outcome
+from monitor.core.charter import Charter
+from monitor.core.definitions import missed_cause, whole_call_wait_seconds
+from monitor.core.records import CallLeg, LegKind, Outcome
 from monitor.reports.columns import CALL_COLUMN_NAMES, CALL_COLUMNS
 from monitor.reports.frames import time_series
 

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from monitor.charter import Charter
+from monitor.core.charter import Charter
 from monitor.reports.indicators import ALL_DEPARTMENTS, CAUSES, QUARTER
 from monitor.reports.wording import LABELS, department_name, month_name
 

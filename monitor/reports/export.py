@@ -9,7 +9,7 @@ from typing import Literal
 import pandas as pd
 from tqdm import tqdm
 
-from monitor.charter import Charter
+from monitor.core.charter import Charter
 from monitor.reports.calls_view import CallRollup, calls_frame
 from monitor.reports.destination import atomic_file, check_writable
 from monitor.reports.errors import ReportError

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from monitor.charter import Charter
-from monitor.definitions import (
+from monitor.core.charter import Charter
+from monitor.core.definitions import (
     answered_within,
     answered_within_column,
     is_short_abandon,
@@ -19,7 +19,7 @@ from monitor.definitions import (
     missed_cause_column,
     short_abandon_column,
 )
-from monitor.records import CallLeg, Outcome
+from monitor.core.records import CallLeg, Outcome
 from monitor.reports.columns import COLUMN_NAMES, EXPORT_COLUMNS, TIME_COLUMNS
 
 
@@ -33,7 +33,7 @@ def time_series(values: Sequence[datetime | None], zone: ZoneInfo) -> pd.Series:
 
 
 def _counted_as_offered(leg: CallLeg, charter: Charter) -> bool:
-    """In the answer rate's denominator, as `monitor.definitions.answer_rate` counts it."""
+    """In the answer rate's denominator, as `monitor.core.definitions.answer_rate` counts it."""
     return (leg.outcome is not Outcome.IN_PROGRESS
             and not is_short_abandon(leg, charter.short_abandon_seconds))
 

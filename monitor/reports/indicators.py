@@ -1,6 +1,6 @@
 """Jadual 1 indicators per month and department, judged leg by leg with the shared definitions.
 
-Counts come from `monitor.definitions` (the functions behind /metrics): `answer_rate` is
+Counts come from `monitor.core.definitions` (the functions behind /metrics): `answer_rate` is
 additive, so it is applied to each chunk's legs of one (month, department) and summed.
 Rows are (month, department); `ALL_DEPARTMENTS` rows add the departments up and the
 `QUARTER` month adds the months up. The front desk is the department "" (shown by name in
@@ -17,9 +17,16 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from monitor.charter import Charter
-from monitor.definitions import answer_rate, is_short_abandon, missed_cause
-from monitor.records import Callback, CallLeg, LegKind, MissedCause, Outcome, StatusAnnouncement
+from monitor.core.charter import Charter
+from monitor.core.definitions import answer_rate, is_short_abandon, missed_cause
+from monitor.core.records import (
+    Callback,
+    CallLeg,
+    LegKind,
+    MissedCause,
+    Outcome,
+    StatusAnnouncement,
+)
 from monitor.reports.status_compliance import interval_kept
 
 ALL_DEPARTMENTS = "*"

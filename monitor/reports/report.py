@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitor.charter import Charter
+from monitor.core.charter import Charter
 from monitor.reports.charts import Chart, report_charts
 from monitor.reports.destination import atomic_file, check_writable
 from monitor.reports.errors import ReportError

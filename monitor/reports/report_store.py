@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from monitor.records import Callback, CallLeg, StatusAnnouncement
+from monitor.core.records import Callback, CallLeg, StatusAnnouncement
 from monitor.reports.periods import Period
 from monitor.store import Store
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from monitor.charter import Charter
+from monitor.core.charter import Charter
 from monitor.reports.indicators import ALL_DEPARTMENTS, CAUSES, QUARTER
 from monitor.reports.wording import LABELS, MONTHS_EN, MONTHS_MS, department_name
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from monitor.records import LegKind, MissedCause, Outcome
+from monitor.core.records import LegKind, MissedCause, Outcome
 from monitor.store._errors import StoreError
 from monitor.store._rows import LEG_COLUMNS
 

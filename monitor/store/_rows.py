@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.records import (
+from monitor.core.records import (
     Callback,
     CallbackStatus,
     CallLeg,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.records import (
+from monitor.core.records import (
     Callback,
     CallbackStatus,
     CallLeg,

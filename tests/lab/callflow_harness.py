@@ -13,15 +13,15 @@ from pathlib import Path
 
 import aiomqtt
 
-from agi_scripts.events import CallEvent
 from agi_scripts.flows import CallFlows, FlowSettings
 from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.outbox import MqttSender, Outbox
 from agi_scripts.server import FastAgiServer
 from lab import Lab
 from monitor.ami import AmiClient, AmiMessage
-from monitor.charter import load_charter
-from monitor.settings import parse_endpoint
+from monitor.core.charter import load_charter
+from monitor.core.events import CallEvent
+from monitor.core.settings import parse_endpoint
 
 
 class RecordingOutbox(Outbox):

@@ -22,8 +22,8 @@ from agi_scripts.cli import close_callback
 from lab import Lab
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiMessage
-from monitor.directory import OfficerStatus
-from monitor.officer_cli import set_officer_status
+from monitor.cli.officers import set_officer_status
+from monitor.core.directory import OfficerStatus
 from tests.lab.callflow_harness import CallFlowRig, ami_time, drain, is_exec, start_rig
 
 BUSY_CALLERS = ("0310000001", "0310000002", "0310000003")

@@ -15,9 +15,9 @@ import pytest
 
 from lab import Lab
 from monitor.ami import AmiError
-from monitor.directory import OfficerStatus
-from monitor.officer_cli import set_officer_status
-from monitor.records import CallbackStatus
+from monitor.cli.officers import set_officer_status
+from monitor.core.directory import OfficerStatus
+from monitor.core.records import CallbackStatus
 from monitor.store import open_store
 from tests.lab.callflow_harness import CallFlowRig, start_rig
 from tests.lab.monitor_run import MonitorRun

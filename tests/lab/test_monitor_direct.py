@@ -10,7 +10,7 @@ from pathlib import Path
 from lab import Lab
 from lab.calls import place_inbound_call
 from monitor.ami import AmiClient
-from monitor.records import LegKind, MissedCause, Outcome
+from monitor.core.records import LegKind, MissedCause, Outcome
 from monitor.store import open_store
 from tests.lab.monitor_run import MonitorRun, wait_for
 

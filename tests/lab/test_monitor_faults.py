@@ -16,7 +16,7 @@ import pytest
 from lab import Lab
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiClient
-from monitor.records import Outcome
+from monitor.core.records import Outcome
 from monitor.store import open_store
 from tests.lab.ami_proxy import AmiProxy
 from tests.lab.calls_helper import QueueWatcher, utc_window

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiomqtt
 
 from lab import Lab
-from monitor.records import CallbackStatus
+from monitor.core.records import CallbackStatus
 from monitor.store import open_store
 from tests.lab.monitor_run import MonitorRun, wait_for
 

@@ -15,7 +15,7 @@ import pytest
 from lab import Lab
 from lab.calls import set_phone
 from monitor.ami import AmiClient
-from monitor.definitions import answer_rate
+from monitor.core.definitions import answer_rate
 from monitor.store import open_store
 from tests.lab.calls_helper import QueueWatcher, call_and_wait, utc_window
 from tests.lab.monitor_run import MonitorRun, wait_for

@@ -15,7 +15,7 @@ import pytest
 from lab import Lab
 from lab.calls import set_phone
 from monitor.ami import AmiClient
-from monitor.charter import load_charter
+from monitor.core.charter import load_charter
 from monitor.reports.export import ExportRequest, export_calls
 from monitor.reports.indicators import ALL_DEPARTMENTS
 from monitor.reports.periods import Period, day_range

@@ -8,13 +8,13 @@ import openpyxl
 import pandas as pd
 
 from lab import Lab
-from monitor.charter import load_charter
+from lab.synthetic_quarter import fill_store, generate_quarter
+from monitor.core.charter import load_charter
 from monitor.reports.callbacks import close, register
 from monitor.reports.export import ExportRequest, export_calls
 from monitor.reports.periods import parse_quarter
 from monitor.reports.report import report_and_log
 from monitor.reports.report_store import ReportStore
-from monitor.reports.synthetic import fill_store, generate_quarter
 from monitor.store import open_store
 from tests.lab.test_store_postgres import fresh_schema_url
 

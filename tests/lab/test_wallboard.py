@@ -23,7 +23,7 @@ import pytest
 from lab import Lab
 from lab.browser import rendered_dom, screenshot
 from lab.calls import place_inbound_call
-from monitor.service import GAUGE_REFRESH_SECONDS
+from monitor.live.service import GAUGE_REFRESH_SECONDS
 from tests.lab.traffic import (
     answered_and_abandoned_calls,
     instant,

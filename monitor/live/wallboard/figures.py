@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from monitor.charter import Charter
-from monitor.wallboard.snapshots import Snapshot
+from monitor.core.charter import Charter
+from monitor.live.wallboard.snapshots import Snapshot
 
 FRONT_DESK = ""  # front-desk legs carry no department label
 

@@ -13,10 +13,10 @@ import logging
 
 import aiomqtt
 
-from monitor.flow_events import FlowEventError, parse_flow_event
-from monitor.flow_recorder import record_flow_event
-from monitor.recorder import Recorder
-from monitor.settings import Endpoint
+from monitor.core.settings import Endpoint
+from monitor.ingest.flow_events import FlowEventError, parse_flow_event
+from monitor.ingest.flow_recorder import record_flow_event
+from monitor.ingest.recorder import Recorder
 from monitor.store import StoreError
 
 log = logging.getLogger(__name__)

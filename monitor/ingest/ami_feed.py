@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable
 
 from monitor.ami import AmiClient, AmiError, AmiMessage
-from monitor.call_state import HANDLED_EVENTS
-from monitor.recorder import Recorder
-from monitor.settings import Endpoint
+from monitor.core.settings import Endpoint
+from monitor.ingest.call_state import HANDLED_EVENTS
+from monitor.ingest.recorder import Recorder
 from monitor.store import StoreError
 
 log = logging.getLogger(__name__)

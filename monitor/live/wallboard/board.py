@@ -9,11 +9,15 @@ from importlib import resources
 
 from prometheus_client import CollectorRegistry
 
-from monitor.charter import Charter
-from monitor.http_server import Page
-from monitor.metrics import ANSWER_WAIT_BUCKETS, STATUS_INTERVAL_BUCKETS
-from monitor.wallboard.figures import STATUS_TOLERANCE_SECONDS, WallboardFigures, compute_figures
-from monitor.wallboard.snapshots import SnapshotHistory, read_snapshot
+from monitor.core.charter import Charter
+from monitor.core.metrics import ANSWER_WAIT_BUCKETS, STATUS_INTERVAL_BUCKETS
+from monitor.live.http_server import Page
+from monitor.live.wallboard.figures import (
+    STATUS_TOLERANCE_SECONDS,
+    WallboardFigures,
+    compute_figures,
+)
+from monitor.live.wallboard.snapshots import SnapshotHistory, read_snapshot
 
 READ_EVERY_SECONDS = 5.0
 
@@ -34,7 +38,8 @@ class Wallboard:
         self._registry = registry
         self._charter = charter
         self._history: SnapshotHistory | None = None
-        self._page = resources.files("monitor.wallboard").joinpath("wallboard.html").read_bytes()
+        page = resources.files("monitor.live.wallboard").joinpath("wallboard.html")
+        self._page = page.read_bytes()
 
     def begin(self) -> None:
         """Take the first reading: every window starts here or later. Call it once the

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "asterisk_conf" / "officers.toml"
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "asterisk_conf" / "officers.toml"
 LANGUAGES = ("ms", "en")
 _EXTENSION = re.compile(r"^[0-9]{2,8}$")
 _DEPARTMENT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

@@ -40,7 +40,7 @@ _POSITIVE = (
 def load_charter(path: Path | None = None) -> Charter:
     """Load a charter file; with no path, the packaged default charter."""
     if path is None:
-        text = resources.files("monitor").joinpath("charter.toml").read_text("utf-8")
+        text = resources.files("monitor.core").joinpath("charter.toml").read_text("utf-8")
         origin = "the default charter"
     else:
         try:

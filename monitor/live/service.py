@@ -9,18 +9,18 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from monitor.ami_feed import AmiFeed
-from monitor.backfill.runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
-from monitor.charter import Charter, load_charter
-from monitor.directory import Directory, DirectoryError, load_directory
-from monitor.http_server import MonitorHttpServer
-from monitor.metrics import CallMetrics, create_call_metrics
-from monitor.mqtt_feed import MqttFeed
-from monitor.recorder import Recorder
-from monitor.records import CallbackStatus
-from monitor.settings import Settings
+from monitor.core.charter import Charter, load_charter
+from monitor.core.directory import Directory, DirectoryError, load_directory
+from monitor.core.metrics import CallMetrics, create_call_metrics
+from monitor.core.records import CallbackStatus
+from monitor.core.settings import Settings
+from monitor.ingest.ami_feed import AmiFeed
+from monitor.ingest.backfill_runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
+from monitor.ingest.mqtt_feed import MqttFeed
+from monitor.ingest.recorder import Recorder
+from monitor.live.http_server import MonitorHttpServer
+from monitor.live.wallboard import Wallboard
 from monitor.store import Store, StoreError, open_store
-from monitor.wallboard import Wallboard
 
 log = logging.getLogger(__name__)
 

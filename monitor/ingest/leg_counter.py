@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter, Histogram
 
-from monitor.call_state import LegUpdate
-from monitor.definitions import missed_cause
-from monitor.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
-from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.definitions import missed_cause
+from monitor.core.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.ingest.call_state import LegUpdate
 from monitor.store import LegTally
 
 

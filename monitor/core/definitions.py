@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from monitor.records import CallLeg, MissedCause, Outcome
+from monitor.core.records import CallLeg, MissedCause, Outcome
 
 
 def answered_within(leg: CallLeg, seconds: float) -> bool:

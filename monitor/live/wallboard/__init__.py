@@ -1,6 +1,6 @@
 """The built-in wallboard page served by the monitor, for sites without Grafana."""
 
-from monitor.wallboard.board import Wallboard
-from monitor.wallboard.figures import WallboardFigures
+from monitor.live.wallboard.board import Wallboard
+from monitor.live.wallboard.figures import WallboardFigures
 
 __all__ = ["Wallboard", "WallboardFigures"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from monitor.backfill.cdr_csv import CdrReader
 from monitor.backfill.queue_log import QueueLogReader
 from monitor.backfill.window import BackfillWindow
-from monitor.recorder import Recorder
+from monitor.ingest.recorder import Recorder
 from monitor.store import BackfillMark
 
 log = logging.getLogger(__name__)

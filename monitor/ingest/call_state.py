@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from monitor.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
 
 # Call-level memory is bounded so a lost Hangup can never grow it without limit.
 MAX_TRACKED_CALLS = 50_000

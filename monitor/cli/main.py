@@ -11,16 +11,16 @@ from agi_scripts.cli import add_commands as add_call_flow_commands
 from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.ami import AmiError
-from monitor.charter import CharterError, load_charter
-from monitor.directory import DirectoryError
-from monitor.officer_cli import add_commands as add_officer_commands
-from monitor.report_cli import add_commands as add_report_commands
-from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
+from monitor.cli.officers import add_commands as add_officer_commands
+from monitor.cli.reports import add_commands as add_report_commands
+from monitor.core.charter import CharterError, load_charter
+from monitor.core.directory import DirectoryError
+from monitor.core.settings import SettingsError, add_settings_arguments, settings_from_sources
 from monitor.store import StoreError
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
-    from monitor.service import MonitorService
+    from monitor.live.service import MonitorService
 
     settings = settings_from_sources(args)
     charter = load_charter(settings.charter)

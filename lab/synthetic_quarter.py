@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from monitor.charter import Charter
-from monitor.records import (
+from monitor.core.charter import Charter
+from monitor.core.records import (
     Callback,
     CallbackStatus,
     CallLeg,
@@ -194,10 +194,10 @@ def fill_store(store: Store, batches: Iterable[SyntheticBatch]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m monitor.reports.synthetic --db-url URL --quarter 2026Q3 --calls N`."""
+    """`python -m lab.synthetic_quarter --db-url URL --quarter 2026Q3 --calls N`."""
     import argparse
 
-    from monitor.charter import load_charter
+    from monitor.core.charter import load_charter
     from monitor.reports.periods import parse_quarter
     from monitor.store import open_store
 

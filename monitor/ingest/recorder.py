@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 from monitor.backfill.queue_log import QueueLogEntry, apply_end
 from monitor.backfill.window import BackfillWindow
-from monitor.call_state import AmiEventError, CallTracker, LegUpdate
-from monitor.leg_counter import LegCounter, leg_labels, transitions
-from monitor.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
-from monitor.records import CallLeg, Outcome
+from monitor.core.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
+from monitor.core.records import CallLeg, Outcome
+from monitor.ingest.call_state import AmiEventError, CallTracker, LegUpdate
+from monitor.ingest.leg_counter import LegCounter, leg_labels, transitions
 from monitor.store import Store
 
 log = logging.getLogger(__name__)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from monitor.flow_events import FlowEvent, FlowEventError
-from monitor.recorder import Recorder
-from monitor.records import Callback, StatusAnnouncement
+from monitor.core.records import Callback, StatusAnnouncement
+from monitor.ingest.flow_events import FlowEvent, FlowEventError
+from monitor.ingest.recorder import Recorder
 from monitor.store import CallEvent
 
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from monitor.ami import AmiClient, AmiError
-from monitor.charter import load_charter
-from monitor.directory import DirectoryError, OfficerStatus, load_directory
-from monitor.settings import SettingsError, add_settings_arguments, settings_from_sources
+from monitor.core.charter import load_charter
+from monitor.core.directory import DirectoryError, OfficerStatus, load_directory
+from monitor.core.settings import SettingsError, add_settings_arguments, settings_from_sources
 
 ASTDB_FAMILY = "callsla"
 
@@ -69,8 +69,8 @@ async def _set_status(args: argparse.Namespace) -> int:
 
 def _queue_event(args: argparse.Namespace, extension: str, department: str,
                  status: OfficerStatus) -> None:
-    from agi_scripts.events import OfficerStatusChanged
     from agi_scripts.outbox import Outbox
+    from monitor.core.events import OfficerStatusChanged
 
     settings = settings_from_sources(args)
     charter = load_charter(settings.charter)

@@ -11,12 +11,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.charter import Charter, load_charter
+from monitor.core.charter import Charter, load_charter
+from monitor.core.settings import Settings, settings_from_sources
 from monitor.reports.errors import ReportError
 from monitor.reports.formats import EXPORT_FORMATS, REPORT_FORMATS
 from monitor.reports.masking import check_unmask_request
 from monitor.reports.periods import day_range, parse_day, parse_quarter
-from monitor.settings import Settings, settings_from_sources
 from monitor.store import Store, StoreError, open_store
 
 Run = Callable[[argparse.Namespace], int]

@@ -1,0 +1,1 @@
+"""The `callsla` command line: argument parsing that calls domain functions, nothing more."""
