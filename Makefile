@@ -23,6 +23,8 @@ demo: setup
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) devtools/import_cycles.py
 
 test: setup lint
 	$(PY) -m pytest

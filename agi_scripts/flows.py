@@ -26,7 +26,15 @@ from agi_scripts.prompts import LANGUAGES, status_message, transfer_announcement
 from agi_scripts.voicemail import message_details
 from monitor.core import events
 from monitor.core.charter import Charter
-from monitor.core.directory import Directory, Officer, OfficerStatus, directory_path, load_directory
+from monitor.core.directory import (
+    ASTDB_FAMILY,
+    Directory,
+    Officer,
+    OfficerStatus,
+    directory_path,
+    load_directory,
+    status_key,
+)
 
 log = logging.getLogger(__name__)
 _CALLER_TEXT = re.compile(r"[^\w .,@+'()/-]", re.UNICODE)
@@ -143,7 +151,7 @@ class CallFlows:
     async def _officer_status(self, session: AgiSession, officer: Officer) -> OfficerStatus:
         """AstDB `callsla/officer/<ext>/status` (`callsla officer set-status`) beats the file."""
         reply = await session.command(
-            f"DATABASE GET callsla {quote(f'officer/{officer.extension}/status')}")
+            f"DATABASE GET {ASTDB_FAMILY} {quote(status_key(officer.extension))}")
         try:
             return OfficerStatus(reply.data) if reply.result == "1" else officer.status
         except ValueError:

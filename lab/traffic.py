@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from agi_scripts.officer_status import set_officer_status
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiClient, AmiError
-from monitor.cli.officers import set_officer_status
 from monitor.core.directory import OfficerStatus
 
 log = logging.getLogger(__name__)

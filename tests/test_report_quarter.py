@@ -18,7 +18,8 @@ from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
 from monitor.reports.errors import ReportError
 from monitor.reports.indicators import ALL_DEPARTMENTS, QUARTER, IndicatorTally
 from monitor.reports.periods import Period, parse_quarter
-from monitor.reports.report import QuarterReport, build_report, report_and_log, write_report
+from monitor.reports.quarter import QuarterReport
+from monitor.reports.report import build_report, report_and_log, write_report
 from monitor.reports.report_store import ReportStore
 from monitor.store import open_store
 from tests.report_data import generated_store

@@ -16,8 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from monitor.backfill.window import BackfillWindow, read_complete_lines
-from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
-from monitor.ingest.call_state import dial_leg_id
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome, dial_leg_id
 
 # Columns of cdr_csv with loguniqueid (and optionally loguserfield) on.
 _COLUMNS = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel",

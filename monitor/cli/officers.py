@@ -13,37 +13,11 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from monitor.ami import AmiClient, AmiError
+from agi_scripts.officer_status import officer_status, set_officer_status
+from monitor.ami import AmiClient
 from monitor.core.charter import load_charter
 from monitor.core.directory import DirectoryError, OfficerStatus, load_directory
 from monitor.core.settings import SettingsError, add_settings_arguments, settings_from_sources
-
-ASTDB_FAMILY = "callsla"
-
-
-def status_key(extension: str) -> str:
-    return f"officer/{extension}/status"
-
-
-async def set_officer_status(ami: AmiClient, extension: str, status: OfficerStatus) -> None:
-    reply = await ami.action("DBPut", Family=ASTDB_FAMILY, Key=status_key(extension),
-                             Val=status.value)
-    if not reply.succeeded:
-        raise AmiError(f"DBPut for {extension}: {reply.get('message', '')}")
-
-
-async def officer_status(ami: AmiClient, extension: str) -> OfficerStatus | None:
-    """The AstDB override, or None when the directory file's status applies."""
-    reply = await ami.action("DBGet", Family=ASTDB_FAMILY, Key=status_key(extension))
-    if not reply.succeeded:
-        return None
-    found: OfficerStatus | None = None
-    async for event in ami.events():  # read through DBGetComplete: nothing left for the next
-        if event.event == "DBGetResponse" and event.get("key") == status_key(extension):
-            found = OfficerStatus(event.get("val", "in"))
-        elif event.event == "DBGetComplete":
-            break
-    return found
 
 
 def _ami(args: argparse.Namespace) -> AmiClient:

@@ -124,3 +124,13 @@ def _officer(where: str, entry: object, departments: dict[str, dict[str, str]]) 
         raise DirectoryError(f"{where}: name must be one line without quotes, | or ;")
     return Officer(extension=extension, name=name, department=department, mailbox=mailbox,
                    status=status, language=language)
+
+
+# An officer's live status overrides the file's: AstDB family/key, written by
+# `callsla officer set-status` (AMI DBPut) and read by the call flows on every call.
+ASTDB_FAMILY = "callsla"
+
+
+def status_key(extension: str) -> str:
+    """The AstDB key (in ASTDB_FAMILY) of an officer's live in/out/leave status."""
+    return f"officer/{extension}/status"

@@ -112,3 +112,9 @@ class StatusAnnouncement:
     position: int  # 1 = next
     waited_seconds: float
     interval_seconds: float | None  # since this caller's previous message; None for the first
+
+
+def dial_leg_id(caller_uniqueid: str, dest_channel: str) -> str:
+    """A transfer or direct leg: the caller's channel ringing one destination channel. The CDR
+    names both too, which is how a CDR backfill finds the same leg."""
+    return f"{caller_uniqueid}>{dest_channel}"

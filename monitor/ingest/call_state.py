@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome, dial_leg_id
 
 # Call-level memory is bounded so a lost Hangup can never grow it without limit.
 MAX_TRACKED_CALLS = 50_000
@@ -60,12 +60,6 @@ def _local_base(channel: str) -> str:
     """`Local/r1@ctx-0001;2` -> `Local/r1@ctx-0001`: both halves of one Local channel ("" if
     not Local). A Local member that dials the phone behind it is the same ring, not a new leg."""
     return channel.rpartition(";")[0] if channel.startswith("Local/") else ""
-
-
-def dial_leg_id(caller_uniqueid: str, dest_channel: str) -> str:
-    """A transfer or direct leg: the caller's channel ringing one destination channel. The CDR
-    names both too, which is how a CDR backfill finds the same leg."""
-    return f"{caller_uniqueid}>{dest_channel}"
 
 
 def _dialled(dialstring: str) -> str:

@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
-
 from monitor.core.charter import Charter
-from monitor.reports.charts import Chart, report_charts
+from monitor.reports.charts import report_charts
 from monitor.reports.destination import atomic_file, check_writable
 from monitor.reports.errors import ReportError
 from monitor.reports.formats import REPORT_FORMATS, ReportFormat
 from monitor.reports.indicators import IndicatorTally
 from monitor.reports.periods import Period
-from monitor.reports.report_store import ExportLogEntry, ReportStore, new_log_entry
-from monitor.reports.summary import Finding, findings
-
-
-@dataclass(frozen=True)
-class QuarterReport:
-    period: Period
-    charter: Charter
-    indicators: pd.DataFrame
-    findings: list[Finding]
-    charts: list[Chart]
-    export_log: list[ExportLogEntry]
-    generated_at: datetime
-    leg_count: int
-    pbx: str | None = None  # None: every PBX in the store
-
-    def notes(self) -> list[tuple[str, str]]:
-        """Statements every report must carry (charter version, short-abandon rule)."""
-        c = self.charter
-        where = (f"PBX {self.pbx}", f"PBX {self.pbx}") if self.pbx else (
-            "Semua PBX dalam stor", "Every PBX in the store")
-        out = [where, (f"Versi piagam {c.version} (berkuat kuasa {c.effective_from}).",
-                f"Charter version {c.version} (in force from {c.effective_from}).")]
-        if c.short_abandon_seconds > 0:
-            secs = f"{c.short_abandon_seconds:g}"
-            out.append((f"Panggilan yang ditinggalkan dalam {secs} saat tidak dikira.",
-                        f"Calls abandoned within {secs} s are not counted as offered."))
-        else:
-            out.append(("Semua panggilan yang ditinggalkan dikira.",
-                        "Every abandoned call is counted as offered."))
-        return out
+from monitor.reports.quarter import QuarterReport
+from monitor.reports.report_html import render_html
+from monitor.reports.report_pdf import html_to_pdf
+from monitor.reports.report_store import ReportStore, new_log_entry
+from monitor.reports.report_xlsx import write_xlsx
+from monitor.reports.summary import findings
 
 
 def build_report(source: ReportStore, charter: Charter, period: Period, *,
@@ -74,10 +46,6 @@ def build_report(source: ReportStore, charter: Charter, period: Period, *,
 
 def write_report(report: QuarterReport, fmt: ReportFormat, out: Path) -> None:
     """Render to a temporary file and rename it into place."""
-    from monitor.reports.report_html import render_html
-    from monitor.reports.report_pdf import html_to_pdf
-    from monitor.reports.report_xlsx import write_xlsx
-
     if fmt not in REPORT_FORMATS:
         raise ReportError(f"--format {fmt!r} must be one of {', '.join(REPORT_FORMATS)}")
     check_writable(out)

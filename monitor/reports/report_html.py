@@ -7,7 +7,7 @@ from html import escape
 import pandas as pd
 
 from monitor.reports.indicators import CAUSES
-from monitor.reports.report import QuarterReport
+from monitor.reports.quarter import QuarterReport
 from monitor.reports.wording import (
     LABELS,
     TITLE,

@@ -11,7 +11,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from monitor.reports.report import QuarterReport
+from monitor.reports.quarter import QuarterReport
 from monitor.reports.wording import (
     RATE_COLUMNS,
     SECONDS_COLUMNS,

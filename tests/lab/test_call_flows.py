@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from agi_scripts.cli import close_callback
+from agi_scripts.officer_status import set_officer_status
 from lab import Lab
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiMessage
-from monitor.cli.officers import set_officer_status
 from monitor.core.directory import OfficerStatus
 from tests.lab.callflow_harness import CallFlowRig, ami_time, drain, is_exec, start_rig
 

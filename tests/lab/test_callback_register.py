@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from agi_scripts.officer_status import set_officer_status
 from lab import Lab
 from monitor.ami import AmiError
-from monitor.cli.officers import set_officer_status
 from monitor.core.directory import OfficerStatus
 from monitor.core.records import CallbackStatus
 from monitor.store import open_store
