@@ -1,1 +1,1 @@
-"""Shared fixtures. Lab fixtures live in tests/lab/conftest.py so unit tests never start the lab."""
+"""Shared fixtures. The lab's live in tests/integration/conftest.py: unit tests never start it."""

@@ -94,7 +94,8 @@ def whole_call_wait_seconds(legs: Iterable[CallLeg]) -> float | None:
 
 
 # -- The same measures over columns, for exports of millions of legs. Each equals its per-leg
-# function above element by element (tests/test_definitions.py checks them on generated legs).
+# function above element by element (tests/unit/monitor/core/test_definitions.py checks them
+# on generated legs).
 
 def answered_within_column(wait_seconds: NDArray[np.float64],
                            seconds: float) -> NDArray[np.bool_]:

@@ -1,0 +1,109 @@
+"""The real PBX lab, brought up once per test session and down at the end.
+
+Every test in tests/integration/ is marked `lab`. When the lab cannot start, those tests fail with the
+reason in one line; they never skip silently.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from dashboards import RULE_FILES
+from lab import Lab
+from lab.processes import LabStartError, port_open, wait_until
+from monitor.ami import AmiClient
+
+_lab_error: str | None = None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    global _lab_error
+    if _lab_error is not None:
+        pytest.fail(f"lab unavailable: {_lab_error}", pytrace=False)
+    the_lab = Lab(rule_files=list(RULE_FILES))
+    try:
+        the_lab.start()
+    except LabStartError as exc:
+        _lab_error = str(exc)
+        pytest.fail(f"lab unavailable: {exc}", pytrace=False)
+    yield the_lab
+    the_lab.stop()
+
+
+@pytest.fixture(scope="module")  # module: later tests run their own monitors on this port
+def monitor_process(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`callsla monitor` against the lab, serving the port Prometheus scrapes; yields its URL."""
+    config = lab.config
+    db = tmp_path_factory.mktemp("monitor") / "monitor.db"
+    env = {**os.environ, "CALLSLA_AMI_URL": config.ami_url, "CALLSLA_MQTT_URL": config.mqtt_url,
+           "CALLSLA_METRICS_ADDR": f"127.0.0.1:{config.ports.metrics}",
+           "CALLSLA_DB_URL": f"sqlite:///{db}", "CALLSLA_PBX": "lab"}
+    log = (config.lab_dir / "run" / "monitor.log").open("ab")
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "monitor"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: port_open(config.ports.metrics), 20, "callsla monitor /metrics")
+    except LabStartError as exc:
+        proc.kill()
+        pytest.fail(str(exc), pytrace=False)
+    yield f"http://127.0.0.1:{config.ports.metrics}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+@pytest.fixture
+async def ami(lab: Lab) -> AsyncIterator[AmiClient]:
+    """A fresh AMI connection with events on, closed after the test."""
+    client = AmiClient(port=lab.config.ports.ami, username=lab.config.ami_user,
+                       secret=lab.config.ami_secret)
+    await client.connect()
+    yield client
+    await client.close()
+
+
+def monotonic_deadline(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet_pbx(lab: Lab) -> None:
+    """Each lab test module starts on an idle PBX with a fresh queue_log: calls a previous
+    module left behind are hung up, and a new monitor's backfill reads only this module's calls
+    (as after a site's nightly log rotation), so no module's figures include another's callers.
+    Module scope, before the module's own fixtures: those may set up calls its tests share."""
+    pbx = lab.pbx
+    assert pbx is not None
+
+    def idle() -> bool:
+        if pbx.cli("core show channels count").startswith("0 active channels"):
+            return True
+        pbx.cli("channel request hangup all")
+        return False
+
+    try:
+        wait_until(idle, 15, "the PBX to hang up the previous module's calls")
+    except LabStartError as exc:
+        # A channel that ignores a hangup request is a caller left hanging: say which.
+        left = pbx.cli("core show channels concise").strip().replace("\n", " | ")
+        pytest.fail(f"{exc}: {left}", pytrace=False)
+    pbx.cli("logger rotate")

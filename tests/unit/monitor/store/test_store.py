@@ -1,0 +1,200 @@
+"""The store against SQLite; tests/integration/monitor/store/test_store_postgres.py runs the
+same tests on PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from monitor.core.records import (
+    Callback,
+    CallbackStatus,
+    CallLeg,
+    LegKind,
+    MissedCause,
+    Outcome,
+    StatusAnnouncement,
+)
+from monitor.store import (
+    SCHEMA_VERSION,
+    BackfillMark,
+    CallEvent,
+    SchemaTooNewError,
+    Store,
+    StoreError,
+    open_store,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(f"sqlite:///{tmp_path}/calls.db") as opened:
+        yield opened
+
+
+def make_leg(n: int, **changes: object) -> CallLeg:
+    leg = CallLeg(pbx="pbx1", call_id=f"call-{n}", leg_id=f"leg-{n}", kind=LegKind.FRONT_DESK,
+                  offered_at=T0 + timedelta(seconds=n), queue="frontdesk",
+                  caller_number="0312345678", uniqueid=f"{n}.1")
+    for name, value in changes.items():
+        setattr(leg, name, value)
+    return leg
+
+
+def make_callback(n: int) -> Callback:
+    return Callback(pbx="pbx1", callback_id=f"cb-{n}", call_id=f"call-{n}", officer="2001",
+                    department="Licensing", caller_name="Aminah", contacted_at=T0,
+                    caller_number="0123456789", matter="vm:INBOX/msg0001",
+                    due_at=T0 + timedelta(hours=24 + n))
+
+
+def test_new_store_is_at_the_latest_schema_version(store: Store) -> None:
+    assert store.schema_version == SCHEMA_VERSION
+
+
+def test_a_saved_leg_reads_back_equal(store: Store) -> None:
+    leg = make_leg(1, answered_at=T0 + timedelta(seconds=8.25), ended_at=T0 + timedelta(60),
+                   outcome=Outcome.ANSWERED, answered_by="r1", department="Licensing",
+                   caller_name="Ali, bin \"Abu\"")
+    store.save_legs([leg])
+    assert store.get_leg("pbx1", "leg-1") == leg
+    assert store.get_leg("pbx1", "nope") is None
+
+
+def test_saving_a_leg_again_updates_it_in_place(store: Store) -> None:
+    store.save_legs([make_leg(1)])
+    store.save_legs([make_leg(1, outcome=Outcome.MISSED, missed_cause=MissedCause.ABANDONED,
+                              ended_at=T0 + timedelta(seconds=14))])
+    assert store.count_legs() == 1
+    leg = store.get_leg("pbx1", "leg-1")
+    assert leg is not None
+    assert leg.missed_cause is MissedCause.ABANDONED
+    assert store.open_legs("pbx1") == []
+
+
+def test_open_legs_are_those_in_progress(store: Store) -> None:
+    store.save_legs([make_leg(1), make_leg(2, outcome=Outcome.ANSWERED,
+                                           answered_at=T0 + timedelta(seconds=5))])
+    assert [leg.leg_id for leg in store.open_legs("pbx1")] == ["leg-1"]
+    assert store.open_legs("other-pbx") == []
+
+
+def test_legs_between_reads_a_half_open_window_in_chunks(store: Store) -> None:
+    store.save_legs(make_leg(n) for n in range(25))
+    store.save_legs([make_leg(100, pbx="pbx2", leg_id="leg-5")])  # same id, other PBX
+    window = list(store.legs_between(T0 + timedelta(seconds=5), T0 + timedelta(seconds=20),
+                                     chunk_size=4))
+    assert [leg.leg_id for leg in window] == [f"leg-{n}" for n in range(5, 20)]
+    pbx2 = list(store.legs_between(T0, T0 + timedelta(days=1), pbx="pbx2"))
+    assert [leg.call_id for leg in pbx2] == ["call-100"]
+
+
+def test_legs_with_equal_offer_times_are_all_read_across_chunks(store: Store) -> None:
+    store.save_legs(make_leg(n, offered_at=T0) for n in range(10))
+    found = list(store.legs_between(T0, T0 + timedelta(seconds=1), chunk_size=3))
+    assert sorted(leg.leg_id for leg in found) == sorted(f"leg-{n}" for n in range(10))
+
+
+def test_times_from_any_zone_compare_as_instants(store: Store) -> None:
+    kl = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC).astimezone(ZoneInfo("Asia/Kuala_Lumpur"))
+    store.save_legs([make_leg(1, offered_at=kl)])
+    found = list(store.legs_between(T0, T0 + timedelta(minutes=1)))
+    assert [leg.offered_at for leg in found] == [kl]
+
+
+def test_a_naive_time_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="naive"):
+        store.save_legs([make_leg(1, offered_at=datetime(2026, 3, 2, 9, 0))])
+
+
+def test_legs_of_call_join_every_leg(store: Store) -> None:
+    store.save_legs([make_leg(1), make_leg(2, call_id="call-1", kind=LegKind.TRANSFER,
+                                           officer="2001")])
+    assert [leg.kind for leg in store.legs_of_call("call-1")] == [LegKind.FRONT_DESK,
+                                                                  LegKind.TRANSFER]
+
+
+def test_a_batch_commits_once_or_not_at_all(store: Store) -> None:
+    def fail_half_way() -> None:
+        with store.batch():
+            store.save_legs([make_leg(1)])
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
+    assert store.count_legs() == 0
+    with store.batch():
+        store.save_legs([make_leg(1)])
+        store.save_legs([make_leg(2)])
+    assert store.count_legs() == 2
+
+
+def test_callbacks_are_filtered_and_closed(store: Store) -> None:
+    for n in range(3):
+        store.save_callback(make_callback(n))
+    assert len(store.callbacks(status=CallbackStatus.OPEN)) == 3
+    done = T0 + timedelta(hours=3)
+    closed = store.close_callback("pbx1", "cb-1", action_taken="called back, licence renewed",
+                                  done_at=done, caller_informed_at=done)
+    assert closed.status is CallbackStatus.CLOSED
+    assert store.get_callback("pbx1", "cb-1") == closed
+    assert [c.callback_id for c in store.callbacks(status=CallbackStatus.OPEN)] == ["cb-0", "cb-2"]
+    assert [c.callback_id for c in store.callbacks(due_before=T0 + timedelta(hours=25, minutes=1))
+            ] == ["cb-0", "cb-1"]
+    with pytest.raises(StoreError, match="no callback"):
+        store.close_callback("pbx1", "cb-9", action_taken="", done_at=done)
+
+
+def test_an_event_is_recorded_once(store: Store) -> None:
+    event = CallEvent(pbx="pbx1", event_id="e-1", source="mqtt", type="voicemail_left",
+                      call_id="call-1", occurred_at=T0, payload='{"schema": 1}')
+    assert store.record_event(event) is True
+    assert store.record_event(event) is False
+
+
+def test_status_announcements_read_back_in_time_order(store: Store) -> None:
+    for n, interval in enumerate((None, 20.001, 19.999)):
+        store.save_status_announcement(StatusAnnouncement(
+            pbx="pbx1", event_id=f"s-{n}", call_id="call-1", uniqueid="1.1",
+            department="Licensing", officer="2001", announced_at=T0 + timedelta(seconds=20 * n),
+            position=3 - n, waited_seconds=20.0 * n, interval_seconds=interval))
+    found = store.status_announcements(T0, T0 + timedelta(minutes=5))
+    assert [a.interval_seconds for a in found] == [None, 20.001, 19.999]
+
+
+def test_backfill_marks_move_forward(store: Store) -> None:
+    assert store.backfill_mark("pbx1", "queue_log") is None
+    store.set_backfill_mark(BackfillMark("pbx1", "queue_log", "1024", T0))
+    store.set_backfill_mark(BackfillMark("pbx1", "queue_log", "2048", T0 + timedelta(1)))
+    assert store.backfill_mark("pbx1", "queue_log") == BackfillMark(
+        "pbx1", "queue_log", "2048", T0 + timedelta(1))
+
+
+def test_reopening_keeps_the_data_and_the_version(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/calls.db"
+    with open_store(url) as first:
+        first.save_legs([make_leg(1)])
+    with open_store(url) as second:
+        assert second.count_legs() == 1
+        assert second.schema_version == SCHEMA_VERSION
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "calls.db"
+    open_store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO schema_version VALUES (999, 'future', '2030-01-01')")
+    with pytest.raises(SchemaTooNewError, match="upgrade callsla"):
+        open_store(f"sqlite:///{path}")
+
+
+def test_a_bad_url_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="must be sqlite"):
+        open_store("mysql://x@y/z")
