@@ -20,12 +20,13 @@ from pathlib import Path
 
 from agi_scripts.agi import AgiSession, CallerHungUp, printable, quote
 from agi_scripts.interrupter import PromptInterrupter
-from agi_scripts.officer_line import OfficerLine, OfficerLines
+from agi_scripts.officer_line import UNREACHABLE_DEVICE_STATES, OfficerLine, OfficerLines
 from agi_scripts.outbox import Outbox
 from agi_scripts.prompts import LANGUAGES, status_message, transfer_announcement
 from agi_scripts.voicemail import message_details
 from monitor.core import events
 from monitor.core.charter import Charter
+from monitor.core.dialplan import OFFICER_WAIT_VARIABLE
 from monitor.core.directory import (
     ASTDB_FAMILY,
     Directory,
@@ -69,6 +70,7 @@ class Call:
     prompts: str
     officer: Officer
     device: str = ""  # the officer's device as Asterisk names it, e.g. PJSIP/2101
+    waiting_since: float = 0.0  # loop time the caller started waiting for the officer
 
 
 class CallFlows:
@@ -132,6 +134,15 @@ class CallFlows:
                                    else "officer_leave"])
             await self.take_message(call)
             return
+        if await self._device_state(call) in UNREACHABLE_DEVICE_STATES:
+            log.info("officer %s: phone unreachable; taking a message", officer.extension)
+            await self.play(call, ["officer_unavailable"])
+            await self.take_message(call)
+            return
+        # The leg's answer wait starts here, announcement included (docs/architecture.md);
+        # the marker tells the monitor so, by AMI alone.
+        call.waiting_since = asyncio.get_running_loop().time()
+        await session.set_variable(OFFICER_WAIT_VARIABLE, officer.extension)
         await self.play(call, transfer_announcement(officer.extension, officer.department))
         self.publish(events.TransferAnnounced, call, officer_name=officer.name,
                      language=call.language)
@@ -179,11 +190,13 @@ class CallFlows:
     async def _officer_free(self, call: Call, line: OfficerLine) -> bool:
         if line.engaged_by is not None or line.position(call.uniqueid) != 1:
             return False
+        return line.may_take(call.uniqueid, await self._device_state(call))
+
+    async def _device_state(self, call: Call) -> str:
         if not call.device:
             call.device = (await call.session.get_variable("${OFFICER_DEVICE_PREFIX}")
                            or "PJSIP/") + call.officer.extension
-        state = await call.session.get_variable(f"${{DEVICE_STATE({call.device})}}")
-        return line.may_take(call.uniqueid, state)
+        return await call.session.get_variable(f"${{DEVICE_STATE({call.device})}}")
 
     async def wait_for_officer(self, call: Call, line: OfficerLine) -> str:
         """T-f: wait for a busy officer; a status message at start + n x 20 s until served.
@@ -193,7 +206,7 @@ class CallFlows:
         session, loop = call.session, asyncio.get_running_loop()
         line.join(call.uniqueid)
         interval = self.settings.charter.status_interval_seconds
-        joined = loop.time()
+        joined = call.waiting_since or loop.time()
         if await self._officer_free(call, line):
             line.take(call.uniqueid)
             return "dial"

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 # Asterisk device states in which the officer's phone cannot take another call.
 BUSY_DEVICE_STATES = frozenset({"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"})
+# ... and in which it cannot be reached at all (unregistered, unplugged): ringing it would only
+# send every waiting caller back to the front desk in turn, so the caller may leave a message.
+UNREACHABLE_DEVICE_STATES = frozenset({"UNAVAILABLE", "INVALID"})
 
 
 @dataclass

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.backfill.window import BackfillWindow, read_complete_lines
-from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome, queue_leg_id
 
 QueueLogWindow = BackfillWindow
 
@@ -62,9 +62,21 @@ def _seconds(entry: QueueLogEntry, index: int) -> float:
     return value
 
 
-def leg_id_for(uniqueid: str, queue: str, n: int) -> str:
-    """Must equal the live path's id (monitor.ingest.call_state): `uniqueid:queue[#n]`."""
-    return f"{uniqueid}:{queue}" + (f"#{n}" if n > 1 else "")
+def same_entry_ids(leg_id: str) -> list[str]:
+    """The ids one queue entry may have: the live path stamps AMI's join second, queue_log its
+    ENTERQUEUE second, which may be one earlier (monitor.core.records.queue_leg_id)."""
+    base, sep, second = leg_id.rpartition("@")
+    if not sep or not second.isdigit():
+        return [leg_id]
+    return [leg_id, *(f"{base}@{int(second) + d}" for d in (1, -1))]
+
+
+def _joined_at(entry: QueueLogEntry) -> datetime:
+    """When the caller of an end line joined: its time less the wait it logs (whole seconds,
+    from the same clock as ENTERQUEUE)."""
+    index = {"CONNECT": 0, "EXITWITHKEY": 3}.get(entry.event, 2)
+    wait = _seconds(entry, index) if entry.event not in ("FULL", "JOINEMPTY") else 0.0
+    return entry.at - timedelta(seconds=wait)
 
 
 def apply_end(leg: CallLeg, end: QueueLogEntry) -> None:
@@ -91,7 +103,7 @@ class QueueLogReader:
         """Parse from `offset` to the last complete line; returns the window and the new offset."""
         window = QueueLogWindow()
         raw_lines, new_offset = read_complete_lines(self.path, offset)
-        joined: dict[tuple[str, str], int] = {}
+        joined: dict[tuple[str, str], str] = {}  # (uniqueid, queue) -> its last entry's id
         for raw in raw_lines:
             window.lines += 1
             try:
@@ -101,13 +113,12 @@ class QueueLogReader:
         return window, new_offset
 
     def _take(self, entry: QueueLogEntry, window: QueueLogWindow,
-              joined: dict[tuple[str, str], int]) -> None:
+              joined: dict[tuple[str, str], str]) -> None:
         if entry.event not in USED_EVENTS:
             return
         key = (entry.uniqueid, entry.queue)
         if entry.event in ("ENTERQUEUE", "FULL", "JOINEMPTY"):
-            n = joined[key] = joined.get(key, 0) + 1
-            leg_id = leg_id_for(entry.uniqueid, entry.queue, n)
+            leg_id = joined[key] = queue_leg_id(entry.uniqueid, entry.queue, entry.at)
             window.legs[leg_id] = CallLeg(
                 pbx=self.pbx, call_id=entry.uniqueid, leg_id=leg_id, uniqueid=entry.uniqueid,
                 kind=LegKind.FRONT_DESK, offered_at=entry.at, queue=entry.queue,
@@ -115,7 +126,7 @@ class QueueLogReader:
             if entry.event != "ENTERQUEUE":
                 apply_end(window.legs[leg_id], entry)
             return
-        leg_id = leg_id_for(entry.uniqueid, entry.queue, max(joined.get(key, 1), 1))
+        leg_id = joined.get(key) or queue_leg_id(entry.uniqueid, entry.queue, _joined_at(entry))
         leg = window.legs.get(leg_id)
         if leg is None:
             window.ends.append((leg_id, entry))

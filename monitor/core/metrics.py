@@ -27,6 +27,8 @@ class CallMetrics:
     status_interval: Histogram
     callbacks_open: Gauge
     callbacks_overdue: Gauge
+    person_rings: Counter
+    person_answer_wait: Histogram
     events_received: Counter
     events_rejected: Counter
     source_connected: Gauge
@@ -64,6 +66,14 @@ def create_call_metrics(registry: CollectorRegistry) -> CallMetrics:
                              ["pbx", "department"], registry=registry),
         callbacks_overdue=Gauge("callsla_callbacks_overdue", "Open callbacks past their due time.",
                                 ["pbx", "department"], registry=registry),
+        person_rings=Counter("callsla_person_rings",
+                             "Phones of a receptionist or officer rung for a customer leg, by "
+                             "result (answered, not_answered, answered_elsewhere).",
+                             ["pbx", "person", "result"], registry=registry),
+        person_answer_wait=Histogram("callsla_person_answer_wait_seconds",
+                                     "Answer wait of the legs each person answered.",
+                                     ["pbx", "person"], buckets=ANSWER_WAIT_BUCKETS,
+                                     registry=registry),
         events_received=Counter("callsla_monitor_events", "Events read, by source.",
                                 ["pbx", "source"], registry=registry),
         events_rejected=Counter("callsla_monitor_events_rejected",

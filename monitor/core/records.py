@@ -39,6 +39,7 @@ class MissedCause(StrEnum):
     NO_AGENTS = "no_agents"
     TRANSFER_UNANSWERED = "transfer_unanswered"
     AFTER_HOURS = "after_hours"
+    LOST = "lost"  # the PBX lost the call with no hang-up seen (a crash or restart)
     OTHER = "other"
 
 
@@ -118,3 +119,15 @@ def dial_leg_id(caller_uniqueid: str, dest_channel: str) -> str:
     """A transfer or direct leg: the caller's channel ringing one destination channel. The CDR
     names both too, which is how a CDR backfill finds the same leg."""
     return f"{caller_uniqueid}>{dest_channel}"
+
+
+def queue_leg_id(uniqueid: str, queue: str, joined_at: datetime) -> str:
+    """One queue entry: `uniqueid:queue@epoch-second`. The second keeps a caller's second
+    entry (a returned transfer) apart from the first across restarts and backfill, with no
+    counter to lose; queue_log's ENTERQUEUE second may differ by one (recorder matches both)."""
+    return f"{uniqueid}:{queue}@{int(joined_at.timestamp())}"
+
+
+def officer_leg_id(uniqueid: str, extension: str, started_at: datetime) -> str:
+    """An officer leg opened by the dialplan's wait marker, before any phone rings."""
+    return f"{uniqueid}>officer/{extension}@{int(started_at.timestamp())}"

@@ -72,6 +72,8 @@ class Settings:
     charter: Path | None = None
     queue_log: Path | None = None  # Asterisk's queue_log, read to backfill a gap (optional)
     cdr_csv: Path | None = None  # Asterisk's cdr-csv/Master.csv, for transfer and direct legs
+    # Where customer calls enter (the trunk's inbound contexts); `*` measures every call.
+    customer_contexts: str = "from-pstn"
 
     @property
     def ami(self) -> Endpoint | None:
@@ -86,6 +88,10 @@ class Settings:
         return parse_endpoint("CALLSLA_MQTT_URL", self.mqtt_url, schemes={"mqtt": 1883})
 
     @property
+    def customer_context_names(self) -> tuple[str, ...]:
+        return tuple(c.strip() for c in self.customer_contexts.split(",") if c.strip())
+
+    @property
     def metrics_listen(self) -> tuple[str, int]:
         return parse_listen_addr("CALLSLA_METRICS_ADDR", self.metrics_addr)
 
@@ -98,6 +104,10 @@ class Settings:
             )
         if not self.pbx or any(c in self.pbx for c in '"\\\n'):
             raise SettingsError(f"CALLSLA_PBX: {self.pbx!r} is not a usable label value")
+        if not self.customer_context_names or any(
+                any(ch.isspace() or ch in "\"'" for ch in c) for c in self.customer_context_names):
+            raise SettingsError(f"CALLSLA_CUSTOMER_CONTEXTS: {self.customer_contexts!r} must be "
+                                "dialplan context names separated by commas, or *")
         if self.charter is not None and not self.charter.is_file():
             raise SettingsError(f"CALLSLA_CHARTER: no charter file at {self.charter}")
 
@@ -112,6 +122,7 @@ _SOURCES = (
     ("--charter", "CALLSLA_CHARTER", "charter"),
     ("--queue-log", "CALLSLA_QUEUE_LOG", "queue_log"),
     ("--cdr-csv", "CALLSLA_CDR_CSV", "cdr_csv"),
+    ("--customer-contexts", "CALLSLA_CUSTOMER_CONTEXTS", "customer_contexts"),
 )
 
 

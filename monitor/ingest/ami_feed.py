@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 RECONNECT_MAX_SECONDS = 30.0
 # What the state machine reads, plus the replies to QueueSummary; all else is skipped unparsed.
 FEED_EVENTS = HANDLED_EVENTS | {"QueueSummary", "QueueSummaryComplete", "QueueEntry",
-                                "QueueStatusComplete"}
+                                "QueueStatusComplete", "CoreShowChannel",
+                                "CoreShowChannelsComplete"}
 
 
 class AmiFeed:
@@ -51,7 +52,7 @@ class AmiFeed:
                 connected.set(1)
                 await self._declare_queues(client)
                 self.catch_up()  # events arriving meanwhile wait in the client's queue
-                await self._forget_departed(client)
+                await self._close_vanished(client)
                 async for batch in client.event_batches():
                     received.inc(len(batch) + client.skipped_events - skipped)
                     skipped = client.skipped_events
@@ -86,18 +87,26 @@ class AmiFeed:
                        e.get("queue")]
         self.recorder.counter.declare(self.recorder.pbx, queues=self.queues, departments=())
 
-    async def _forget_departed(self, client: AmiClient) -> None:
-        """Callers the tracker thinks are waiting but the queues no longer hold left while we
-        were not listening; without a log that says how, stop counting them as waiting."""
-        status = await self._ask_list(client, "QueueStatus", "QueueStatusComplete")
-        if status is None:
-            return
-        present = {e.get("uniqueid") for e in status if e.event == "QueueEntry"}
-        departed = self.recorder.tracker.drop_waiting(lambda uid: uid not in present)
-        if departed:
-            log.warning("%d callers resumed as waiting are no longer queued; their legs stay "
-                        "in progress in the store (no queue_log to say how they ended)",
-                        departed)
+    async def _close_vanished(self, client: AmiClient) -> None:
+        """Callers whose channels the PBX no longer has (gone while we were not listening,
+        or in an Asterisk crash or restart, which sends no Hangup): after the backfill said
+        what it could, their legs close as missed, cause `lost`. `CoreShowChannels` needs the
+        `reporting` write right; without it the queues' own list covers the waiting callers."""
+        channels = await self._ask_list(client, "CoreShowChannels", "CoreShowChannelsComplete")
+        if channels is not None:
+            alive = {str(e.get("uniqueid")) for e in channels if e.event == "CoreShowChannel"}
+        else:
+            status = await self._ask_list(client, "QueueStatus", "QueueStatusComplete")
+            if status is None:
+                return
+            queued = {str(e.get("uniqueid")) for e in status if e.event == "QueueEntry"}
+            waiting = set(self.recorder.tracker.queue_legs)
+            alive = queued | {uid for uid in self.recorder.tracker.callers() if
+                              uid not in waiting}
+        closed = self.recorder.reconcile(alive)
+        if closed:
+            log.warning("%d legs closed as lost: their callers' channels are gone from the PBX",
+                        closed)
 
     async def _ask_list(self, client: AmiClient, action: str,
                         complete: str) -> list[AmiMessage] | None:

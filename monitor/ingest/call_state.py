@@ -1,23 +1,43 @@
 """The call state machine: AMI events in, one `CallLeg` per ringing leg out, on the PBX's clock.
 
-Front-desk legs come from the queue events (QueueCallerJoin/Abandon/Leave, AgentConnect);
-transfer and direct legs from DialBegin/DialEnd of a caller's channel to an extension.
-A leg's end is decided only when its cause is known: a queue leg that leaves unanswered waits
-for the channel's QUEUESTATUS or hang-up; an unanswered transfer waits for what the caller does
-next (back to the front desk = returned, a message = voicemail, hang-up = missed).
+The definitions are docs/architecture.md's. In short:
+- a front-desk leg is one queue entry (QueueCallerJoin ... AgentConnect / Abandon / Leave),
+  however many member phones the queue rings: a `DialBegin` from a caller who is waiting in a
+  queue is a member's phone ringing (a per-person ring), never a leg of its own;
+- an officer leg (transfer or direct) starts when the caller starts waiting for that officer:
+  the dialplan's `CALLSLA_OFFICER_WAIT` marker (before the announcement and any wait for a busy
+  officer), or, on a PBX that runs none of our scripts, the caller's first `DialBegin`. All the
+  phones one `Dial` rings, forwarded (302) targets and a pickup by a colleague are that one leg;
+- only customer calls are measured (`customers.py`);
+- a leg's end is decided only when its cause is known: a queue leg that leaves unanswered waits
+  for QUEUESTATUS or the hang-up; an unanswered officer leg waits for what the caller does next
+  (back to the front desk = returned, a message = voicemail, hang-up = missed).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome, dial_leg_id
+from monitor.core.dialplan import CUSTOMER_VARIABLE, OFFICER_WAIT_VARIABLE
+from monitor.core.records import (
+    CallLeg,
+    LegKind,
+    MissedCause,
+    Outcome,
+    dial_leg_id,
+    officer_leg_id,
+    queue_leg_id,
+)
+from monitor.ingest.customers import CustomerCalls, CustomerRule
 
 # Call-level memory is bounded so a lost Hangup can never grow it without limit.
 MAX_TRACKED_CALLS = 50_000
+# The person label of a ring that no directory entry or queue member names: bounded.
+OTHER_PERSON = "other"
 
 _QUEUESTATUS_CAUSE = {"TIMEOUT": MissedCause.TIMEOUT, "JOINEMPTY": MissedCause.NO_AGENTS,
                       "LEAVEEMPTY": MissedCause.NO_AGENTS, "JOINUNAVAIL": MissedCause.NO_AGENTS,
@@ -28,14 +48,32 @@ class AmiEventError(ValueError):
     """An AMI event lacks a field its kind needs, or has a malformed one."""
 
 
+class RingResult(StrEnum):
+    """Bounded: the only values of the per-person `result` label."""
+
+    ANSWERED = "answered"
+    NOT_ANSWERED = "not_answered"  # rang out, was busy, or the caller gave up while it rang
+    ANSWERED_ELSEWHERE = "answered_elsewhere"  # another phone of the same leg answered first
+
+
+@dataclass(frozen=True)
+class PersonRing:
+    """One person's phone rung for a leg: a per-person figure, not a leg."""
+
+    pbx: str
+    person: str  # a queue member's name or a directory extension, never from a caller
+    result: RingResult
+
+
 @dataclass
 class LegUpdate:
-    """A leg that changed, and which counted transitions this change made."""
+    """A leg that changed, which counted transitions this change made, and rings that ended."""
 
     leg: CallLeg
     offered: bool = False
     answered: bool = False
     ended: bool = False
+    rings: list[PersonRing] = field(default_factory=list)
 
 
 def event_time(event: Mapping[str, str]) -> datetime:
@@ -71,17 +109,28 @@ def _dialled(dialstring: str) -> str:
     return dialstring.partition("@")[0].partition("/")[0]
 
 
+@dataclass
+class _OfficerLeg:
+    """An officer leg and the phones its caller's Dial is ringing now (dest uniqueid -> person)."""
+
+    leg: CallLeg
+    ringing: dict[str, str] = field(default_factory=dict)
+    forwarded: bool = False  # a 302: the next DialBegin of this caller is the same leg
+    cause: MissedCause = MissedCause.TRANSFER_UNANSWERED  # if the caller hangs up unanswered
+
+
 class CallTracker:
     """Pure state: feed events, get `LegUpdate`s; no I/O, so it is tested without a PBX."""
 
-    def __init__(self, pbx: str) -> None:
+    def __init__(self, pbx: str, *, customers: CustomerRule | None = None) -> None:
         self.pbx = pbx
+        self.customers = CustomerCalls(customers or CustomerRule())
         self.queue_legs: dict[str, CallLeg] = {}  # caller uniqueid -> leg waiting in a queue
         self._left: dict[str, CallLeg] = {}  # left the queue, cause not yet known
-        self._entries: dict[str, dict[str, int]] = {}  # uniqueid -> queue -> times joined
-        self._dial_legs: dict[str, CallLeg] = {}  # destination uniqueid -> transfer/direct leg
-        self._unanswered: dict[str, CallLeg] = {}  # caller uniqueid -> ended unanswered dial leg
-        self._member_channels: set[str] = set()  # Local bases rung by a queue or a leg
+        self._member_rings: dict[str, tuple[str, str]] = {}  # member uniqueid -> (caller, who)
+        self._member_channels: set[str] = set()  # Local bases of member channels rung
+        self._officer_legs: dict[str, _OfficerLeg] = {}  # caller uniqueid -> officer leg
+        self._talking: dict[str, list[CallLeg]] = {}  # caller uniqueid -> answered, not ended
         self._calls: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> leg kinds seen
         self._routing: dict[str, tuple[str, str]] = {}  # call_id -> (department, officer)
         self._officer_departments: dict[str, str] = {}  # extension -> department (directory)
@@ -89,35 +138,51 @@ class CallTracker:
     def resume(self, legs: Iterable[CallLeg]) -> None:
         """Take back the legs the store holds as in progress (after a restart)."""
         for leg in legs:
-            if leg.kind in (LegKind.FRONT_DESK, LegKind.RETURNED) and leg.answered_at is None:
-                self.queue_legs[leg.uniqueid] = leg
-                n = leg.leg_id.rpartition("#")[2] if "#" in leg.leg_id else "1"
-                self._entries.setdefault(leg.uniqueid, {})[leg.queue] = int(n) if n.isdigit() else 1
+            self.customers.resumed(leg.call_id)
             self._remember(leg.call_id, leg.kind)
+            if leg.answered_at is not None:
+                continue
+            if leg.kind in (LegKind.FRONT_DESK, LegKind.RETURNED):
+                self.queue_legs[leg.uniqueid] = leg
+            else:
+                self._officer_legs[leg.uniqueid] = _OfficerLeg(leg)
 
     def open_leg(self, leg_id: str) -> CallLeg | None:
         """The open leg with this id (waiting, ringing, or ended with its cause not yet known)."""
-        for legs in self._open_maps():
-            for leg in legs.values():
-                if leg.leg_id == leg_id:
-                    return leg
-        return None
+        return next((leg for leg in self._open_legs() if leg.leg_id == leg_id), None)
 
     def forget_leg(self, leg_id: str) -> None:
         """Another source (backfill) settled this leg: never report it again from here."""
-        for legs in self._open_maps():
+        for legs in (self.queue_legs, self._left):
             for key in [k for k, leg in legs.items() if leg.leg_id == leg_id]:
                 del legs[key]
+        for key in [k for k, o in self._officer_legs.items() if o.leg.leg_id == leg_id]:
+            del self._officer_legs[key]
 
-    def _open_maps(self) -> tuple[dict[str, CallLeg], ...]:
-        return self.queue_legs, self._left, self._dial_legs, self._unanswered
+    def _open_legs(self) -> Iterator[CallLeg]:
+        yield from self.queue_legs.values()
+        yield from self._left.values()
+        for officer in self._officer_legs.values():
+            yield officer.leg
 
-    def drop_waiting(self, gone: Callable[[str], bool]) -> int:
-        """Stop following queue legs whose caller `gone(uniqueid)` says has left unseen."""
-        stale = [uid for uid in self.queue_legs if gone(uid)]
-        for uid in stale:
-            del self.queue_legs[uid]
-        return len(stale)
+    def waiting_legs(self) -> Iterator[CallLeg]:
+        """Callers waiting now: in a queue, or for an officer (announced, waiting, ringing)."""
+        yield from self.queue_legs.values()
+        for officer in self._officer_legs.values():
+            if officer.leg.ended_at is None:  # not between an unanswered ring and what's next
+                yield officer.leg
+
+    def callers(self) -> set[str]:
+        """The callers (channel uniqueids) this tracker holds a leg of."""
+        return {leg.uniqueid for leg in self._open_legs()} | set(self._talking)
+
+    def reconcile(self, alive: Callable[[str], bool], at: datetime) -> list[LegUpdate]:
+        """After an AMI reconnect or an Asterisk restart: close the legs of every caller whose
+        channel the PBX no longer has (no Hangup was seen), as missed, cause `lost`."""
+        updates: list[LegUpdate] = []
+        for uniqueid in sorted(uid for uid in self.callers() if not alive(uid)):
+            updates += self._caller_gone(uniqueid, at, lost=True)
+        return updates
 
     def know_officers(self, departments: Mapping[str, str]) -> None:
         """The directory's extension -> department, so a transfer or direct leg gets its
@@ -127,6 +192,10 @@ class CallTracker:
     def set_routing(self, call_id: str, department: str, officer: str) -> None:
         """What the AGI scripts said about the officer this call is being put through to."""
         self._routing[call_id] = (department, officer)
+        for officer_leg in self._officer_legs.values():
+            leg = officer_leg.leg
+            if leg.call_id == call_id and leg.officer == officer and department:
+                leg.department = department
 
     # -- the event dispatcher -----------------------------------------------------------
     def on_event(self, event: Mapping[str, str]) -> list[LegUpdate]:
@@ -141,30 +210,66 @@ class CallTracker:
             old, _ = self._calls.popitem(last=False)
             self._routing.pop(old, None)
 
+    def _customer(self, e: Mapping[str, str]) -> bool:
+        return self.customers.is_customer(e.get("linkedid") or e.get("uniqueid", ""))
+
+    def _new_channel(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        self.customers.channel_created(e.get("linkedid") or e.get("uniqueid", ""),
+                                       e.get("context", ""))
+        return []
+
+    def _varset(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        variable = e.get("variable", "")
+        if variable == "QUEUESTATUS":
+            return self._queue_status(e)
+        if variable == CUSTOMER_VARIABLE:
+            self.customers.variable_set(e.get("linkedid") or e.get("uniqueid", ""),
+                                        e.get("value", ""))
+        elif variable == OFFICER_WAIT_VARIABLE and e.get("value"):
+            return self._officer_wait(e)
+        return []
+
     # -- front-desk queue ---------------------------------------------------------------
     def _join(self, e: Mapping[str, str]) -> list[LegUpdate]:
         uniqueid, queue, at = _field(e, "uniqueid"), _field(e, "queue"), event_time(e)
+        if not self._customer(e):
+            return []
         call_id = e.get("linkedid") or uniqueid
         known = self.queue_legs.get(uniqueid)
         if known is not None and known.queue == queue and known.source == "backfill":
             known.offered_at, known.call_id = at, call_id  # the log's whole second, made exact
             return [LegUpdate(known)]
         updates = self._settle(uniqueid, at, returned=True)
-        joined = self._entries.setdefault(uniqueid, {})
-        n = joined[queue] = joined.get(queue, 0) + 1
-        leg_id = f"{uniqueid}:{queue}" + (f"#{n}" if n > 1 else "")
         kinds = self._calls.get(call_id, set())
         returned = LegKind.TRANSFER.value in kinds or LegKind.DIRECT.value in kinds
-        leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=leg_id, uniqueid=uniqueid,
+        leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=queue_leg_id(uniqueid, queue, at),
+                      uniqueid=uniqueid,
                       kind=LegKind.RETURNED if returned else LegKind.FRONT_DESK, offered_at=at,
                       queue=queue, caller_number=e.get("calleridnum", ""),
                       caller_name=e.get("calleridname", ""))
         if returned:
-            previous = [u.leg for u in updates if u.leg.kind is LegKind.TRANSFER]
+            previous = [u.leg for u in updates if u.leg.outcome is Outcome.RETURNED]
             leg.returned_from = previous[-1].officer if previous else ""
         self.queue_legs[uniqueid] = leg
         self._remember(call_id, leg.kind)
         return [*updates, LegUpdate(leg, offered=True)]
+
+    def _agent_called(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        """A queue rings one member's phone: a per-person ring of the caller's queue leg."""
+        caller, dest = e.get("uniqueid", ""), e.get("destuniqueid", "")
+        base = _local_base(e.get("destchannel", ""))
+        if base:
+            self._member_channels.add(base)
+        if caller in self.queue_legs and dest:
+            self._member_rings[dest] = (caller, self._member_name(e))
+        return []
+
+    def _member_name(self, e: Mapping[str, str]) -> str:
+        return e.get("membername") or e.get("interface") or OTHER_PERSON
+
+    def _ring_ended(self, dest: str, result: RingResult) -> list[PersonRing]:
+        found = self._member_rings.pop(dest, None)
+        return [PersonRing(self.pbx, found[1], result)] if found else []
 
     def _connect(self, e: Mapping[str, str]) -> list[LegUpdate]:
         uniqueid = _field(e, "uniqueid")
@@ -172,9 +277,18 @@ class CallTracker:
         if leg is None or leg.answered_at is not None:
             return []
         leg.answered_at = event_time(e)
-        leg.answered_by = e.get("membername") or e.get("interface", "")
+        leg.answered_by = self._member_name(e)
         leg.outcome, leg.ended_at = Outcome.ANSWERED, None
-        return [LegUpdate(leg, answered=True)]
+        self._talking.setdefault(uniqueid, []).append(leg)
+        rings = self._ring_ended(e.get("destuniqueid", ""), RingResult.ANSWERED)
+        if not rings:  # no AgentCalled seen (monitor started mid-ring): still the answerer's
+            rings = [PersonRing(self.pbx, leg.answered_by, RingResult.ANSWERED)]
+        return [LegUpdate(leg, answered=True, rings=rings)]
+
+    def _ring_no_answer(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        leg = self.queue_legs.get(e.get("uniqueid", ""))
+        rings = self._ring_ended(e.get("destuniqueid", ""), RingResult.NOT_ANSWERED)
+        return [LegUpdate(leg, rings=rings)] if leg is not None and rings else []
 
     def _abandon(self, e: Mapping[str, str]) -> list[LegUpdate]:
         leg = self.queue_legs.pop(_field(e, "uniqueid"), None)
@@ -190,9 +304,7 @@ class CallTracker:
             self._left[uniqueid] = leg
         return []
 
-    def _varset(self, e: Mapping[str, str]) -> list[LegUpdate]:
-        if e.get("variable") != "QUEUESTATUS":
-            return []
+    def _queue_status(self, e: Mapping[str, str]) -> list[LegUpdate]:
         leg = self._left.pop(e.get("uniqueid", ""), None)
         if leg is None:
             return []
@@ -203,118 +315,196 @@ class CallTracker:
         leg.outcome, leg.missed_cause, leg.ended_at = Outcome.MISSED, cause, at
         return LegUpdate(leg, ended=True)
 
-    # -- transfer and direct legs --------------------------------------------------------
-    def _agent_called(self, e: Mapping[str, str]) -> list[LegUpdate]:
-        self._track_local(e.get("destchannel", ""))
-        return []
-
-    def _track_local(self, channel: str) -> None:
-        base = _local_base(channel)
-        if base:
-            self._member_channels.add(base)
-
-    def _dial_begin(self, e: Mapping[str, str]) -> list[LegUpdate]:
-        caller, dest = e.get("uniqueid"), e.get("destuniqueid")
-        dest_channel = e.get("destchannel", "")
-        if not caller or not dest or _local_base(dest_channel) in self._member_channels:
-            return []  # an originate, or a queue ringing its member
-        if _local_base(e.get("channel", "")) in self._member_channels:
-            return []  # a Local member dialling the real phone behind it: the same ring
-        self._track_local(dest_channel)
+    # -- officer legs (transfer and direct) ----------------------------------------------
+    def _officer_wait(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        """The dialplan says this caller starts waiting for an officer: the leg starts now."""
+        caller = _field(e, "uniqueid")
+        if not self._customer(e):
+            return []
         at = event_time(e)
-        call_id = e.get("linkedid") or caller
+        extension = e.get("value", "")
         updates = self._settle(caller, at, returned=False)
+        leg = self._new_officer_leg(e, caller, at, extension,
+                                    officer_leg_id(caller, extension, at))
+        return [*updates, LegUpdate(leg, offered=True)]
+
+    def _new_officer_leg(self, e: Mapping[str, str], caller: str, at: datetime,
+                         extension: str, leg_id: str) -> CallLeg:
+        call_id = e.get("linkedid") or caller
         kinds = self._calls.get(call_id, set())
         kind = LegKind.TRANSFER if kinds & {LegKind.FRONT_DESK.value,
                                             LegKind.RETURNED.value} else LegKind.DIRECT
         department, officer = self._routing.get(call_id, ("", ""))
-        officer = officer or _dialled(e.get("dialstring", "")) or e.get("destexten", "")
+        officer = officer or extension
         if not department:  # no word from the scripts: the directory, by dialled or own exten
-            for extension in (officer, e.get("exten", "")):
-                if extension in self._officer_departments:
-                    department, officer = self._officer_departments[extension], extension
+            for candidate in (officer, e.get("exten", "")):
+                if candidate in self._officer_departments:
+                    department, officer = self._officer_departments[candidate], candidate
                     break
-        leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=dial_leg_id(caller, dest_channel),
-                      uniqueid=caller,
-                      kind=kind, offered_at=at, department=department, officer=officer,
+        leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=leg_id, uniqueid=caller, kind=kind,
+                      offered_at=at, department=department, officer=officer,
                       caller_number=e.get("calleridnum", ""),
                       caller_name=e.get("calleridname", ""))
-        self._dial_legs[dest] = leg
+        self._officer_legs[caller] = _OfficerLeg(leg)
         self._remember(call_id, kind)
-        return [*updates, LegUpdate(leg, offered=True)]
+        return leg
+
+    def _person(self, extension: str) -> str:
+        """A directory extension names the person; anything else is bounded to `other`."""
+        return extension if extension in self._officer_departments else OTHER_PERSON
+
+    def _dial_begin(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        caller, dest = e.get("uniqueid"), e.get("destuniqueid")
+        dest_channel = e.get("destchannel", "")
+        if not caller or not dest:
+            return []  # an originate: no caller is waiting
+        if caller in self.queue_legs:
+            return []  # the queue ringing a member's phone (AgentCalled names the person)
+        if _local_base(dest_channel) in self._member_channels or \
+                _local_base(e.get("channel", "")) in self._member_channels:
+            return []  # a Local member, or the phone behind it: the same ring
+        if not self._customer(e):
+            return []
+        extension = _dialled(e.get("dialstring", "")) or e.get("destexten", "")
+        officer = self._officer_legs.get(caller)
+        updates: list[LegUpdate] = []
+        if officer is None or officer.leg.answered_at is not None:
+            at = event_time(e)
+            updates = self._settle(caller, at, returned=False)
+            leg = self._new_officer_leg(e, caller, at, extension,
+                                        dial_leg_id(caller, dest_channel))
+            officer = self._officer_legs[caller]
+            updates.append(LegUpdate(leg, offered=True))
+        officer.forwarded = False
+        officer.leg.ended_at = None  # ringing (again): not between steps
+        officer.ringing[dest] = self._person(extension or officer.leg.officer)
+        return updates
 
     def _dial_end(self, e: Mapping[str, str]) -> list[LegUpdate]:
         dest = e.get("destuniqueid", "")
         self._member_channels.discard(_local_base(e.get("destchannel", "")))
-        leg = self._dial_legs.pop(dest, None)
-        if leg is None:
-            return []
-        at = event_time(e)
+        caller = e.get("uniqueid", "")
         status = e.get("dialstatus", "")
-        if status == "ANSWER":
-            leg.answered_at, leg.outcome = at, Outcome.ANSWERED
-            leg.answered_by = leg.officer
-            return [LegUpdate(leg, answered=True)]
-        leg.ended_at = at
-        if leg.kind is LegKind.DIRECT:
-            cause = MissedCause.ABANDONED if status == "CANCEL" else (
-                MissedCause.TIMEOUT if status == "NOANSWER" else MissedCause.OTHER)
-            return [self._miss(leg, cause, at)]
-        self._unanswered[leg.uniqueid] = leg  # returned, voicemail or missed: decided later
-        return []
+        if dest in self._member_rings and status != "ANSWER":  # a member's ring ended
+            caller_of_ring = self._member_rings[dest][0]
+            leg = self.queue_legs.get(caller_of_ring) or self._left.get(caller_of_ring)
+            talked = self._talking.get(caller_of_ring, [])
+            if leg is None and talked and talked[-1].kind in (LegKind.FRONT_DESK,
+                                                              LegKind.RETURNED):
+                leg, result = talked[-1], RingResult.ANSWERED_ELSEWHERE
+            else:
+                result = RingResult.NOT_ANSWERED
+            rings = self._ring_ended(dest, result)
+            return [LegUpdate(leg, rings=rings)] if leg is not None else []
+        officer = self._officer_legs.get(caller)
+        if officer is None or officer.leg.answered_at is not None:
+            return []
+        person = officer.ringing.pop(dest, None)
+        if status == "ANSWER":  # from any phone of the Dial (a pickup answers as the rung one)
+            leg = officer.leg
+            leg.answered_at, leg.outcome = event_time(e), Outcome.ANSWERED
+            leg.answered_by = leg.officer if person is None or person == OTHER_PERSON else person
+            rung = [PersonRing(self.pbx, person or self._person(leg.officer),
+                               RingResult.ANSWERED)]
+            rung += [PersonRing(self.pbx, p, RingResult.ANSWERED_ELSEWHERE)
+                     for p in officer.ringing.values()]
+            officer.ringing.clear()
+            del self._officer_legs[caller]
+            self._talking.setdefault(caller, []).append(leg)
+            return [LegUpdate(leg, answered=True, rings=rung)]
+        if person is None:
+            return []  # a repeated DialEnd of a phone already ended
+        rings = [PersonRing(self.pbx, person, RingResult.NOT_ANSWERED)]
+        if e.get("forward"):
+            officer.forwarded = True  # the next DialBegin rings where the phone sent us
+        elif not officer.ringing:
+            officer.leg.ended_at = event_time(e)
+            if status == "CANCEL":
+                officer.cause = MissedCause.ABANDONED
+            elif officer.leg.kind is LegKind.DIRECT:
+                officer.cause = MissedCause.TIMEOUT
+        return [LegUpdate(officer.leg, rings=rings)]
 
     def _settle(self, uniqueid: str, at: datetime, *, returned: bool) -> list[LegUpdate]:
-        """The caller moved on: close what was waiting for its next step."""
+        """The caller moved on: close what was waiting for its next step, and end the legs it
+        was talking on."""
         updates: list[LegUpdate] = []
         leg = self._left.pop(uniqueid, None)
         if leg is not None:
             updates.append(self._miss(leg, MissedCause.TIMEOUT, leg.ended_at or at))
-        leg = self._unanswered.pop(uniqueid, None)
-        if leg is not None:
+        officer = self._officer_legs.pop(uniqueid, None)
+        if officer is not None:
+            leg = officer.leg
             if returned:
-                leg.outcome = Outcome.RETURNED
+                leg.outcome, leg.ended_at = Outcome.RETURNED, leg.ended_at or at
                 updates.append(LegUpdate(leg, ended=True))
             else:
-                updates.append(self._miss(leg, MissedCause.TRANSFER_UNANSWERED,
-                                          leg.ended_at or at))
+                updates.append(self._miss(leg, _unanswered_cause(officer), leg.ended_at or at))
+        for talked in self._talking.pop(uniqueid, []):
+            talked.ended_at = at
+            updates.append(LegUpdate(talked))
         return updates
 
     def voicemail(self, uniqueid: str, call_id: str) -> list[LegUpdate]:
-        """The caller left a message after an unanswered ring (from the AGI scripts' event)."""
-        leg = self._unanswered.pop(uniqueid, None)
-        if leg is None or leg.call_id != call_id:
-            if leg is not None:
-                self._unanswered[uniqueid] = leg
+        """The caller left a message instead of being answered (from the AGI scripts' event)."""
+        officer = self._officer_legs.get(uniqueid)
+        if officer is None or officer.leg.call_id != call_id:
             return []
+        del self._officer_legs[uniqueid]
+        leg = officer.leg
         leg.outcome, leg.voicemail = Outcome.VOICEMAIL, True
         return [LegUpdate(leg, ended=True)]
 
-    def _hangup(self, e: Mapping[str, str]) -> list[LegUpdate]:
-        uniqueid = e.get("uniqueid", "")
-        at = event_time(e)
-        updates = self._settle(uniqueid, at, returned=False)
+    def _caller_gone(self, uniqueid: str, at: datetime, *, lost: bool) -> list[LegUpdate]:
+        updates: list[LegUpdate] = []
+        leg = self._left.pop(uniqueid, None)
+        if leg is not None:
+            cause = MissedCause.LOST if lost else MissedCause.TIMEOUT
+            updates.append(self._miss(leg, cause, leg.ended_at or at))
         leg = self.queue_legs.pop(uniqueid, None)  # no Abandon seen: still a missed call
         if leg is not None:
-            updates.append(self._miss(leg, MissedCause.ABANDONED, at))
+            updates.append(self._miss(leg, MissedCause.LOST if lost else MissedCause.ABANDONED,
+                                      at))
+        officer = self._officer_legs.pop(uniqueid, None)
+        if officer is not None:
+            cause = MissedCause.LOST if lost else _unanswered_cause(officer)
+            updates.append(self._miss(officer.leg, cause, officer.leg.ended_at or at))
+        for talked in self._talking.pop(uniqueid, []):
+            talked.ended_at = at
+            updates.append(LegUpdate(talked))
+        return updates
+
+    def _hangup(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        uniqueid = e.get("uniqueid", "")
+        updates = self._caller_gone(uniqueid, event_time(e), lost=False)
         self._member_channels.discard(_local_base(e.get("channel", "")))
-        self._dial_legs.pop(uniqueid, None)  # a rung channel gone: its DialEnd came first
-        self._entries.pop(uniqueid, None)
+        self._member_rings.pop(uniqueid, None)
         if uniqueid and uniqueid == e.get("linkedid"):
             self._routing.pop(uniqueid, None)
             self._calls.pop(uniqueid, None)
+            self.customers.forget(uniqueid)
         return updates
 
     @property
     def tracked(self) -> int:
         """How many legs and calls are held in memory (for the flat-memory benchmark)."""
-        return (len(self.queue_legs) + len(self._left) + len(self._dial_legs)
-                + len(self._unanswered) + len(self._calls) + len(self._entries)
-                + len(self._member_channels))
+        return (len(self.queue_legs) + len(self._left) + len(self._officer_legs)
+                + len(self._calls) + len(self._talking)
+                + len(self._member_channels) + len(self._member_rings) + len(self.customers))
+
+
+def _unanswered_cause(officer: _OfficerLeg) -> MissedCause:
+    """Why an officer leg ended unanswered: the caller gave up while still waiting or ringing
+    (abandoned), or after the ring ended unanswered (transfer unanswered; a direct call's
+    time-out; a cancelled ring: abandoned)."""
+    return MissedCause.ABANDONED if officer.leg.ended_at is None else officer.cause
 
 
 _HANDLERS = {
+    "Newchannel": CallTracker._new_channel,
     "QueueCallerJoin": CallTracker._join,
     "AgentConnect": CallTracker._connect,
+    "AgentRingNoAnswer": CallTracker._ring_no_answer,
     "QueueCallerAbandon": CallTracker._abandon,
     "QueueCallerLeave": CallTracker._leave,
     "VarSet": CallTracker._varset,

@@ -11,7 +11,7 @@ from prometheus_client import Counter, Histogram
 from monitor.core.definitions import missed_cause
 from monitor.core.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
 from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
-from monitor.ingest.call_state import LegUpdate
+from monitor.ingest.call_state import LegUpdate, PersonRing
 from monitor.store import LegTally
 
 
@@ -73,6 +73,13 @@ class LegCounter:
 
     def count(self, update: LegUpdate) -> None:
         leg = update.leg
+        for ring in update.rings:
+            self.count_ring(ring)
+        if update.answered and leg.answered_by:
+            wait = leg.answer_wait_seconds
+            if wait is not None:
+                self.metrics.person_answer_wait.labels(leg.pbx, leg.answered_by).observe(
+                    max(wait, 0.0))
         series = self._series(leg_labels(leg))
         if update.offered:
             series.offered.inc()
@@ -88,13 +95,17 @@ class LegCounter:
             elif leg.outcome is Outcome.RETURNED:
                 series.returned.inc()
 
+    def count_ring(self, ring: PersonRing) -> None:
+        self.metrics.person_rings.labels(ring.pbx, ring.person, ring.result.value).inc()
+
     def count_stored(self, leg: CallLeg) -> None:
         """Count a leg read back from the store, as if its transitions happened now."""
         self.count(LegUpdate(leg, offered=True, answered=leg.answered_at is not None,
                              ended=leg.outcome is not Outcome.IN_PROGRESS))
 
     def rebuild(self, pbx: str, tallies: Iterable[LegTally],
-                waits: Iterable[tuple[LegKind, str, str, int, int, float]]) -> int:
+                waits: Iterable[tuple[LegKind, str, str, int, int, float]],
+                person_waits: Iterable[tuple[str, int, int, float]] = ()) -> int:
         """Counters from the store's tallies, by the same rules as `count`; returns legs."""
         legs = 0
         for t in tallies:
@@ -107,17 +118,26 @@ class LegCounter:
                 series.missed[t.missed_cause or MissedCause.OTHER].inc(t.count)
             elif t.outcome is Outcome.RETURNED:
                 series.returned.inc(t.count)
-        bounds = (0.0, *ANSWER_WAIT_BUCKETS, math.inf)
         for kind, queue, department, index, count, total in waits:
-            # n observations of the bucket's mean give its exact count and (to rounding) sum.
-            low, high = bounds[index], bounds[index + 1]
-            mean = min(max(total / count, math.nextafter(low, math.inf)), high)
-            if index == 0:
-                mean = min(max(total / count, 0.0), high)
-            histogram = self._series(_labels(pbx, kind, queue, department)).wait
-            for _ in range(count):
-                histogram.observe(mean)
+            _observe_bucket(self._series(_labels(pbx, kind, queue, department)).wait,
+                            index, count, total)
+        for person, index, count, total in person_waits:
+            _observe_bucket(self.metrics.person_answer_wait.labels(pbx, person), index, count,
+                            total)
         return legs
+
+
+_BOUNDS = (0.0, *ANSWER_WAIT_BUCKETS, math.inf)
+
+
+def _observe_bucket(histogram: Histogram, index: int, count: int, total: float) -> None:
+    """n observations of the bucket's mean give its exact count and (to rounding) sum."""
+    low, high = _BOUNDS[index], _BOUNDS[index + 1]
+    mean = min(max(total / count, math.nextafter(low, math.inf)), high)
+    if index == 0:
+        mean = min(max(total / count, 0.0), high)
+    for _ in range(count):
+        histogram.observe(mean)
 
 
 def transitions(old: CallLeg | None, new: CallLeg) -> LegUpdate:

@@ -9,43 +9,50 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from monitor.backfill.queue_log import QueueLogEntry, apply_end
+from monitor.backfill.queue_log import QueueLogEntry, apply_end, same_entry_ids
 from monitor.backfill.window import BackfillWindow
 from monitor.core.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
 from monitor.core.records import CallLeg, Outcome
 from monitor.ingest.call_state import AmiEventError, CallTracker, LegUpdate
+from monitor.ingest.customers import CustomerRule
 from monitor.ingest.leg_counter import LegCounter, leg_labels, transitions
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Legs a backfill settled, whose live events may still be queued: bounded, oldest forgotten.
+MAX_SETTLED_BY_BACKFILL = 100_000
 _FAR = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class Recorder:
     """One per PBX: owns the tracker, writes the store, counts the metrics."""
 
-    def __init__(self, *, store: Store, metrics: CallMetrics, pbx: str) -> None:
+    def __init__(self, *, store: Store, metrics: CallMetrics, pbx: str,
+                 customers: CustomerRule | None = None) -> None:
         self.store = store
         self.metrics = metrics
         self.pbx = pbx
-        self.tracker = CallTracker(pbx)
+        self.customers = customers or CustomerRule()
+        self.tracker = CallTracker(pbx, customers=self.customers)
         self.counter = LegCounter(metrics)
         self._waiting_series: set[tuple[str, str, str]] = set()
-        # Legs the last backfill settled: their live events, still queued, must not count again.
-        self._settled_by_backfill: set[str] = set()
+        # Legs backfills settled: their live events, still queued, must not count again.
+        self._settled_by_backfill: OrderedDict[str, None] = OrderedDict()
 
     def start(self, *, queues: Iterable[str] = (), departments: Iterable[str] = ()) -> int:
         """Declare series, rebuild counters from the store, resume open legs. Returns legs read."""
         self.counter.declare(self.pbx, queues=queues, departments=departments)
         n = self.counter.rebuild(
             self.pbx, self.store.leg_tallies(self.pbx),
-            self.store.answer_wait_buckets(self.pbx, ANSWER_WAIT_BUCKETS))
+            self.store.answer_wait_buckets(self.pbx, ANSWER_WAIT_BUCKETS),
+            self.store.answer_waits_by_person(self.pbx, ANSWER_WAIT_BUCKETS))
         for announcement in self.store.status_announcements(_EPOCH, _FAR, pbx=self.pbx):
             if announcement.interval_seconds is not None:
                 self.metrics.status_interval.labels(self.pbx, announcement.department).observe(
@@ -62,9 +69,9 @@ class Recorder:
         """After a failed commit: reconnect the store and rebuild the tracker from what it
         holds, so nothing the store lacks is believed counted; a backfill then fills the gap."""
         self.store.reconnect()
-        self.tracker = CallTracker(self.pbx)
+        self.tracker = CallTracker(self.pbx, customers=self.customers)
         self.tracker.resume(self.store.open_legs(self.pbx))
-        self._settled_by_backfill = set()
+        self._settled_by_backfill.clear()
 
     # -- live AMI ------------------------------------------------------------------------
     def on_ami_events(self, events: Iterable[Mapping[str, str]]) -> int:
@@ -80,7 +87,8 @@ class Recorder:
                 log.debug("skipped AMI event: %s", exc)
                 continue
             for update in found:
-                if update.leg.leg_id in self._settled_by_backfill:
+                if self._settled_by_backfill and any(
+                        i in self._settled_by_backfill for i in same_entry_ids(update.leg.leg_id)):
                     continue
                 updates.append(update)
                 changed[update.leg.leg_id] = update
@@ -92,6 +100,18 @@ class Recorder:
             # The gauges move with the counters, not a refresh tick later.
             self.refresh_waiting(datetime.now(UTC))
         return rejected
+
+    def reconcile(self, alive: set[str]) -> int:
+        """Close the legs of callers the PBX no longer has (AMI `CoreShowChannels` after a
+        reconnect: an Asterisk crash or restart sends no Hangup). Returns legs closed."""
+        updates = self.tracker.reconcile(lambda uniqueid: uniqueid in alive, datetime.now(UTC))
+        if updates:
+            with self.store.batch():
+                self.store.save_legs(u.leg for u in updates)
+            for update in updates:
+                self.counter.count(update)
+            self.refresh_waiting(datetime.now(UTC))
+        return sum(1 for u in updates if u.ended)
 
     def apply(self, updates: list[LegUpdate]) -> None:
         """Save and count updates made outside the AMI path (e.g. a call-flow event)."""
@@ -108,7 +128,8 @@ class Recorder:
         it lacks (answer, end) is taken from the log, and only that is counted.
         """
         updates: list[LegUpdate] = []
-        stored = self.store.get_legs(self.pbx, [*window.legs, *(i for i, _ in window.ends)])
+        wanted = [*window.legs, *(i for i, _ in window.ends)]
+        stored = self.store.get_legs(self.pbx, [n for i in wanted for n in same_entry_ids(i)])
         for leg_id, end in window.ends:
             old = self._known(leg_id, stored)
             if (old is None or old.outcome is not Outcome.IN_PROGRESS
@@ -122,7 +143,7 @@ class Recorder:
             if old is not None and old.outcome is not Outcome.IN_PROGRESS:
                 continue
             if old is not None:
-                new = replace(old)
+                new = replace(old)  # keeps the live id, which may be a second later
                 if leg.answered_at is not None:
                     wait = leg.answered_at - leg.offered_at
                     new.answered_at, new.answered_by = new.offered_at + wait, leg.answered_by
@@ -131,8 +152,11 @@ class Recorder:
                 leg = new
             updates.append(transitions(old, leg))
         counted = [u for u in updates if u.offered or u.answered or u.ended]
-        self._settled_by_backfill = {u.leg.leg_id for u in counted
-                                     if u.leg.outcome is not Outcome.IN_PROGRESS}
+        for update in counted:
+            if update.leg.outcome is not Outcome.IN_PROGRESS:
+                self._settled_by_backfill[update.leg.leg_id] = None
+        while len(self._settled_by_backfill) > MAX_SETTLED_BY_BACKFILL:
+            self._settled_by_backfill.popitem(last=False)
         if counted:
             with self.store.batch():
                 self.store.save_legs(u.leg for u in counted)
@@ -143,7 +167,12 @@ class Recorder:
         return len(counted)
 
     def _known(self, leg_id: str, stored: dict[str, CallLeg]) -> CallLeg | None:
-        return self.tracker.open_leg(leg_id) or stored.get(leg_id)
+        """The leg the tracker or the store has for this entry, by any id it may have."""
+        for candidate in same_entry_ids(leg_id):
+            found = self.tracker.open_leg(candidate) or stored.get(candidate)
+            if found is not None:
+                return found
+        return None
 
     def _hand_to_tracker(self, leg: CallLeg) -> None:
         """A backfilled leg still waiting is followed live from now; a finished one is let go."""
@@ -155,7 +184,7 @@ class Recorder:
     def refresh_waiting(self, now: datetime) -> None:
         """Callers waiting and the longest wait now, per queue (from the tracker's open legs)."""
         waiting: dict[tuple[str, str, str], list[CallLeg]] = {}
-        for leg in self.tracker.queue_legs.values():
+        for leg in self.tracker.waiting_legs():
             waiting.setdefault(leg_labels(leg), []).append(leg)
         m = self.metrics
         for labels in self._waiting_series - waiting.keys():

@@ -16,6 +16,7 @@ from monitor.core.records import CallbackStatus
 from monitor.core.settings import Settings
 from monitor.ingest.ami_feed import AmiFeed
 from monitor.ingest.backfill_runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
+from monitor.ingest.customers import CustomerRule
 from monitor.ingest.mqtt_feed import MqttFeed
 from monitor.ingest.recorder import Recorder
 from monitor.live.http_server import MonitorHttpServer
@@ -72,7 +73,8 @@ class MonitorService:
     async def run(self) -> None:
         pbx = self.settings.pbx
         self.store = open_store(self.settings.db_url)
-        self.recorder = Recorder(store=self.store, metrics=self.metrics, pbx=pbx)
+        self.recorder = Recorder(store=self.store, metrics=self.metrics, pbx=pbx,
+                                 customers=CustomerRule(self.settings.customer_context_names))
         directory = self.load_officers()
         if directory is not None:  # departments of transfer legs even with AMI alone
             self.recorder.tracker.know_officers(

@@ -40,7 +40,8 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
            "configured short abandons)."),
     Column("outcome", "text", "answered, missed, returned, voicemail or in_progress."),
     Column("missed_cause", "text", "For missed legs: abandoned, timeout, no_agents, "
-                                   "transfer_unanswered, after_hours or other."),
+                                   "transfer_unanswered, after_hours, lost (the PBX lost the "
+                                   "call) or other."),
     Column("answered_by", "text", "Who answered: the receptionist's or officer's extension."),
     Column("returned_from", "text", "For returned legs: the officer whose transfer came back."),
     Column("voicemail", "bool", "The caller left a message on this leg."),

@@ -23,6 +23,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "missed_no_agents": ("Tiada petugas", "No staff available"),
     "missed_transfer_unanswered": ("Pindahan tidak berjawab", "Transfer unanswered"),
     "missed_after_hours": ("Luar waktu pejabat", "After hours"),
+    "missed_lost": ("Hilang semasa PBX dimulakan semula", "Lost in a PBX restart"),
     "missed_other": ("Lain-lain", "Other"),
     "mean_wait_seconds": ("Purata masa menunggu (s)", "Mean wait (s)"),
     "p90_wait_seconds": ("Masa menunggu P90 (s)", "90th percentile wait (s)"),

@@ -291,15 +291,25 @@ class Store:
         index, count, sum of waits). Bucket i holds waits in (bounds[i-1], bounds[i]]; index
         len(bounds) the rest. Negative waits count as 0, as live. Aggregated in SQL, so a
         restart reads a few rows, not every leg."""
-        wait = "CASE WHEN answer_wait_seconds < 0 THEN 0 ELSE answer_wait_seconds END"
-        cases = " ".join(f"WHEN {wait} <= {float(b)!r} THEN {i}" for i, b in enumerate(bounds))
-        bucket = f"CASE {cases} ELSE {len(bounds)} END"
+        wait, bucket = _wait_bucket_sql(bounds)
         found = self._conn.execute(
             f"SELECT kind, queue, department, {bucket}, COUNT(*), SUM({wait}) FROM call_legs"
             " WHERE pbx = ? AND answer_wait_seconds IS NOT NULL"
             f" GROUP BY kind, queue, department, {bucket}", (pbx,)).fetchall()
         self._done()
         return [(LegKind(r[0]), r[1], r[2], int(r[3]), int(r[4]), float(r[5])) for r in found]
+
+    def answer_waits_by_person(self, pbx: str, bounds: Sequence[float]
+                               ) -> list[tuple[str, int, int, float]]:
+        """As `answer_wait_buckets`, per person who answered: (answered_by, bucket index,
+        count, sum of waits), for the per-person histogram a restart rebuilds."""
+        wait, bucket = _wait_bucket_sql(bounds)
+        found = self._conn.execute(
+            f"SELECT answered_by, {bucket}, COUNT(*), SUM({wait}) FROM call_legs"
+            " WHERE pbx = ? AND answer_wait_seconds IS NOT NULL AND answered_by <> ''"
+            f" GROUP BY answered_by, {bucket}", (pbx,)).fetchall()
+        self._done()
+        return [(str(r[0]), int(r[1]), int(r[2]), float(r[3])) for r in found]
 
     def count_legs(self, pbx: str | None = None) -> int:
         sql, params = "SELECT COUNT(*) FROM call_legs", []
@@ -425,6 +435,13 @@ class Store:
             (mark.pbx, mark.source, mark.position, d.time_param(mark.read_until),
              d.time_param(datetime.now(UTC))))
         self._done()
+
+
+def _wait_bucket_sql(bounds: Sequence[float]) -> tuple[str, str]:
+    """SQL for a leg's answer wait (negative as 0, as live) and its histogram bucket index."""
+    wait = "CASE WHEN answer_wait_seconds < 0 THEN 0 ELSE answer_wait_seconds END"
+    cases = " ".join(f"WHEN {wait} <= {float(b)!r} THEN {i}" for i, b in enumerate(bounds))
+    return wait, f"CASE {cases} ELSE {len(bounds)} END"
 
 
 def open_store(db_url: str) -> Store:

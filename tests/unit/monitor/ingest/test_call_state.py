@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def feed(tracker: CallTracker, events: list[AmiMessage]) -> list[LegUpdate]:
 def test_a_captured_answer_and_abandon_give_two_front_desk_legs() -> None:
     updates = feed(CallTracker("lab"), captured())
     legs = {u.leg.leg_id: u.leg for u in updates}
-    assert list(legs) == ["1795485505.1:frontdesk", "1795485511.5:frontdesk"]
+    assert list(legs) == ["1795485505.1:frontdesk@1795485505", "1795485511.5:frontdesk@1795485511"]
     answered, abandoned = legs.values()
     assert answered.kind is LegKind.FRONT_DESK
     assert answered.call_id == "1795485505.0"
@@ -35,14 +36,21 @@ def test_a_captured_answer_and_abandon_give_two_front_desk_legs() -> None:
     assert answered.answer_wait_seconds == pytest.approx(1795485507.638237 - 1795485505.635727)
     assert abandoned.outcome is Outcome.MISSED
     assert abandoned.missed_cause is MissedCause.ABANDONED
-    assert [(u.offered, u.answered, u.ended) for u in updates] == [
+    assert [(u.offered, u.answered, u.ended) for u in updates
+            if u.offered or u.answered or u.ended] == [
         (True, False, False), (False, True, False), (True, False, False), (False, False, True)]
+    assert answered.ended_at is not None  # the hang-up ends the answered leg
+    assert answered.ended_at > answered.answered_at
 
 
 def test_the_tracker_forgets_finished_calls() -> None:
     tracker = CallTracker("lab")
     feed(tracker, captured())
     assert tracker.tracked == 0
+
+
+def at(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
 
 
 def ev(name: str, t: float, **fields: str) -> AmiMessage:
@@ -93,16 +101,19 @@ def test_an_unanswered_transfer_that_returns_is_returned_then_a_new_front_desk_l
     tracker = CallTracker("lab")
     answer_at_front_desk(tracker)
     tracker.set_routing("1.0", "licensing", "2001")
-    offered = tracker.on_event(officer_dial(120))
-    assert offered[0].leg.kind is LegKind.TRANSFER
-    assert offered[0].leg.department == "licensing"
-    assert tracker.on_event(officer_dial(140, "NOANSWER")) == []
+    front_desk, offered = tracker.on_event(officer_dial(120))
+    assert (front_desk.leg.kind, front_desk.leg.ended_at) == (LegKind.FRONT_DESK, at(120))
+    assert offered.leg.kind is LegKind.TRANSFER
+    assert offered.leg.department == "licensing"
+    (rang,) = tracker.on_event(officer_dial(140, "NOANSWER"))
+    assert (rang.offered, rang.answered, rang.ended) == (False, False, False)  # cause unknown
+    assert [r.result.value for r in rang.rings] == ["not_answered"]
     updates = tracker.on_event(ev("QueueCallerJoin", 141, **JOIN))
     transfer, back = (u.leg for u in updates)
     assert transfer.outcome is Outcome.RETURNED
     assert updates[0].ended
     assert back.kind is LegKind.RETURNED
-    assert back.leg_id == "1.1:frontdesk#2"
+    assert back.leg_id == "1.1:frontdesk@141"
     assert back.returned_from == "2001"
 
 
@@ -152,8 +163,8 @@ def test_with_ami_alone_the_directory_gives_a_transfer_its_department() -> None:
     tracker = CallTracker("lab")
     tracker.know_officers({"2001": "licensing"})
     answer_at_front_desk(tracker)
-    offered = tracker.on_event(officer_dial(120))
-    assert (offered[0].leg.kind, offered[0].leg.department) == (LegKind.TRANSFER, "licensing")
+    offered = tracker.on_event(officer_dial(120))[-1]
+    assert (offered.leg.kind, offered.leg.department) == (LegKind.TRANSFER, "licensing")
 
 
 def test_a_lab_phone_is_known_by_the_extension_the_caller_dialled() -> None:

@@ -90,7 +90,7 @@ def test_live_events_after_a_backfill_of_the_same_call_do_not_count_again(
         AmiMessage({"event": "AgentConnect", "timestamp": "1795485524.5", **common}),
     ])
     assert counts(recorder) == (3, 2, 1)
-    leg = recorder.store.get_leg("p", "3.1:frontdesk")
+    leg = recorder.store.get_leg("p", "3.1:frontdesk@1795485520")
     assert leg is not None
     assert leg.answer_wait_seconds == pytest.approx(4.25)
     assert leg.call_id == "3.0"
