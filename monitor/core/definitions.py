@@ -1,6 +1,6 @@
 """The charter's measures as pure functions of call records, shared by /metrics and reports.
 
-DESIGN.md, kept exactly:
+docs/architecture.md, kept exactly:
 - Every leg in the store is an offered leg (a queue entry, a transfer or a direct ring).
 - Answer wait: from when the leg starts waiting/ringing to when a person answers.
 - Answered within N s: answer wait <= N (the same rule as Prometheus' `le` bucket).

@@ -1,4 +1,4 @@
-"""The `callsla_*` metric families of DESIGN.md, on a registry the monitor owns."""
+"""The `callsla_*` metric families of docs/architecture.md, on a registry the monitor owns."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The call records every part agrees on: one `CallLeg` per ringing leg, one `Callback` per message.
 
-Definitions (DESIGN.md, kept exactly):
+Definitions (docs/architecture.md, kept exactly):
 - Offered leg: a call starts ringing a front-desk position (queue entry) or an officer's
   extension (a transfer or a direct call). Each ringing leg is measured.
 - Answer wait: from the moment a leg starts waiting/ringing to the moment a person answers.

@@ -2,9 +2,9 @@
 
 Legs arrive in offered order, chunk by chunk; a call is complete once no leg of it was offered
 within `settle_seconds` of the newest leg read, so a call is never split across chunks.
-Whole-call answer wait (DESIGN.md): from arrival at the front desk to the first human answer,
-as `monitor.core.definitions.whole_call_wait_seconds` computes it, judged with the same `<=` rule
-as `answered_within`.
+Whole-call answer wait (docs/architecture.md): from arrival at the front desk to the first
+human answer, as `monitor.core.definitions.whole_call_wait_seconds` computes it, judged with
+the same `<=` rule as `answered_within`.
 """
 
 from __future__ import annotations

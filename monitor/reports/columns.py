@@ -48,7 +48,7 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
     Column("callback_id", "text", "The callback opened for this call's message, if any."),
     Column("source", "text", "Where the record came from: ami, mqtt, backfill or synthetic."),
 )
-# `--per call`: one row per call, its legs rolled up (whole-call view of DESIGN.md)
+# `--per call`: one row per call, its legs rolled up (whole-call view of docs/architecture.md)
 CALL_COLUMNS: tuple[Column, ...] = (
     Column("pbx", "text", "The PBX that carried the call."),
     Column("call_id", "text", "Asterisk Linkedid; the legs export has the same value."),

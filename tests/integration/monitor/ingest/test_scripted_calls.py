@@ -95,7 +95,7 @@ async def test_scripted_calls_give_exact_metrics(lab: Lab, ami: AmiClient,
         assert (from_store.offered, from_store.answered_within) == (6, 3)
         assert sum(leg.answer_wait_seconds or 0 for leg in legs) == pytest.approx(waits)
 
-        # The DESIGN.md formula on the real Prometheus, over a window holding all the calls.
+        # The docs/architecture.md formula on the real Prometheus, over a window of all the calls.
         expr = (f'sum(rate(callsla_answer_wait_seconds_bucket{{pbx="{PBX}",le="10.0"}}[1h]))'
                 f' / sum(rate(callsla_calls_offered_total{{pbx="{PBX}"}}[1h]))')
         offered_now = run.value("callsla_calls_offered_total", pbx=PBX)
