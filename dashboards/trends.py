@@ -5,13 +5,29 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.models import dashboard as model
 
-from dashboards.panels import PBX, ratio, trend, variables, wait_heatmap
+from dashboards.panels import PBX, figures_table, ratio, trend, variables, wait_heatmap
 
 UID = "callsla-trends"
 
 
 def per_window(expr: str, by: str) -> str:
     return f"sum by ({by}) (increase({expr}[$window]))"
+
+
+def per_person() -> list[tuple[str, str]]:
+    """Rung, answered, answered within 10 s and not answered, per receptionist and officer,
+    over the dashboard's range (a person with no unanswered ring shows 0, not a gap)."""
+    rings = f"callsla_person_rings_total{{{PBX}}}"
+    waits = "callsla_person_answer_wait_seconds"
+    any_ring = f"0 * sum by (person) (increase({rings}[$__range]))"
+    missed = (f'sum by (person) (increase(callsla_person_rings_total{{result="not_answered",'
+              f"{PBX}}}[$__range]))")
+    return [
+        ("Dering / Rung", f"sum by (person) (increase({rings}[$__range]))"),
+        ("Dijawab / Answered", f"sum by (person) (increase({waits}_count{{{PBX}}}[$__range]))"),
+        ("≤ 10 s", f'sum by (person) (increase({waits}_bucket{{le="10.0",{PBX}}}[$__range]))'),
+        ("Tidak dijawab / Not answered", f"{missed} or on (person) {any_ring}"),
+    ]
 
 
 def window_variable() -> dashboard.CustomVariable:
@@ -69,4 +85,6 @@ def build() -> dashboard.Dashboard:
                 ("longest wait (s) {{pbx}}",
                  f"max by (pbx) (callsla_longest_wait_seconds{{{PBX}}})")],
             unit="none", width=12, height=9))
+        .with_panel(figures_table(
+            "Setiap petugas / Per receptionist and officer", per_person(), width=24, height=9))
     )
