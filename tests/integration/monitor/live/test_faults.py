@@ -56,8 +56,12 @@ async def quick_receptionists(ami: AmiClient) -> None:
 async def wait_settled(run: MonitorRun, pbx: str, base: tuple[float, float], calls: int,
                        timeout: float) -> None:
     want = (base[0] + calls, base[1] + calls)
-    await asyncio.to_thread(wait_for, lambda: settled_counts(run, pbx) == want, timeout,
-                            f"{calls} more calls offered and settled")
+    try:
+        await asyncio.to_thread(wait_for, lambda: settled_counts(run, pbx) == want, timeout,
+                                f"{calls} more calls offered and settled")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: (offered, settled) {settled_counts(run, pbx)}, "
+                             f"want {want}") from None
 
 
 def settled_counts(run: MonitorRun, pbx: str) -> tuple[float, float]:
