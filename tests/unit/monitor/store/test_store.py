@@ -23,9 +23,9 @@ from monitor.core.records import (
 from monitor.store import (
     SCHEMA_VERSION,
     BackfillMark,
-    CallEvent,
     SchemaTooNewError,
     Store,
+    StoredEvent,
     StoreError,
     open_store,
 )
@@ -153,7 +153,7 @@ def test_callbacks_are_filtered_and_closed(store: Store) -> None:
 
 
 def test_an_event_is_recorded_once(store: Store) -> None:
-    event = CallEvent(pbx="pbx1", event_id="e-1", source="mqtt", type="voicemail_left",
+    event = StoredEvent(pbx="pbx1", event_id="e-1", source="mqtt", type="voicemail_left",
                       call_id="call-1", occurred_at=T0, payload='{"schema": 1}')
     assert store.record_event(event) is True
     assert store.record_event(event) is False
