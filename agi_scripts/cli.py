@@ -59,9 +59,7 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
     ami: AmiClient | None = None
     if settings.ami is not None:  # optional: lets a freed officer cut a status message short
-        endpoint = settings.ami
-        ami = AmiClient(host=endpoint.host, port=endpoint.port, username=endpoint.username,
-                        secret=endpoint.password, events=False)
+        ami = AmiClient.from_endpoint(settings.ami, events=False)
         try:
             await ami.connect()
         except AmiError as exc:

@@ -23,8 +23,7 @@ def _ami(args: argparse.Namespace) -> AmiClient:
     endpoint = settings_from_sources(args).ami
     if endpoint is None:
         raise SettingsError("CALLSLA_AMI_URL: needed to change an officer's status")
-    return AmiClient(host=endpoint.host, port=endpoint.port, username=endpoint.username,
-                     secret=endpoint.password)
+    return AmiClient.from_endpoint(endpoint)
 
 
 async def _set_status(args: argparse.Namespace) -> int:
