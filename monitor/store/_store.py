@@ -131,7 +131,7 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- additive tables other modules own (e.g. the reports' export log) ----------------
+    # -- tables other modules read and write (e.g. the reports' export log) --------------
     @property
     def time_type(self) -> str:
         """The column type for a time in this database (TEXT in SQLite, TIMESTAMPTZ)."""
