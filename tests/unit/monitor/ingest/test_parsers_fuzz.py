@@ -116,12 +116,8 @@ def test_flow_events_parse_and_record_or_raise_event_schema_error(
 
 
 @pytest.fixture(scope="module")
-def feed() -> Iterator[MqttFeed]:
-    with tempfile.TemporaryDirectory() as folder, \
-            open_store(f"sqlite:///{folder}/fuzz.db") as store:
-        metrics = create_call_metrics(CollectorRegistry())
-        recorder = Recorder(store=store, metrics=metrics, pbx="p")
-        yield MqttFeed(endpoint=Endpoint("mqtt", "127.0.0.1", 1883, "", ""), recorder=recorder)
+def feed(recorder: Recorder) -> MqttFeed:
+    return MqttFeed(endpoint=Endpoint("mqtt", "127.0.0.1", 1883, "", ""), recorder=recorder)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=80,
