@@ -1,4 +1,5 @@
-"""`callsla agi-server` (the FastAGI server with its MQTT sender) and `callsla prompts build`."""
+"""`callsla agi-server` (the FastAGI server with its MQTT sender), `callsla events send` and
+`callsla prompts build`."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from agi_scripts.flows import CallFlows, FlowSettings
 from agi_scripts.interrupter import PromptInterrupter
-from agi_scripts.outbox import MqttSender, Outbox
+from agi_scripts.outbox import (
+    DEFAULT_OUTBOX,
+    OUTBOX_ENV,
+    MqttSender,
+    Outbox,
+    outbox_folder,
+    send_pending,
+)
 from agi_scripts.prompt_build import build_prompts
 from agi_scripts.server import FastAgiServer
 from monitor.ami import AmiClient, AmiError
 from monitor.core.charter import load_charter
-from monitor.core.events import CallbackClosed
 from monitor.core.settings import (
     SettingsError,
     add_settings_arguments,
@@ -32,7 +38,7 @@ log = logging.getLogger(__name__)
 _AGI_SOURCES = (
     ("--agi-addr", "CALLSLA_AGI_ADDR", "127.0.0.1:4573"),
     ("--directory", "CALLSLA_DIRECTORY", ""),
-    ("--outbox", "CALLSLA_OUTBOX", "callsla-outbox"),
+    ("--outbox", OUTBOX_ENV, DEFAULT_OUTBOX),
     ("--voicemail-spool", "CALLSLA_VOICEMAIL_SPOOL", ""),
 )
 
@@ -53,9 +59,7 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
     ami: AmiClient | None = None
     if settings.ami is not None:  # optional: lets a freed officer cut a status message short
-        endpoint = settings.ami
-        ami = AmiClient(host=endpoint.host, port=endpoint.port, username=endpoint.username,
-                        secret=endpoint.password, events=False)
+        ami = AmiClient.from_endpoint(settings.ami, events=False)
         try:
             await ami.connect()
         except AmiError as exc:
@@ -92,40 +96,14 @@ async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) ->
     settings = settings_from_sources(args)
     if settings.mqtt is None:
         raise SettingsError("CALLSLA_MQTT_URL: needed to send events")
-    outbox = Outbox(Path(_agi_setting(args, "--outbox")))
-    sender = MqttSender(outbox, settings.mqtt, client_id=f"callsla-send-{socket.gethostname()}")
-    task = asyncio.create_task(sender.run())
-    try:
-        async with asyncio.timeout(timeout):
-            while outbox.pending():  # noqa: ASYNC110 - a folder has no event to wait on
-                await asyncio.sleep(0.2)
-    except TimeoutError:
-        print(f"{len(outbox.pending())} events still waiting in {outbox.folder}")
+    outbox = Outbox(outbox_folder(args.outbox))
+    sent, left = await send_pending(outbox, settings.mqtt, timeout=timeout,
+                                    client_id=f"callsla-send-{socket.gethostname()}")
+    if left:
+        print(f"{left} events still waiting in {outbox.folder}")
         return 1
-    finally:
-        task.cancel()
-    print(f"{sender.sent} events sent")
+    print(f"{sent} events sent")
     return 0
-
-
-async def close_callback(args: argparse.Namespace) -> int:
-    """The help desk's (e) action taken and (f) dates, as a `callback_closed` event."""
-    settings = settings_from_sources(args)
-    charter = load_charter(settings.charter)
-    now = datetime.now(charter.timezone)
-    informed = None
-    if args.informed_at:
-        informed = now if args.informed_at == "now" else datetime.fromisoformat(args.informed_at)
-        if informed.tzinfo is None:
-            raise SettingsError("--informed-at: give a time zone, e.g. 2026-11-24T10:00+08:00")
-    Outbox(Path(_agi_setting(args, "--outbox"))).put(CallbackClosed(
-        pbx=settings.pbx, timestamp=now, call_id="", uniqueid="", officer=args.officer or "",
-        callback_id=args.callback_id, action_taken=args.action, done_at=now,
-        caller_informed_at=informed))
-    print(f"callback {args.callback_id} closed: {args.action}")
-    if settings.mqtt is None:
-        return 0
-    return await send_stored_events(args, timeout=10.0)
 
 
 def _prompts_build(args: argparse.Namespace) -> int:
@@ -147,17 +125,6 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_settings_arguments(send)
     send.add_argument("--outbox", default=None, help="overrides $CALLSLA_OUTBOX")
     send.set_defaults(run=lambda args: asyncio.run(send_stored_events(args)))
-    callback = commands.add_parser("callback", help="the help desk's callback records")
-    callback_sub = callback.add_subparsers(dest="callback_command", required=True)
-    close = callback_sub.add_parser("close", help="record the action taken and close it")
-    close.add_argument("callback_id")
-    close.add_argument("--action", required=True, help="(e) what was done")
-    close.add_argument("--informed-at", default=None,
-                       help="(f) when the caller was told: ISO time with zone, or 'now'")
-    close.add_argument("--officer", default=None, help="the officer's extension")
-    add_settings_arguments(close)
-    close.add_argument("--outbox", default=None, help="overrides $CALLSLA_OUTBOX")
-    close.set_defaults(run=lambda args: asyncio.run(close_callback(args)))
     prompts = commands.add_parser("prompts", help="prompt files for the call flows")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
     build = prompts_sub.add_parser("build", help="speak texts.toml into 8 kHz WAV files")

@@ -22,6 +22,14 @@ from monitor.core.settings import Endpoint
 
 log = logging.getLogger(__name__)
 
+OUTBOX_ENV = "CALLSLA_OUTBOX"
+DEFAULT_OUTBOX = "callsla-outbox"
+
+
+def outbox_folder(flag: str | None = None) -> Path:
+    """The outbox folder: the `--outbox` flag, else $CALLSLA_OUTBOX, else ./callsla-outbox."""
+    return Path(flag or os.environ.get(OUTBOX_ENV) or DEFAULT_OUTBOX)
+
 
 class Outbox:
     """A folder of events waiting to be published."""
@@ -99,3 +107,22 @@ class MqttSender:
                 self.sent += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.outbox.wake.wait(), 1.0)
+
+
+async def send_pending(outbox: Outbox, endpoint: Endpoint, *, client_id: str,
+                       timeout: float = 30.0) -> tuple[int, int]:
+    """Publish what the outbox holds; returns (events sent, events still waiting after
+    `timeout` seconds). Those waiting stay on disk for the next sender."""
+    sender = MqttSender(outbox, endpoint, client_id=client_id)
+    task = asyncio.create_task(sender.run(), name="mqtt-send-pending")
+    try:
+        async with asyncio.timeout(timeout):
+            while outbox.pending():  # noqa: ASYNC110 - a folder has no event to wait on
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        pass
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return sender.sent, len(outbox.pending())

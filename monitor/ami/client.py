@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Self
 
 from monitor.ami.message import AmiMessage, parse_message
+from monitor.core.settings import Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,13 @@ class AmiClient:
         self._events: asyncio.Queue[AmiMessage | None] = asyncio.Queue(event_queue_size)
         self._reader_task: asyncio.Task[None] | None = None
         self.banner = ""
+
+    @classmethod
+    def from_endpoint(cls, endpoint: Endpoint, *, events: bool = True,
+                      only_events: frozenset[str] | None = None) -> AmiClient:
+        """A client for a parsed `CALLSLA_AMI_URL` (`Settings.ami`)."""
+        return cls(host=endpoint.host, port=endpoint.port, username=endpoint.username,
+                   secret=endpoint.password, events=events, only_events=only_events)
 
     async def connect(self, timeout: float = 5.0) -> None:
         """Open the TCP connection, read the banner and log in."""

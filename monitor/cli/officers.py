@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -24,8 +23,7 @@ def _ami(args: argparse.Namespace) -> AmiClient:
     endpoint = settings_from_sources(args).ami
     if endpoint is None:
         raise SettingsError("CALLSLA_AMI_URL: needed to change an officer's status")
-    return AmiClient(host=endpoint.host, port=endpoint.port, username=endpoint.username,
-                     secret=endpoint.password)
+    return AmiClient.from_endpoint(endpoint)
 
 
 async def _set_status(args: argparse.Namespace) -> int:
@@ -43,12 +41,12 @@ async def _set_status(args: argparse.Namespace) -> int:
 
 def _queue_event(args: argparse.Namespace, extension: str, department: str,
                  status: OfficerStatus) -> None:
-    from agi_scripts.outbox import Outbox
+    from agi_scripts.outbox import Outbox, outbox_folder
     from monitor.core.events import OfficerStatusChanged
 
     settings = settings_from_sources(args)
     charter = load_charter(settings.charter)
-    Outbox(Path(os.environ.get("CALLSLA_OUTBOX", "callsla-outbox"))).put(OfficerStatusChanged(
+    Outbox(outbox_folder()).put(OfficerStatusChanged(
         pbx=settings.pbx, timestamp=datetime.now(charter.timezone), call_id="", uniqueid="",
         department=department, officer=extension, status=status.value))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +15,7 @@ from typing import Any
 
 from monitor.core.charter import Charter, load_charter
 from monitor.core.settings import Settings, settings_from_sources
+from monitor.ingest.callback_closing import CallbackError
 from monitor.reports.errors import ReportError
 from monitor.reports.formats import EXPORT_FORMATS, REPORT_FORMATS
 from monitor.reports.masking import check_unmask_request
@@ -49,7 +52,7 @@ def _guarded(run: Run) -> Run:
     def guarded(args: argparse.Namespace) -> int:
         try:
             return run(args)
-        except (ReportError, StoreError) as exc:
+        except (ReportError, CallbackError, StoreError) as exc:
             print(f"callsla: {exc}", file=sys.stderr)
             return 2
         except OSError as exc:
@@ -92,25 +95,50 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_callbacks(args: argparse.Namespace) -> int:
+    from monitor.ingest.callback_closing import find_callback
     from monitor.reports import callbacks
 
     with _opened(args) as (settings, charter, store):
         zone = charter.timezone
+        if args.action == "close":
+            return _close_callback(args, settings, charter, store)
         if args.action == "list":
             lines = callbacks.register(store, which=args.status, department=args.department,
                                        pbx=args.pbx)
             print(callbacks.format_register(lines, zone))
-        elif args.action == "show":
-            print(callbacks.format_callback(
-                callbacks.find_callback(store, args.callback_id, pbx=args.pbx), zone))
         else:
-            done = _aware(args.done_at, "--done-at") if args.done_at else None
-            informed = (_aware(args.informed_at, "--informed-at") if args.informed_at
-                        else (done or datetime.now(zone)) if args.informed else None)
-            closed = callbacks.close(store, args.callback_id, action_taken=args.text,
-                                     done_at=done, caller_informed_at=informed, pbx=args.pbx)
-            print(callbacks.format_callback(closed, zone))
-    del settings
+            print(callbacks.format_callback(find_callback(store, args.callback_id, pbx=args.pbx),
+                                            zone))
+    return 0
+
+
+def _close_callback(args: argparse.Namespace, settings: Settings, charter: Charter,
+                    store: Store) -> int:
+    """Close in the store and, with CALLSLA_MQTT_URL, publish `callback_closed` through the
+    outbox; exit 1 if the broker did not take it (it waits for `callsla events send`)."""
+    from agi_scripts.outbox import Outbox, outbox_folder, send_pending
+    from monitor.ingest.callback_closing import close_callback
+    from monitor.reports.callbacks import format_callback
+
+    now = datetime.now(charter.timezone)
+    done = _aware(args.done_at, "--done-at") if args.done_at else now
+    informed = (now if args.informed_at == "now" else
+                _aware(args.informed_at, "--informed-at") if args.informed_at else
+                done if args.informed else None)
+    endpoint = settings.mqtt
+    outbox = Outbox(outbox_folder(args.outbox)) if endpoint is not None else None
+    closed = close_callback(store, args.callback_id, action_taken=args.text, done_at=done,
+                            caller_informed_at=informed, pbx=args.pbx, now=now,
+                            publish=outbox.put if outbox is not None else None)
+    print(format_callback(closed, charter.timezone))
+    if outbox is None or endpoint is None:
+        return 0
+    _sent, left = asyncio.run(send_pending(
+        outbox, endpoint, timeout=10.0, client_id=f"callsla-close-{socket.gethostname()}"))
+    if left:
+        print(f"callsla: closed, but {left} events still wait in {outbox.folder} for the "
+              "MQTT broker: `callsla events send` publishes them", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -158,13 +186,18 @@ def add_commands(commands: Any) -> None:
     listing.add_argument("--department", default=None)
     show = actions.add_parser("show", help="one callback's record (a)-(f)")
     show.add_argument("callback_id")
-    close = actions.add_parser("close", help="record the action taken; closes the callback")
+    close = actions.add_parser(
+        "close", help="record the action taken; closes the callback and publishes "
+        "callback_closed (with CALLSLA_MQTT_URL)")
     close.add_argument("callback_id")
     close.add_argument("--action", dest="text", required=True, help="what was done (e)")
     close.add_argument("--done-at", default=None, help="when (default: now)")
     close.add_argument("--informed", action="store_true",
                        help="the caller was informed when it was done")
-    close.add_argument("--informed-at", default=None, help="when the caller was informed")
+    close.add_argument("--informed-at", default=None,
+                       help="when the caller was informed: ISO time with zone, or 'now'")
+    close.add_argument("--mqtt-url", default=None, help="overrides $CALLSLA_MQTT_URL")
+    close.add_argument("--outbox", default=None, help="overrides $CALLSLA_OUTBOX")
     for sub in (listing, show, close):
         _common(sub)
     register.set_defaults(run=_guarded(_run_callbacks))

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import json
+import math
 import types
 import uuid
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 SCHEMA = 1
 TOPIC_PREFIX = "callsla"
 
+# Bounds every field is checked against, whoever builds the event: a value outside them is
+# refused where it enters, never met later (an ancient time overflowing `astimezone(UTC)`,
+# an integer too large for the database, a text a log line cannot hold).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_SECONDS = 1e9  # durations (waited, interval, ring, message length)
+MAX_COUNT = 1_000_000  # queue positions
+MAX_TEXT = 1000  # characters of any text field
+
 
 class EventSchemaError(ValueError):
     """A payload is not a valid schema-1 event; the message names the field."""
+
+
+def topic(pbx: str, event_type: str) -> str:
+    """The MQTT topic an event of `event_type` from `pbx` is published on."""
+    return f"{TOPIC_PREFIX}/{pbx}/events/{event_type}"
+
+
+def subscription(pbx: str = "+") -> str:
+    """The topic filter for every event of `pbx` (default: of every PBX)."""
+    return topic(pbx, "#")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,14 +51,16 @@ class CallEvent:
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def __post_init__(self) -> None:
-        if self.timestamp.tzinfo is None:
-            raise EventSchemaError("timestamp: must carry a time zone")
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name))
         if not self.pbx or "/" in self.pbx or "+" in self.pbx or "#" in self.pbx:
-            raise EventSchemaError(f"pbx: {self.pbx!r} cannot be part of an MQTT topic")
+            raise EventSchemaError(f"pbx: {_shown(self.pbx)} cannot be part of an MQTT topic")
+        if not self.event_id:
+            raise EventSchemaError("event_id: must not be empty")
 
     @property
     def topic(self) -> str:
-        return f"{TOPIC_PREFIX}/{self.pbx}/events/{self.type}"
+        return topic(self.pbx, self.type)
 
     def to_payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"schema": SCHEMA, "type": self.type}
@@ -124,20 +146,34 @@ EVENT_TYPES: dict[str, type[CallEvent]] = {
 }
 
 
+def payload_text(payload: bytes | str) -> str:
+    """A message's payload as text (UTF-8), as the monitor keeps it for audit."""
+    if isinstance(payload, str):
+        return payload
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EventSchemaError(f"not UTF-8: {exc}") from exc
+
+
 def parse_event(payload: bytes | str | dict[str, Any]) -> CallEvent:
-    """Check a payload against schema 1 and return the typed event; unknown keys are ignored."""
+    """Check a payload against schema 1 and return the typed event; unknown keys are ignored.
+
+    Every way a payload can be wrong raises `EventSchemaError`, and nothing else.
+    """
     if isinstance(payload, bytes | str):
         try:
-            payload = json.loads(payload)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise EventSchemaError(f"not JSON: {exc}") from exc
+            payload = json.loads(payload_text(payload))
+        except (ValueError, RecursionError) as exc:  # ValueError: also over-long integers
+            raise EventSchemaError(f"not JSON: {str(exc)[:80]}") from exc
     if not isinstance(payload, dict):
         raise EventSchemaError("payload must be a JSON object")
-    if payload.get("schema") != SCHEMA:
-        raise EventSchemaError(f"schema: {payload.get('schema')!r} is not {SCHEMA}")
-    cls = EVENT_TYPES.get(str(payload.get("type")))
+    if payload.get("schema") != SCHEMA or isinstance(payload.get("schema"), bool):
+        raise EventSchemaError(f"schema: {_shown(payload.get('schema'))} is not {SCHEMA}")
+    kind = payload.get("type")
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise EventSchemaError(f"type: {payload.get('type')!r} is not a known event type")
+        raise EventSchemaError(f"type: {_shown(kind)} is not a known event type")
     hints = get_type_hints(cls)
     values: dict[str, Any] = {}
     for f in fields(cls):
@@ -154,15 +190,59 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
         if value is None and type(None) in get_args(hint):
             return None
         (hint,) = [arg for arg in get_args(hint) if arg is not type(None)]
-    if hint is datetime:
+    if hint is datetime and isinstance(value, str) and len(value) <= 64:
         try:
-            return datetime.fromisoformat(str(value))
-        except ValueError as exc:
-            raise EventSchemaError(f"{name}: {value!r} is not an ISO 8601 time") from exc
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        raise EventSchemaError(f"{name}: {_shown(value)} is not an ISO 8601 time")
     if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            pass
+        raise EventSchemaError(f"{name}: {_shown(value)} is out of range")
     if hint is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if hint is str and isinstance(value, str):
         return value
-    raise EventSchemaError(f"{name}: {value!r} is not a {getattr(hint, '__name__', hint)}")
+    raise EventSchemaError(f"{name}: {_shown(value)} is not a {getattr(hint, '__name__', hint)}")
+
+
+def _check(name: str, value: object) -> None:
+    """Refuse what a consumer could not store, convert or show (see the bounds above)."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise EventSchemaError(f"{name}: must carry a time zone")
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:
+            utc = None
+        if utc is None or not EARLIEST <= utc < LATEST:
+            raise EventSchemaError(f"{name}: {value.isoformat()} is not between "
+                                   f"{EARLIEST.year} and {LATEST.year}")
+    elif isinstance(value, float):
+        if not (math.isfinite(value) and 0.0 <= value <= MAX_SECONDS):
+            raise EventSchemaError(f"{name}: {value!r} seconds is out of range")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= MAX_COUNT:
+            raise EventSchemaError(f"{name}: {_shown(value)} is out of range")
+    elif isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise EventSchemaError(f"{name}: longer than {MAX_TEXT} characters")
+        if "\x00" in value or not _encodable(value):
+            raise EventSchemaError(f"{name}: not storable text (NUL or lone surrogate)")
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(value: object) -> str:
+    """A value for an error message: an attacker's megabyte never reaches a log line whole."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."

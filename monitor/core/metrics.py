@@ -9,6 +9,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 ANSWER_WAIT_BUCKETS = (1.0, 2.0, 5.0, 8.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0,
                        180.0, 300.0)
 STATUS_INTERVAL_BUCKETS = (5.0, 10.0, 15.0, 19.0, 19.5, 20.0, 20.5, 21.0, 25.0, 30.0, 40.0, 60.0)
+# Announcements are scheduled at start + n x 20 s: an interval within one second of the
+# standard counts as on time, i.e. the 21 s bucket for a 20 s standard (as the dashboards,
+# the recording rules, the wallboard and the reports all read it).
+STATUS_TOLERANCE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)

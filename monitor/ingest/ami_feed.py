@@ -41,9 +41,7 @@ class AmiFeed:
         connected = metrics.source_connected.labels(pbx, "ami")
         delay = 1.0
         while True:
-            client = AmiClient(host=self.endpoint.host, port=self.endpoint.port,
-                               username=self.endpoint.username, secret=self.endpoint.password,
-                               only_events=FEED_EVENTS)
+            client = AmiClient.from_endpoint(self.endpoint, only_events=FEED_EVENTS)
             skipped = 0
             try:
                 await client.connect()

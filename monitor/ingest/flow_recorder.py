@@ -2,65 +2,62 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from monitor.core.events import (
+    CallbackClosed,
+    CallbackCreated,
+    CallEvent,
+    EventSchemaError,
+    StatusAnnounced,
+    TransferAnnounced,
+    VoicemailLeft,
+)
 from monitor.core.records import Callback, StatusAnnouncement
-from monitor.ingest.flow_events import FlowEvent, FlowEventError
+from monitor.ingest.callback_closing import CallbackError, apply_callback_closed
 from monitor.ingest.recorder import Recorder
-from monitor.store import CallEvent
+from monitor.store import StoredEvent
 
 
-def record_flow_event(recorder: Recorder, event: FlowEvent, *, source: str = "mqtt") -> bool:
-    """Store the event and what follows from it in one commit; False for a redelivered copy.
+def record_flow_event(recorder: Recorder, event: CallEvent, *, payload: str,
+                      source: str = "mqtt") -> bool:
+    """Store the event (with `payload`, its original JSON text) and what follows from it in one
+    commit; False for a redelivered copy. Raises `EventSchemaError` for an event that cannot
+    apply (e.g. closing a callback this store does not have), with nothing written.
 
     The caller acknowledges the MQTT message only after this returns, so a crash before the
     commit means redelivery, and redelivery is dropped here by event_id.
     """
     store, metrics, pbx = recorder.store, recorder.metrics, recorder.pbx
-    observations: list[tuple[str, float]] = []
-    voicemail = False
     with store.batch():
-        if not store.record_event(CallEvent(pbx=pbx, event_id=event.event_id, source=source,
-                                            type=event.type, call_id=event.call_id,
-                                            occurred_at=event.timestamp,
-                                            payload=event.payload)):
+        if not store.record_event(StoredEvent.of(event, pbx=pbx, source=source,
+                                                 payload=payload)):
             return False
-        if event.type == "transfer_announced":
-            recorder.tracker.set_routing(event.call_id, event.department, event.officer)
-        elif event.type == "status_announced":
-            interval = event.number("interval_seconds", optional=True)
-            position = event.number("position")
-            store.save_status_announcement(StatusAnnouncement(
-                pbx=pbx, event_id=event.event_id, call_id=event.call_id,
-                uniqueid=event.uniqueid, department=event.department, officer=event.officer,
-                announced_at=event.timestamp, position=int(position or 0),
-                waited_seconds=event.number("waited_seconds") or 0.0,
-                interval_seconds=interval))
-            if interval is not None:
-                observations.append((event.department, interval))
-        elif event.type == "voicemail_left":
-            voicemail = True
-            recorder.apply(recorder.tracker.voicemail(event.uniqueid, event.call_id))
-        elif event.type == "callback_created":
-            due = event.time("due_at")
-            store.save_callback(Callback(
-                pbx=pbx, callback_id=event.text("callback_id"), call_id=event.call_id,
-                officer=event.officer, department=event.department,
-                caller_name=event.text("caller_name"), contacted_at=event.timestamp,
-                caller_number=event.text("caller_number"), matter=event.text("matter"),
-                due_at=due or event.timestamp + timedelta(days=1)))
-        elif event.type == "callback_closed":
-            done = event.time("done_at")
-            if done is None:
-                raise FlowEventError("callback_closed: done_at missing")
-            if store.get_callback(pbx, event.text("callback_id")) is None:
-                raise FlowEventError("callback_closed: no such callback_id")
-            store.close_callback(pbx, event.text("callback_id"),
-                                 action_taken=event.text("action_taken"), done_at=done,
-                                 caller_informed_at=event.time("caller_informed_at",
-                                                               optional=True))
-    for department, interval in observations:
-        metrics.status_interval.labels(pbx, department).observe(interval)
-    if voicemail:
+        match event:
+            case TransferAnnounced():
+                recorder.tracker.set_routing(event.call_id, event.department, event.officer)
+            case StatusAnnounced():
+                store.save_status_announcement(StatusAnnouncement(
+                    pbx=pbx, event_id=event.event_id, call_id=event.call_id,
+                    uniqueid=event.uniqueid, department=event.department,
+                    officer=event.officer, announced_at=event.timestamp,
+                    position=event.position, waited_seconds=event.waited_seconds,
+                    interval_seconds=event.interval_seconds))
+            case VoicemailLeft():
+                recorder.apply(recorder.tracker.voicemail(event.uniqueid, event.call_id))
+            case CallbackCreated():
+                store.save_callback(Callback(
+                    pbx=pbx, callback_id=event.callback_id, call_id=event.call_id,
+                    officer=event.officer, department=event.department,
+                    caller_name=event.caller_name, contacted_at=event.timestamp,
+                    caller_number=event.caller_number, matter=event.matter,
+                    due_at=event.due_at))
+            case CallbackClosed():
+                try:
+                    apply_callback_closed(store, event, pbx=pbx)
+                except CallbackError as exc:
+                    raise EventSchemaError(f"callback_closed: {exc}") from exc
+    # Counters move only after the commit: a rolled-back event has counted nothing.
+    if isinstance(event, StatusAnnounced) and event.interval_seconds is not None:
+        metrics.status_interval.labels(pbx, event.department).observe(event.interval_seconds)
+    if isinstance(event, VoicemailLeft):
         metrics.voicemails.labels(pbx, "", event.department).inc()
     return True

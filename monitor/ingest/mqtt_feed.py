@@ -13,8 +13,8 @@ import logging
 
 import aiomqtt
 
+from monitor.core.events import EventSchemaError, parse_event, payload_text, subscription
 from monitor.core.settings import Endpoint
-from monitor.ingest.flow_events import FlowEventError, parse_flow_event
 from monitor.ingest.flow_recorder import record_flow_event
 from monitor.ingest.recorder import Recorder
 from monitor.store import StoreError
@@ -29,7 +29,7 @@ class MqttFeed:
         self.endpoint = endpoint
         self.recorder = recorder
         self.connected = False
-        self.topic = f"callsla/{recorder.pbx}/events/#"
+        self.topic = subscription(recorder.pbx)
 
     async def run(self) -> None:
         pbx, metrics = self.recorder.pbx, self.recorder.metrics
@@ -72,9 +72,10 @@ class MqttFeed:
         metrics.events_received.labels(pbx, "mqtt").inc()
         try:
             if not isinstance(payload, bytes | str):
-                raise FlowEventError("payload is not bytes")
-            return record_flow_event(self.recorder, parse_flow_event(payload))
-        except FlowEventError as exc:
+                raise EventSchemaError("payload is not bytes")
+            text = payload_text(payload)
+            return record_flow_event(self.recorder, parse_event(text), payload=text)
+        except EventSchemaError as exc:
             metrics.events_rejected.labels(pbx, "mqtt").inc()
             log.warning("skipped MQTT event: %s", exc)
             return False

@@ -1,4 +1,7 @@
-"""The callback register (help-desk record a-f, charter T-h): list, show and close callbacks."""
+"""The callback register (help-desk record a-f, charter T-h): list and show callbacks.
+
+Closing one is `monitor.ingest.callback_closing.close_callback`, the same for every caller.
+"""
 
 from __future__ import annotations
 
@@ -39,36 +42,6 @@ def register(store: Store, *, which: RegisterFilter = "open", department: str | 
     lines = [RegisterLine(cb, state_of(cb, now))
              for cb in store.callbacks(pbx=pbx, status=status, department=department)]
     return [line for line in lines if which != "overdue" or line.state == "overdue"]
-
-
-def find_callback(store: Store, callback_id: str, *, pbx: str | None = None) -> Callback:
-    found = [cb for cb in store.callbacks(pbx=pbx) if cb.callback_id == callback_id]
-    if not found:
-        raise ReportError(f"no callback {callback_id!r}"
-                          + (f" on pbx {pbx!r}" if pbx else ""))
-    if len(found) > 1:
-        raise ReportError(f"callback {callback_id!r} exists on several PBXs; give --pbx")
-    return found[0]
-
-
-def close(store: Store, callback_id: str, *, action_taken: str, done_at: datetime | None = None,
-          caller_informed_at: datetime | None = None, pbx: str | None = None) -> Callback:
-    """Record (e) the action and (f) when it was done and the caller told; action required."""
-    action = action_taken.strip()
-    if not action:
-        raise ReportError("closing a callback needs --action TEXT: what was done for the caller")
-    callback = find_callback(store, callback_id, pbx=pbx)
-    if callback.status is CallbackStatus.CLOSED:
-        raise ReportError(f"callback {callback_id!r} was already closed "
-                          f"({callback.done_at.isoformat() if callback.done_at else '-'})")
-    done = done_at or datetime.now(UTC)
-    if done.tzinfo is None:
-        raise ReportError("--done-at needs a time zone offset, e.g. 2026-08-03T10:15+08:00")
-    if done < callback.contacted_at:
-        raise ReportError(f"--done-at {done.isoformat()} is before the message was left "
-                          f"({callback.contacted_at.isoformat()})")
-    return store.close_callback(callback.pbx, callback.callback_id, action_taken=action,
-                                done_at=done, caller_informed_at=caller_informed_at)
 
 
 def _local(at: datetime | None, zone: ZoneInfo) -> str:

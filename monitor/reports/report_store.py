@@ -1,8 +1,7 @@
-"""What reports read from the store beyond its own API, and the export log they add to it.
+"""What reports read from the store beyond its own API, and the export log they keep in it.
 
-The export log is additive: its table is created here if missing and never touches the
-monitor's migrations. Everything goes through the store's public methods (its one
-connection), so reads see its writes.
+The export log's table is the store's migration 2 (`monitor/store/_schema.py`). Everything
+goes through the store's public methods (its one connection), so reads see its writes.
 """
 
 from __future__ import annotations
@@ -69,13 +68,6 @@ class ReportStore:
         """`pbx` limits every read to one PBX's records; None reads them all."""
         self.store = store
         self.pbx = pbx
-        store.execute(
-            f"""CREATE TABLE IF NOT EXISTS export_log (
-                export_id TEXT PRIMARY KEY, exported_at {store.time_type} NOT NULL,
-                exported_by TEXT NOT NULL, host TEXT NOT NULL, kind TEXT NOT NULL,
-                first_day TEXT NOT NULL, last_day TEXT NOT NULL, department TEXT NOT NULL,
-                queue TEXT NOT NULL, format TEXT NOT NULL, path TEXT NOT NULL,
-                row_count INTEGER NOT NULL, masked INTEGER NOT NULL, reason TEXT NOT NULL)""")
 
     def departments(self) -> list[str]:
         """Every department the store has seen on a leg or a callback."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-# Announcements are scheduled at start + n x 20 s; the live histogram has buckets at 20 and 21,
-# so an interval within one second of the standard counts as kept (as the dashboards read it).
-STATUS_TOLERANCE_SECONDS = 1.0
+from monitor.core.metrics import STATUS_TOLERANCE_SECONDS
 
 
 def interval_kept(interval_seconds: float, standard_seconds: float) -> bool:

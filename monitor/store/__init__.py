@@ -2,7 +2,7 @@
 
 from monitor.store._errors import SchemaTooNewError, StoreError
 from monitor.store._schema import LATEST as SCHEMA_VERSION
-from monitor.store._store import BackfillMark, CallEvent, LegTally, Store, open_store
+from monitor.store._store import BackfillMark, LegTally, Store, StoredEvent, open_store
 
-__all__ = ["SCHEMA_VERSION", "BackfillMark", "CallEvent", "LegTally", "SchemaTooNewError",
-           "Store", "StoreError", "open_store"]
+__all__ = ["SCHEMA_VERSION", "BackfillMark", "LegTally", "SchemaTooNewError", "Store",
+           "StoreError", "StoredEvent", "open_store"]

@@ -66,9 +66,24 @@ def _v1(d: Dialect) -> list[str]:
     ]
 
 
+def _v2(d: Dialect) -> list[str]:
+    # Who took records out, when, for which range, masked or not (PDPA 2010): the reports'
+    # export log. Before this version the reports created the table themselves, outside the
+    # migrations; IF NOT EXISTS keeps such a table and its rows as they are.
+    return [
+        f"""CREATE TABLE IF NOT EXISTS export_log (
+            export_id TEXT PRIMARY KEY, exported_at {d.time_type} NOT NULL,
+            exported_by TEXT NOT NULL, host TEXT NOT NULL, kind TEXT NOT NULL,
+            first_day TEXT NOT NULL, last_day TEXT NOT NULL, department TEXT NOT NULL,
+            queue TEXT NOT NULL, format TEXT NOT NULL, path TEXT NOT NULL,
+            row_count INTEGER NOT NULL, masked INTEGER NOT NULL, reason TEXT NOT NULL)""",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
               _v1),
+    Migration(2, "export log (kept if the reports made it before)", _v2),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from monitor.core.events import CallEvent
 from monitor.core.records import (
     Callback,
     CallbackStatus,
@@ -30,16 +31,22 @@ _CALLBACK_SELECT = f"SELECT {', '.join(rows.CALLBACK_COLUMNS)} FROM callbacks"
 
 
 @dataclass(frozen=True)
-class CallEvent:
-    """One call-flow event as received (e.g. from MQTT), kept once per event_id."""
+class StoredEvent:
+    """A row of `call_events`: one call-flow event as received, kept once per event_id."""
 
     pbx: str
     event_id: str
-    source: str
+    source: str  # how it came: mqtt, or the command that made it (e.g. cli)
     type: str
     call_id: str
     occurred_at: datetime
-    payload: str  # the original JSON text
+    payload: str  # the original JSON text, for audit
+
+    @classmethod
+    def of(cls, event: CallEvent, *, pbx: str, source: str, payload: str) -> StoredEvent:
+        """The row for a typed event whose original JSON text is `payload`."""
+        return cls(pbx=pbx, event_id=event.event_id, source=source, type=event.type,
+                   call_id=event.call_id, occurred_at=event.timestamp, payload=payload)
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,7 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- additive tables other modules own (e.g. the reports' export log) ----------------
+    # -- tables other modules read and write (e.g. the reports' export log) --------------
     @property
     def time_type(self) -> str:
         """The column type for a time in this database (TEXT in SQLite, TIMESTAMPTZ)."""
@@ -366,7 +373,7 @@ class Store:
         return callback
 
     # -- call-flow events and status announcements ---------------------------------------
-    def record_event(self, event: CallEvent) -> bool:
+    def record_event(self, event: StoredEvent) -> bool:
         """Keep an event once; False if its event_id was already recorded (a redelivery)."""
         d = self._conn.dialect
         cursor = self._conn.execute(
@@ -378,7 +385,7 @@ class Store:
         return cursor.rowcount == 1
 
     def call_events(self, start: datetime, end: datetime, *, pbx: str | None = None,
-                    event_type: str | None = None) -> list[CallEvent]:
+                    event_type: str | None = None) -> list[StoredEvent]:
         """Recorded events that happened in [start, end), in time order."""
         d = self._conn.dialect
         sql = ("SELECT pbx, event_id, source, type, call_id, occurred_at, payload FROM call_events"
@@ -393,7 +400,7 @@ class Store:
         for row in found:
             at = d.time_value(row[5])
             assert at is not None
-            events.append(CallEvent(row[0], row[1], row[2], row[3], row[4], at, row[6]))
+            events.append(StoredEvent(row[0], row[1], row[2], row[3], row[4], at, row[6]))
         return events
 
     def save_status_announcement(self, announcement: StatusAnnouncement) -> None:

@@ -20,7 +20,7 @@ from agi_scripts.server import FastAgiServer
 from lab import Lab
 from monitor.ami import AmiClient, AmiMessage
 from monitor.core.charter import load_charter
-from monitor.core.events import CallEvent
+from monitor.core.events import CallEvent, subscription
 from monitor.core.settings import parse_endpoint
 
 
@@ -108,7 +108,7 @@ class MqttLog:
             try:
                 async with aiomqtt.Client("127.0.0.1", self.port, identifier="callflows-test",
                                           clean_session=False) as client:
-                    await client.subscribe("callsla/lab/events/#", qos=1)
+                    await client.subscribe(subscription("lab"), qos=1)
                     self.connected.set()
                     async for message in client.messages:
                         assert isinstance(message.payload, bytes)

@@ -10,13 +10,13 @@ from importlib import resources
 from prometheus_client import CollectorRegistry
 
 from monitor.core.charter import Charter
-from monitor.core.metrics import ANSWER_WAIT_BUCKETS, STATUS_INTERVAL_BUCKETS
-from monitor.live.http_server import Page
-from monitor.live.wallboard.figures import (
+from monitor.core.metrics import (
+    ANSWER_WAIT_BUCKETS,
+    STATUS_INTERVAL_BUCKETS,
     STATUS_TOLERANCE_SECONDS,
-    WallboardFigures,
-    compute_figures,
 )
+from monitor.live.http_server import Page
+from monitor.live.wallboard.figures import WallboardFigures, compute_figures
 from monitor.live.wallboard.snapshots import SnapshotHistory, read_snapshot
 
 READ_EVERY_SECONDS = 5.0

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from monitor.core.charter import Charter
+from monitor.core.metrics import STATUS_TOLERANCE_SECONDS
 from monitor.live.wallboard.snapshots import Snapshot
 
 FRONT_DESK = ""  # front-desk legs carry no department label
@@ -21,7 +22,6 @@ RETURNED = "callsla_transfers_returned_total"
 WAIT_BUCKET = "callsla_answer_wait_seconds_bucket"
 STATUS_BUCKET = "callsla_status_announcement_interval_seconds_bucket"
 STATUS_COUNT = "callsla_status_announcement_interval_seconds_count"
-STATUS_TOLERANCE_SECONDS = 1.0  # as in dashboards/rules: the 21 s bucket for a 20 s standard
 
 
 def bucket_label(seconds: float) -> str:

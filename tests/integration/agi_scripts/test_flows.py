@@ -7,23 +7,29 @@ then check each promise on what Asterisk's AMI and the MQTT subscriber saw.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import itertools
+import json
 import statistics
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
-from agi_scripts.cli import close_callback
 from agi_scripts.officer_status import set_officer_status
 from lab import Lab
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiMessage
+from monitor.cli.main import main
 from monitor.core.directory import OfficerStatus
+from monitor.core.events import parse_event
+from monitor.core.metrics import create_call_metrics
+from monitor.ingest.flow_recorder import record_flow_event
+from monitor.ingest.recorder import Recorder
+from monitor.store import open_store
 from tests.support.callflow_harness import CallFlowRig, ami_time, drain, is_exec, start_rig
 
 BUSY_CALLERS = ("0310000001", "0310000002", "0310000003")
@@ -382,14 +388,24 @@ def test_prompts_exist_in_both_languages(lab: Lab) -> None:
 
 async def test_closing_a_callback_publishes_action_and_dates(
         run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """(e) action and (f) dates go out as `callback_closed`, which the monitor's store applies."""
+    """(e) action and (f) dates go out as `callback_closed`, which the monitor's store applies.
+
+    The help desk's store holds the callback as a monitor recorded it from the published
+    `callback_created`; `callsla callbacks close` closes it there and publishes the close."""
     rig = run.rig
-    callback_id = str(_event(run, "callback_created", officer="2301")[0]["callback_id"])
+    created = _event(run, "callback_created", officer="2301")[0]
+    callback_id = str(created["callback_id"])
+    db_url = f"sqlite:///{tmp_path}/help-desk.db"
+    with open_store(db_url) as store:
+        recorder = Recorder(store=store, metrics=create_call_metrics(CollectorRegistry()),
+                            pbx="lab")
+        assert record_flow_event(recorder, parse_event(json.dumps(created)),
+                                 payload=json.dumps(created))
     monkeypatch.setenv("CALLSLA_MQTT_URL", rig.lab.config.mqtt_url)
-    monkeypatch.setenv("CALLSLA_PBX", "lab")
-    args = argparse.Namespace(callback_id=callback_id, action="Called back; licence renewed",
-                              informed_at="now", officer="2301", outbox=str(tmp_path))
-    assert await close_callback(args) == 0
+    code = await asyncio.to_thread(main, [
+        "callbacks", "close", callback_id, "--action", "Called back; licence renewed",
+        "--informed-at", "now", "--db-url", db_url, "--outbox", str(tmp_path / "outbox")])
+    assert code == 0
     async with asyncio.timeout(10):
         while not _event(run, "callback_closed", callback_id=callback_id):  # noqa: ASYNC110
             await asyncio.sleep(0.1)
@@ -397,3 +413,4 @@ async def test_closing_a_callback_publishes_action_and_dates(
     assert closed["action_taken"] == "Called back; licence renewed"
     assert closed["done_at"]
     assert closed["caller_informed_at"]
+    assert closed["officer"] == "2301"

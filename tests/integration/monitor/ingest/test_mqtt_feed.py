@@ -12,6 +12,7 @@ from pathlib import Path
 import aiomqtt
 
 from lab import Lab
+from monitor.core.events import topic
 from monitor.core.records import CallbackStatus
 from monitor.store import open_store
 from tests.support.monitor_run import MonitorRun, wait_for
@@ -46,9 +47,9 @@ async def test_events_sent_while_the_monitor_is_down_are_counted_once(
     ]
     async with aiomqtt.Client("127.0.0.1", lab.config.ports.mqtt) as pub:
         for message in messages:
-            await pub.publish(f"callsla/{pbx}/events/{message['type']}", json.dumps(message),
+            await pub.publish(topic(pbx, str(message["type"])), json.dumps(message),
                               qos=1)
-        await pub.publish(f"callsla/{pbx}/events/garbage", b"\xff{not json", qos=1)
+        await pub.publish(topic(pbx, "garbage"), b"\xff{not json", qos=1)
     await asyncio.to_thread(run.start)
     try:
         def interval_count() -> float:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.cli.main import main
-from monitor.core.records import CallbackStatus
+from monitor.core.events import CallbackClosed, parse_event
+from monitor.core.records import Callback, CallbackStatus
 from monitor.store import open_store
 from tests.support.report_data import generated_store
 
@@ -118,3 +120,39 @@ def test_pbx_filter(capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: P
                       "--from", "2026-07-01", "--to", "2026-09-30", "--pbx", "pbx1",
                       "--out", str(out))
     assert code == 0
+
+
+def test_closing_records_the_event_and_errors_are_one_line(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CALLSLA_MQTT_URL", raising=False)  # no broker: store only
+    db_url = f"sqlite:///{tmp_path}/one.db"
+    contacted = datetime(2026, 8, 3, 9, 0, tzinfo=UTC)
+    with open_store(db_url) as store:
+        store.save_callback(Callback(
+            pbx="hq", callback_id="cb-1", call_id="1.1", officer="2101", department="finance",
+            caller_name="Aminah", contacted_at=contacted, caller_number="0312345678",
+            matter="voicemail msg0000", due_at=contacted + timedelta(days=1)))
+    code, _, err = _run(capsys, "callbacks", "close", "cb-9", "--db-url", db_url,
+                        "--action", "called back")
+    assert (code, err) == (2, "callsla: no callback 'cb-9'\n")
+    code, out, err = _run(capsys, "callbacks", "close", "cb-1", "--db-url", db_url,
+                          "--action", "called back", "--informed-at", "now")
+    assert (code, err) == (0, "")
+    assert "called back" in out
+    with open_store(db_url) as store:
+        closed = store.get_callback("hq", "cb-1")
+        (row,) = store.call_events(contacted, contacted + timedelta(days=400),
+                                   event_type="callback_closed")
+    assert closed is not None
+    assert closed.status is CallbackStatus.CLOSED
+    assert closed.caller_informed_at is not None
+    event = parse_event(row.payload)
+    assert isinstance(event, CallbackClosed)
+    assert (event.callback_id, event.action_taken, event.done_at) == (
+        "cb-1", "called back", closed.done_at)
+    code, _, err = _run(capsys, "callbacks", "close", "cb-1", "--db-url", db_url,
+                        "--action", "again")
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "already closed" in err

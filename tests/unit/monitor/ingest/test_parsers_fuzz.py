@@ -11,27 +11,26 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
 from monitor.ami import AmiMessage, parse_message
 from monitor.backfill.queue_log import QueueLogError, QueueLogReader, parse_queue_log_line
+from monitor.core.events import EventSchemaError, parse_event, payload_text
 from monitor.core.metrics import create_call_metrics
 from monitor.core.settings import Endpoint
 from monitor.ingest.call_state import AmiEventError, CallTracker
-from monitor.ingest.flow_events import FlowEventError, parse_flow_event
+from monitor.ingest.flow_recorder import record_flow_event
 from monitor.ingest.mqtt_feed import MqttFeed
 from monitor.ingest.recorder import Recorder
 from monitor.store import open_store
+from tests.support.event_payloads import payloads, sample_event
 
 AMI_EVENTS = ["QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentConnect",
               "AgentCalled", "DialBegin", "DialEnd", "Hangup", "VarSet", "Newchannel"]
 AMI_KEYS = ["uniqueid", "linkedid", "queue", "timestamp", "channel", "destchannel",
             "destuniqueid", "dialstatus", "variable", "value", "membername", "calleridnum"]
-VALID_FLOW = {"schema": 1, "event_id": "e1", "type": "status_announced", "pbx": "p",
-              "timestamp": "2026-03-02T09:00:00+08:00", "call_id": "1.0", "uniqueid": "1.1",
-              "department": "licensing", "officer": "2001", "position": 2,
-              "waited_seconds": 20.0, "interval_seconds": 20.0}
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 values = st.one_of(text, st.sampled_from(["1.1", "1.0", "frontdesk", "ANSWER", "CANCEL",
@@ -88,39 +87,42 @@ def test_queue_log_reader_counts_bad_lines(tmp_path: Path, lines: list[str]) -> 
     assert window.bad_lines <= window.lines
 
 
-def mutations() -> st.SearchStrategy[object]:
-    def mutate(key: str, value: object, drop: bool) -> object:
-        body = dict(VALID_FLOW)
-        if drop:
-            body.pop(key, None)
-        else:
-            body[key] = value
-        return body
-    json_values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), text,
-                            st.lists(st.integers(), max_size=2))
-    return st.builds(mutate, st.sampled_from(sorted(VALID_FLOW)), json_values, st.booleans())
+@pytest.fixture(scope="module")
+def recorder() -> Iterator[Recorder]:
+    """A monitor's recorder on a real SQLite store that has the callback the samples close."""
+    with tempfile.TemporaryDirectory() as folder, \
+            open_store(f"sqlite:///{folder}/flow-fuzz.db") as store:
+        metrics = create_call_metrics(CollectorRegistry())
+        the_recorder = Recorder(store=store, metrics=metrics, pbx="p")
+        created = sample_event("callback_created", event_id="cb-fuzz-created")
+        record_flow_event(the_recorder, created, payload=created.to_json().decode())
+        yield the_recorder
 
 
-@settings(deadline=None)
-@given(st.one_of(st.binary(max_size=100), mutations().map(
-    lambda b: json.dumps(b).encode())))
-def test_flow_events_parse_or_raise_flow_event_error(payload: bytes) -> None:
-    with contextlib.suppress(FlowEventError):
-        parse_flow_event(payload)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=300,
+          deadline=None)
+@given(payloads)
+def test_flow_events_parse_and_record_or_raise_event_schema_error(
+        recorder: Recorder, payload: bytes) -> None:
+    """Whatever arrives, parsing and recording it raise `EventSchemaError` or nothing."""
+    try:
+        text = payload_text(payload)
+        event = parse_event(text)
+        record_flow_event(recorder, event, payload=text)
+    except EventSchemaError:
+        hypothesis_event("refused")
+    else:
+        hypothesis_event(f"recorded {event.type}")
 
 
 @pytest.fixture(scope="module")
-def feed() -> Iterator[MqttFeed]:
-    with tempfile.TemporaryDirectory() as folder, \
-            open_store(f"sqlite:///{folder}/fuzz.db") as store:
-        metrics = create_call_metrics(CollectorRegistry())
-        recorder = Recorder(store=store, metrics=metrics, pbx="p")
-        yield MqttFeed(endpoint=Endpoint("mqtt", "127.0.0.1", 1883, "", ""), recorder=recorder)
+def feed(recorder: Recorder) -> MqttFeed:
+    return MqttFeed(endpoint=Endpoint("mqtt", "127.0.0.1", 1883, "", ""), recorder=recorder)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=80,
           deadline=None)
-@given(st.one_of(st.binary(max_size=60), mutations().map(lambda b: json.dumps(b).encode())))
+@given(payloads)
 def test_mqtt_input_never_stops_the_feed_and_bad_input_is_counted(
         feed: MqttFeed, payload: bytes) -> None:
     registry = feed.recorder.metrics.registry
@@ -128,7 +130,7 @@ def test_mqtt_input_never_stops_the_feed_and_bad_input_is_counted(
                                        {"pbx": "p", "source": "mqtt"}) or 0
     try:
         body = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         body["event_id"] = f"{datetime.now(UTC).timestamp()}-{id(payload)}"

@@ -23,10 +23,11 @@ from monitor.core.records import (
 from monitor.store import (
     SCHEMA_VERSION,
     BackfillMark,
-    CallEvent,
     SchemaTooNewError,
     Store,
+    StoredEvent,
     StoreError,
+    _schema,
     open_store,
 )
 
@@ -153,7 +154,7 @@ def test_callbacks_are_filtered_and_closed(store: Store) -> None:
 
 
 def test_an_event_is_recorded_once(store: Store) -> None:
-    event = CallEvent(pbx="pbx1", event_id="e-1", source="mqtt", type="voicemail_left",
+    event = StoredEvent(pbx="pbx1", event_id="e-1", source="mqtt", type="voicemail_left",
                       call_id="call-1", occurred_at=T0, payload='{"schema": 1}')
     assert store.record_event(event) is True
     assert store.record_event(event) is False
@@ -198,3 +199,39 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_a_bad_url_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="must be sqlite"):
         open_store("mysql://x@y/z")
+
+
+# The export log as `ReportStore` created it itself before the store's migration 2 had it.
+OLD_EXPORT_LOG = """CREATE TABLE IF NOT EXISTS export_log (
+    export_id TEXT PRIMARY KEY, exported_at TEXT NOT NULL,
+    exported_by TEXT NOT NULL, host TEXT NOT NULL, kind TEXT NOT NULL,
+    first_day TEXT NOT NULL, last_day TEXT NOT NULL, department TEXT NOT NULL,
+    queue TEXT NOT NULL, format TEXT NOT NULL, path TEXT NOT NULL,
+    row_count INTEGER NOT NULL, masked INTEGER NOT NULL, reason TEXT NOT NULL)"""
+
+
+@pytest.mark.parametrize("reports_made_the_table", [True, False])
+def test_a_version_1_store_migrates_to_the_export_log(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reports_made_the_table: bool) -> None:
+    path = tmp_path / "v1.db"
+    with monkeypatch.context() as old:  # this callsla before migration 2
+        old.setattr(_schema, "MIGRATIONS", _schema.MIGRATIONS[:1])
+        old.setattr(_schema, "LATEST", 1)
+        with open_store(f"sqlite:///{path}") as v1:
+            assert v1.schema_version == 1
+            v1.save_legs([make_leg(1)])
+            if reports_made_the_table:
+                v1.execute(OLD_EXPORT_LOG)
+                v1.execute("INSERT INTO export_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                           " ?, ?)", ("x1", "2026-10-01T02:00:00+00:00", "auditor", "host",
+                                      "export", "2026-07-01", "2026-09-30", "", "", "csv",
+                                      "/tmp/q3.csv", 10, 1, ""))
+    with open_store(f"sqlite:///{path}") as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.count_legs() == 1
+        logged = store.query("SELECT export_id, row_count FROM export_log")
+        assert logged == ([("x1", 10)] if reports_made_the_table else [])
+        store.execute("INSERT INTO export_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      ("x2", "2026-10-02T02:00:00+00:00", "auditor", "host", "report",
+                       "2026-07-01", "2026-09-30", "", "", "pdf", "/tmp/q3.pdf", 1, 1, ""))
+        assert len(store.query("SELECT * FROM export_log")) == 1 + reports_made_the_table
