@@ -10,7 +10,8 @@ import pandas as pd
 from lab import Lab
 from lab.synthetic_quarter import fill_store, generate_quarter
 from monitor.core.charter import load_charter
-from monitor.reports.callbacks import close, register
+from monitor.ingest.callback_closing import close_callback
+from monitor.reports.callbacks import register
 from monitor.reports.export import ExportRequest, export_calls
 from monitor.reports.periods import parse_quarter
 from monitor.reports.report import report_and_log
@@ -36,6 +37,7 @@ def test_export_report_and_callbacks_on_postgresql(lab: Lab, tmp_path: Path) -> 
         assert [e.kind for e in log] == ["export", "report"]
         assert "Jadual 1" in openpyxl.load_workbook(tmp_path / "q3.xlsx").sheetnames
         open_now = register(store, which="open")
-        closed = close(store, open_now[0].callback.callback_id, action_taken="Called back")
+        closed = close_callback(store, open_now[0].callback.callback_id,
+                                action_taken="Called back")
         assert closed.action_taken == "Called back"
         assert len(register(store, which="open")) == len(open_now) - 1
