@@ -28,6 +28,20 @@ class LabPorts:
         return 15060 + self.offset
 
     @property
+    def sip_phones(self) -> int:
+        """First port of the SIPp phones' block (`lab.sip`): 500 of them, 10 per offset step."""
+        return 20000 + 10 * self.offset
+
+    @property
+    def rtp_start(self) -> int:
+        """Asterisk's RTP range, kept apart from the phones' ports and other labs' ranges."""
+        return 30000 + 10 * self.offset
+
+    @property
+    def rtp_end(self) -> int:
+        return self.rtp_start + 498
+
+    @property
     def mqtt(self) -> int:
         return 11883 + self.offset
 
