@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,9 @@ class LabConfig:
     lab_dir: Path
     cache_dir: Path
     ports: LabPorts
+    # Data of services that run as their own user (PostgreSQL as `postgres`): outside the
+    # checkout, which may sit in a directory only root can enter (a clone in /root).
+    state_dir: Path = Path("/var/lib/callsla-lab")
     ami_user: str = "callsla"
     ami_secret: str = "lab-only-secret"  # noqa: S105 - loopback lab, not a site secret
 
@@ -73,12 +77,21 @@ class LabConfig:
         lab_dir = Path(os.environ.get("CALLSLA_LAB_DIR", REPO_ROOT / ".lab"))
         cache_dir = Path(os.environ.get("CALLSLA_LAB_CACHE", "/var/cache/callsla-lab"))
         offset = int(os.environ.get("CALLSLA_LAB_PORT_OFFSET", "0"))
-        return cls(lab_dir=lab_dir.resolve(), cache_dir=cache_dir, ports=LabPorts(offset))
+        state_dir = Path(os.environ.get("CALLSLA_LAB_STATE", "/var/lib/callsla-lab"))
+        return cls(lab_dir=lab_dir.resolve(), cache_dir=cache_dir, ports=LabPorts(offset),
+                   state_dir=state_dir)
 
     @property
     def instance(self) -> str:
         """Names this lab's folder inside the shared chroot."""
         return f"lab{self.ports.offset}"
+
+    @property
+    def service_state_dir(self) -> Path:
+        """This lab's folder under `state_dir`: named by offset and checkout, so two
+        checkouts never share a database, and the same checkout finds its own again."""
+        digest = hashlib.sha256(str(self.lab_dir).encode()).hexdigest()[:10]
+        return self.state_dir / f"{self.instance}-{digest}"
 
     @property
     def ami_url(self) -> str:
