@@ -104,6 +104,11 @@ class AsteriskPbx:
     def start(self, timeout: float = 30.0) -> float:
         """Start Asterisk and wait until it is fully booted; return the seconds it took."""
         self.stop_leftover()
+        # Another checkout's lab on the same offset shares this instance folder: installing
+        # would delete its running Asterisk's files (its control socket, logs, spool).
+        if port_open(self.config.ports.ami):
+            raise LabStartError(f"port {self.config.ports.ami} is taken (another lab on offset "
+                                f"{self.config.ports.offset}?): set CALLSLA_LAB_PORT_OFFSET")
         self.install_config()
         self.process.start(["chroot", str(self.root), "/usr/sbin/asterisk", *self.conf_arg,
                             "-f", "-n"])
