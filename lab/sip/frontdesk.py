@@ -6,7 +6,8 @@ members and app_queue reloaded; `restore_front_desk` puts the lab's own file bac
 included at the end of queues.conf's [frontdesk], so a `timeout` written there overrides the
 site's. The strategy cannot be: app_queue keeps a static queue's strategy across reloads
 (measured: a later `strategy =` is ignored, even through unload and load), so the strategy
-line of the instance's copy of queues.conf is rewritten and app_queue unloaded and loaded.
+line of the instance's copy of queues.conf is rewritten and app_queue unloaded and loaded,
+which also makes the queue start from nothing, as after a restart.
 """
 
 from __future__ import annotations
@@ -54,12 +55,12 @@ def _reload(pbx: AsteriskPbx, strategy: str | None, expect: Sequence[str]) -> No
     queues = pbx.host_path(f"{pbx.inst}/etc/queues.conf")
     site = (CONF_SOURCE / "queues.conf").read_text()
     wanted = site if strategy is None else _frontdesk_with(site, strategy)
-    if queues.read_text() != wanted:
-        queues.write_text(wanted)
-        pbx.cli("module unload app_queue.so")
-        pbx.cli("module load app_queue.so")
-    else:
-        pbx.cli("module reload app_queue.so")
+    queues.write_text(wanted)
+    # Always a fresh app_queue, not a reload: a new strategy takes, and the queue's memory
+    # (rrmemory's position, the member stats) starts over, so which member rings first is the
+    # same every time (measured: PJSIP/101 before PJSIP/102).
+    pbx.cli("module unload app_queue.so")
+    pbx.cli("module load app_queue.so")
     shown = pbx.cli("queue show frontdesk")
     if strategy is not None and f"'{strategy}' strategy" not in shown:
         raise LabStartError(f"front desk reload: not {strategy}: {shown}")

@@ -7,16 +7,17 @@ import contextlib
 import logging
 import os
 import shlex
+import shutil
 import signal
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.config import LabConfig
 from lab.processes import ManagedProcess
 from lab.sip import phonebook, scenarios
 from lab.sip.frontdesk import restore_front_desk, use_sip_front_desk
+from lab.sip.leftovers import kill_leftover_phones, sip_run_dir
 from lab.sip.rtp import RtpRecorder
 from lab.sip.scenarios import (
     AttendedTransfer,
@@ -40,17 +41,6 @@ SIPP_EXIT = {0: "all calls succeeded", 1: "a call failed", 97: "stopped by comma
 
 class ScenarioError(AssertionError):
     """A SIPp scenario ended badly (or not in time); the message says which and why."""
-
-
-def sip_run_dir(config: LabConfig) -> Path:
-    return config.lab_dir / "run" / "sip"
-
-
-def kill_leftover_phones(config: LabConfig) -> None:
-    """End SIPp processes a killed run left behind: every pid file names a process group."""
-    folder = sip_run_dir(config)
-    for pidfile in folder.glob("*.pid") if folder.exists() else ():
-        ManagedProcess(pidfile.stem, folder).kill_leftover()
 
 
 @dataclass
@@ -219,8 +209,8 @@ class SipPhones:
 
     def _phone_run(self, extension: str, behaviour: Behaviour, calls: int) -> SippRun:
         ports = phonebook.phone_ports(self.config.ports, extension)
-        place = self._place(extension, ports)
         name = self._name(f"phone-{extension}")
+        place = self._place(extension, ports, self._fresh_folder(name))
         followers: list[Path] = []
         consult = ""
         if isinstance(behaviour, AttendedTransfer):
@@ -242,9 +232,9 @@ class SipPhones:
                           keys=tuple(keys))
         ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
         name_ = self._name(f"caller-{caller}")
-        recorder = RtpRecorder(self.folder / name_ / "heard", ports.recorder)
+        recorder = RtpRecorder(self.folder / f"{name_}-heard", ports.recorder)
         await recorder.open()
-        place = self._place("trunk", ports)
+        place = self._place("trunk", ports, self._fresh_folder(name_))
         xml = scenarios.caller(place, spec)
         try:
             run = self._start(name_, xml, ports, self._uac_args(dialled), expect_calls=1)
@@ -259,10 +249,10 @@ class SipPhones:
                   keys: Sequence[Dtmf] = ()) -> SippRun:
         """A staff phone (e.g. receptionist 101) calls `dialled` and hangs up after `talk` s."""
         ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
-        place = self._place(extension, ports)
+        name = self._name(f"staff-{extension}-to-{dialled}")
+        place = self._place(extension, ports, self._fresh_folder(name))
         xml = scenarios.internal_call(place, dialled, talk, keys)
-        return self._start(self._name(f"staff-{extension}-to-{dialled}"), xml, ports,
-                           self._uac_args(dialled), expect_calls=1)
+        return self._start(name, xml, ports, self._uac_args(dialled), expect_calls=1)
 
     # ---- the PBX side of the variant ----
 
@@ -318,9 +308,9 @@ class SipPhones:
         self._count += 1
         return f"{self._count:02d}-{base}"
 
-    def _place(self, me: str, ports: phonebook.PhonePorts) -> Place:
+    def _place(self, me: str, ports: phonebook.PhonePorts, work: Path | None = None) -> Place:
         return Place(me=me, sip_port=ports.sip, pbx_port=self.config.ports.sip,
-                     recorder_port=ports.recorder)
+                     recorder_port=ports.recorder, work=work)
 
     def _uac_args(self, dialled: str) -> list[str]:
         return [f"127.0.0.1:{self.config.ports.sip}", "-s", dialled, "-m", "1", "-l", "1"]
@@ -335,6 +325,12 @@ class SipPhones:
                 "-trace_screen", "-screen_file", str(folder / f"{tag}screen.log"),
                 "-timeout", "900", "-timeout_error"]
 
+    def _fresh_folder(self, name: str) -> Path:
+        folder = self.folder / name
+        shutil.rmtree(folder, ignore_errors=True)  # names repeat from one block to the next
+        folder.mkdir(parents=True)
+        return folder
+
     def _start(self, name: str, xml: str, ports: phonebook.PhonePorts, extra: list[str],
                *, expect_calls: int) -> SippRun:
         folder = self.folder / name
@@ -342,6 +338,7 @@ class SipPhones:
         xml_file = folder / "scenario.xml"
         xml_file.write_text(xml)
         process = ManagedProcess(name, self.folder)
+        process.logfile.unlink(missing_ok=True)
         process.start(self._sipp_argv(folder, xml_file, ports, extra, ""))
         run = SippRun(name=name, folder=folder, process=process, ports=ports,
                       expect_calls=expect_calls)
@@ -353,22 +350,22 @@ class SipPhones:
         """The shell command the receptionist's SIPp runs to start its consult line, with
         the first call's dialog ids as SIPp keywords/variables (expanded by that SIPp)."""
         ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
-        folder = self.folder / f"{name}-consult"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self._fresh_folder(f"{name}-consult")
         xml_file = folder / "scenario.xml"
         xml_file.write_text(scenarios.consult_call(self._place(extension, ports), behaviour.to,
                                                    behaviour.consult))
         rc_file = folder / "rc"
         rc_file.unlink(missing_ok=True)
         argv = self._sipp_argv(folder, xml_file, ports, self._uac_args(behaviour.to), "")
-        argv += ["-set", "a_callid", "@CALLID@", "-set", "a_pbxtag", "@PBXTAG@",
-                 "-set", "a_mytag", "@MYTAG@"]
-        quoted = " ".join(shlex.quote(a) for a in argv)
-        # Filled in by the first SIPp when it runs the command: its call's ids.
-        quoted = (quoted.replace("@CALLID@", "[call_id]").replace("@PBXTAG@", "[$pbx_tag]")
-                  .replace("@MYTAG@", "[pid]SIPpTag01[call_number]"))
-        command = (f"({quoted} > {shlex.quote(str(folder / 'sipp.log'))} 2>&1; "
-                   f"echo $? > {shlex.quote(str(rc_file))}) &")
+        argv += ["-set", "a_callid", "$1", "-set", "a_pbxtag", "$2", "-set", "a_mytag", "$3"]
+        quoted = " ".join(a if a.startswith("$") else shlex.quote(a) for a in argv)
+        # SIPp passes an exec command's XML entities on undecoded (`&amp;` reaches sh as it
+        # is), so the command is a script with no > & or quotes, run in the background.
+        script = folder / "start.sh"
+        script.write_text(f"({quoted} > {shlex.quote(str(folder / 'sipp.log'))} 2>&1; "
+                          f"echo $? > {shlex.quote(str(rc_file))}) &\n")
+        # Its arguments are this call's ids, filled in by the receptionist's SIPp.
+        command = f"sh {script} [call_id] [$pbx_tag] [pid]SIPpTag01[call_number]"
         return command, rc_file
 
 

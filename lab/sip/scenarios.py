@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-PCAP_DIR = Path("/usr/share/sip-tester")  # Debian's sip-tester ships RFC 2833 and G.711 pcaps
-DTMF_NAMES = {"*": "star", "#": "pound", **{d: d for d in "0123456789"}}
+from lab.sip.dtmf import DtmfClock, write_pcap
+
+PCAP_DIR = Path("/usr/share/sip-tester")  # Debian's sip-tester ships G.711 and DTMF pcaps
 HELLO_PCAP = PCAP_DIR / "g711a.pcap"  # 4.7 s of A-law speech, what an answering phone "says"
-DTMF_GAP_MS = 300  # between keys: each pcap is ~200 ms of RFC 2833 packets
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,25 @@ class Place:
     pbx_port: int
     recorder_port: int = 0
     ip: str = "127.0.0.1"
+    work: Path | None = None  # where this scenario's DTMF pcaps are written
+
+
+class _Keys:
+    """The DTMF pcaps of one scenario: one file per run of keys, on one growing RTP clock."""
+
+    def __init__(self, place: Place) -> None:
+        self.place = place
+        self.clock = DtmfClock()
+        self.count = 0
+
+    def actions(self, keys: str) -> tuple[str, float]:
+        """The play action for `keys` and the seconds it plays."""
+        if self.place.work is None:
+            raise ValueError("a scenario that sends DTMF needs Place.work")
+        self.count += 1
+        pcap = self.place.work / f"dtmf-{self.count}.pcap"
+        seconds = write_pcap(pcap, keys, self.clock)
+        return f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n', seconds
 
 
 @dataclass(frozen=True)
@@ -117,32 +136,31 @@ def _sdp(port: str, formats: str) -> str:
             f"t=0 0\nm=audio {port} RTP/AVP {formats}\n{maps}\n")
 
 
-def _dtmf_actions(keys: str) -> str:
-    """RFC 2833 keys from the pcaps SIPp ships; play_pcap_audio returns at once, so pause."""
-    out = []
-    for key in keys:
-        pcap = PCAP_DIR / f"dtmf_2833_{DTMF_NAMES[key]}.pcap"
-        out.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
-                   f'  <pause milliseconds="{DTMF_GAP_MS}"/>\n')
-    return "".join(out)
-
-
 def _timeline(keys: Sequence[Dtmf], total: float, prefix: str, end_label: str,
-              bye_label: str) -> str:
+              bye_label: str, place: Place | None = None) -> str:
     """Wait `total` s in an established call, pressing `keys` on time; a BYE from the PBX
-    at any point jumps to `bye_label`, the end of the wait to `end_label`."""
-    out, now = [], 0.0
+    at any point jumps to `bye_label`, the end of the wait to `end_label`. Every wait is a
+    `recv BYE` with a timeout, never a `pause`: a BYE during a pause aborts the call."""
+    out, now, waits = [], 0.0, 0
+    played = _Keys(place) if place is not None else None
+
+    def wait_until(when: float, then: str) -> None:
+        nonlocal now, waits
+        waits += 1
+        out.append(f'  <recv request="BYE" timeout="{_ms(max(when - now, 0.001))}" '
+                   f'ontimeout="{then}" next="{bye_label}"/>\n')
+        now = max(when, now)
+
     for i, dtmf in enumerate(sorted(keys, key=lambda d: d.at)):
-        if dtmf.at > now:
-            out.append(f'  <recv request="BYE" timeout="{_ms(dtmf.at - now)}" '
-                       f'ontimeout="{prefix}key{i}" next="{bye_label}"/>\n')
-            out.append(f'  <label id="{prefix}key{i}"/>\n')
-            now = dtmf.at
-        out.append(_dtmf_actions(dtmf.keys))
-        now += len(dtmf.keys) * DTMF_GAP_MS / 1000
-    rest = max(total - now, 0.001)
-    out.append(f'  <recv request="BYE" timeout="{_ms(rest)}" ontimeout="{end_label}" '
-               f'next="{bye_label}"/>\n')
+        wait_until(dtmf.at, f"{prefix}key{i}")
+        out.append(f'  <label id="{prefix}key{i}"/>\n')
+        if played is None:
+            raise ValueError("keys to press need the scenario's Place")
+        action, seconds = played.actions(dtmf.keys)
+        out.append(action)
+        wait_until(now + seconds, f"{prefix}played{i}")  # play_pcap_audio returns at once
+        out.append(f'  <label id="{prefix}played{i}"/>\n')
+    wait_until(max(total, now + 0.001), end_label)
     return "".join(out)
 
 
@@ -173,7 +191,7 @@ def _uas_head(place: Place, *, answers: bool) -> str:
 """
 
 
-def _uas_answer(place: Place, *, attended: bool = False) -> str:
+def _uas_answer(place: Place, *, attended: bool = False, hello: bool = True) -> str:
     """200 OK with SDP, the ACK (whose From/To our own requests swap), then say hello."""
     sdp = _sdp("[media_port]", "8 0 101")
     # The consult line's Replaces needs the PBX's tag alone (group 1; the whole match is
@@ -181,6 +199,10 @@ def _uas_answer(place: Place, *, attended: bool = False) -> str:
     tag = ('\n      <ereg regexp="tag=([^;> ]*)" search_in="hdr" header="From:" '
            'assign_to="pbx_tag_match,pbx_tag"/>\n      <log message="[$pbx_tag_match]"/>'
            ) if attended else ""
+    # A phone that presses keys says nothing: its hello (another SSRC, other sequence numbers)
+    # would interleave with the DTMF packets.
+    hello_action = (f'  <nop><action><exec play_pcap_audio="{HELLO_PCAP}"/></action></nop>\n'
+                    if hello else "")
     return f"""\
   <label id="answer"/>
   <send retrans="500">
@@ -203,8 +225,7 @@ def _uas_answer(place: Place, *, attended: bool = False) -> str:
       <ereg regexp=".*" search_in="hdr" header="To:" assign_to="my_side"/>{tag}
     </action>
   </recv>
-  <nop><action><exec play_pcap_audio="{HELLO_PCAP}"/></action></nop>
-"""
+{hello_action}"""
 
 
 def _in_dialog(method: str, cseq: int, place: Place, extra: str = "") -> str:
@@ -296,7 +317,10 @@ def _final_reply(code: str, place: Place, extra: str = "") -> str:
 
 
 def phone(place: Place, behaviour: Behaviour, *, consult_command: str = "") -> str:
-    """The scenario of a phone (UAS) for one call."""
+    """The scenario of a phone (UAS) for one call. `consult_command` (attended transfer) must
+    hold no XML special characters: SIPp hands attribute text to sh undecoded."""
+    if any(c in consult_command for c in '<>&"'):
+        raise ValueError(f"not usable in a SIPp exec command: {consult_command!r}")
     name = f"phone {place.me}: {behaviour}"
     head = _uas_head(place, answers=isinstance(
         behaviour, Answer | BlindTransfer | AttendedTransfer))
@@ -313,11 +337,10 @@ def phone(place: Place, behaviour: Behaviour, *, consult_command: str = "") -> s
                 + _final_reply("302 Moved Temporarily", place, contact) + _uas_cancelled())
     elif isinstance(behaviour, Answer):
         body = (head + f'  <recv request="CANCEL" timeout="{_ms(behaviour.after)}" '
-                f'ontimeout="answer" next="cancelled"/>\n' + _uas_answer(place))
-        if behaviour.wait_for_bye:
-            body += _timeline(behaviour.keys, 3600.0, "", "hangup", "bye")
-        else:
-            body += _timeline(behaviour.keys, behaviour.talk, "", "hangup", "bye")
+                f'ontimeout="answer" next="cancelled"/>\n'
+                + _uas_answer(place, hello=not behaviour.keys))
+        talk = 3600.0 if behaviour.wait_for_bye else behaviour.talk
+        body += _timeline(behaviour.keys, talk, "", "hangup", "bye", place)
         body += (_hang_up_as_uas(place, "hangup", 1, "done") + _reply_bye("bye", "done")
                  + _uas_cancelled())
     elif isinstance(behaviour, BlindTransfer):
@@ -340,8 +363,7 @@ def phone(place: Place, behaviour: Behaviour, *, consult_command: str = "") -> s
                 + _uas_answer(place, attended=True)
                 + _timeline((), behaviour.talk, "", "consult", "bye")
                 + '  <label id="consult"/>\n'
-                + f'  <nop><action><exec command="{escape(consult_command, {chr(34): "&quot;"})}"'
-                '/></action></nop>\n'
+                + f'  <nop><action><exec command="{consult_command}"/></action></nop>\n'
                 + '  <recv request="BYE" timeout="60000" ontimeout="hangup" next="bye"/>\n'
                 + _hang_up_as_uas(place, "hangup", 1, "done") + _reply_bye("bye", "done")
                 + _uas_cancelled())
@@ -415,7 +437,7 @@ def caller(place: Place, spec: CallerSpec) -> str:
     pai = f'      P-Asserted-Identity: "{spec.name}" <sip:{spec.number}@{place.ip}>\n'
     sdp = _sdp(str(place.recorder_port), "0 8 101")
     body = (_uac_invite(place, spec.dialled, pai, sdp)
-            + _timeline(spec.keys, spec.patience, "", "hangup", "bye")
+            + _timeline(spec.keys, spec.patience, "", "hangup", "bye", place)
             + _uac_hangup_and_bye(place))
     return _scenario(f"caller {spec.number} dials {spec.dialled}", body
                      + '  <label id="done"/>\n')
@@ -425,7 +447,7 @@ def internal_call(place: Place, dialled: str, talk: float, keys: Sequence[Dtmf] 
     """A staff phone (`place.me`) calls an extension and hangs up after `talk` s."""
     body = (_uac_invite(place, dialled, "", _sdp("[media_port]", "0 8 101"))
             + '  <nop><action><exec play_pcap_audio="' + str(HELLO_PCAP) + '"/></action></nop>\n'
-            + _timeline(keys, talk, "", "hangup", "bye") + _uac_hangup_and_bye(place))
+            + _timeline(keys, talk, "", "hangup", "bye", place) + _uac_hangup_and_bye(place))
     return _scenario(f"{place.me} calls {dialled}", body + '  <label id="done"/>\n')
 
 
@@ -433,7 +455,12 @@ def consult_call(place: Place, dialled: str, consult: float) -> str:
     """The second line of an attended transfer: call `dialled`, talk, then REFER the first
     call (ids from -set: a_callid, a_totag = the PBX's tag, a_fromtag = ours) onto it."""
     replaces = "[$a_callid]%3Bto-tag%3D[$a_pbxtag]%3Bfrom-tag%3D[$a_mytag]"
-    body = (_uac_invite(place, dialled, "", _sdp("[media_port]", "0 8 101"))
+    # -set only fills variables declared <Global>; and SIPp counts a variable used once as
+    # unused ("referenced 1 times"), so they are logged too.
+    ids = ('  <Global variables="a_callid,a_pbxtag,a_mytag"/>\n'
+           '  <nop><action><log message="first call [$a_callid] [$a_pbxtag] [$a_mytag]"/>'
+           '</action></nop>\n')
+    body = (ids + _uac_invite(place, dialled, "", _sdp("[media_port]", "0 8 101"))
             + _timeline((), consult, "", "refer", "bye")
             + f"""\
   <label id="refer"/>
