@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,20 @@ class LabPorts:
         return 15060 + self.offset
 
     @property
+    def sip_phones(self) -> int:
+        """First port of the SIPp phones' block (`lab.sip`): 500 of them, 10 per offset step."""
+        return 20000 + 10 * self.offset
+
+    @property
+    def rtp_start(self) -> int:
+        """Asterisk's RTP range, kept apart from the phones' ports and other labs' ranges."""
+        return 30000 + 10 * self.offset
+
+    @property
+    def rtp_end(self) -> int:
+        return self.rtp_start + 498
+
+    @property
     def mqtt(self) -> int:
         return 11883 + self.offset
 
@@ -51,6 +66,9 @@ class LabConfig:
     lab_dir: Path
     cache_dir: Path
     ports: LabPorts
+    # Data of services that run as their own user (PostgreSQL as `postgres`): outside the
+    # checkout, which may sit in a directory only root can enter (a clone in /root).
+    state_dir: Path = Path("/var/lib/callsla-lab")
     ami_user: str = "callsla"
     ami_secret: str = "lab-only-secret"  # noqa: S105 - loopback lab, not a site secret
 
@@ -59,12 +77,21 @@ class LabConfig:
         lab_dir = Path(os.environ.get("CALLSLA_LAB_DIR", REPO_ROOT / ".lab"))
         cache_dir = Path(os.environ.get("CALLSLA_LAB_CACHE", "/var/cache/callsla-lab"))
         offset = int(os.environ.get("CALLSLA_LAB_PORT_OFFSET", "0"))
-        return cls(lab_dir=lab_dir.resolve(), cache_dir=cache_dir, ports=LabPorts(offset))
+        state_dir = Path(os.environ.get("CALLSLA_LAB_STATE", "/var/lib/callsla-lab"))
+        return cls(lab_dir=lab_dir.resolve(), cache_dir=cache_dir, ports=LabPorts(offset),
+                   state_dir=state_dir)
 
     @property
     def instance(self) -> str:
         """Names this lab's folder inside the shared chroot."""
         return f"lab{self.ports.offset}"
+
+    @property
+    def service_state_dir(self) -> Path:
+        """This lab's folder under `state_dir`: named by offset and checkout, so two
+        checkouts never share a database, and the same checkout finds its own again."""
+        digest = hashlib.sha256(str(self.lab_dir).encode()).hexdigest()[:10]
+        return self.state_dir / f"{self.instance}-{digest}"
 
     @property
     def ami_url(self) -> str:

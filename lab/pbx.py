@@ -10,6 +10,7 @@ from pathlib import Path
 from agi_scripts.prompt_build import build_prompts
 from lab.config import REPO_ROOT, LabConfig
 from lab.processes import LabStartError, ManagedProcess, port_open, wait_until
+from lab.sip import phonebook
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,16 @@ verbose = 3
 documentation_language = en_US
 """
 
+RTP_CONF = """\
+; Written by the lab: Asterisk's RTP ports apart from the SIP phones' ports (lab.sip) and from
+; other labs. strictrtp off: a SIPp caller sends DTMF from its media port while its RTP is
+; recorded on another one (the port its SDP names).
+[general]
+rtpstart = {start}
+rtpend = {end}
+strictrtp = no
+"""
+
 
 class AsteriskPbx:
     """One Asterisk instance inside the shared chroot, in its own folder `/srv/callsla/<lab>`."""
@@ -67,6 +78,7 @@ class AsteriskPbx:
             "@@FASTAGI_PORT@@": str(ports.fastagi),
             "@@SIP_PORT@@": str(ports.sip),
             "@@INSTANCE_DIR@@": self.inst,
+            **phonebook.substitutions(ports),
         }
 
     def install_config(self) -> None:
@@ -82,6 +94,8 @@ class AsteriskPbx:
                 text = text.replace(key, value)
             (etc / "local" / template.name).write_text(text)
         (etc / "asterisk.conf").write_text(ASTERISK_CONF.format(inst=self.inst))
+        ports = self.config.ports
+        (etc / "rtp.conf").write_text(RTP_CONF.format(start=ports.rtp_start, end=ports.rtp_end))
         for sub in ("cache", "db", "spool", "run", "log", "log/cdr-csv"):
             (inst / sub).mkdir(parents=True, exist_ok=True)
         # The call flows' Malay and English prompts, spoken once per text change and cached.
@@ -90,6 +104,11 @@ class AsteriskPbx:
     def start(self, timeout: float = 30.0) -> float:
         """Start Asterisk and wait until it is fully booted; return the seconds it took."""
         self.stop_leftover()
+        # Another checkout's lab on the same offset shares this instance folder: installing
+        # would delete its running Asterisk's files (its control socket, logs, spool).
+        if port_open(self.config.ports.ami):
+            raise LabStartError(f"port {self.config.ports.ami} is taken (another lab on offset "
+                                f"{self.config.ports.offset}?): set CALLSLA_LAB_PORT_OFFSET")
         self.install_config()
         self.process.start(["chroot", str(self.root), "/usr/sbin/asterisk", *self.conf_arg,
                             "-f", "-n"])

@@ -94,12 +94,24 @@ class Prometheus:
         self.process.stop()
 
 
+def _reachable_by(path: Path, user: str) -> bool:
+    """Whether `user` can enter every folder down to `path` (what initdb needs)."""
+    probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(path)],
+                           check=False, capture_output=True)
+    return probe.returncode == 0
+
+
 class Postgres:
-    """A throw-away cluster owned by the `postgres` user (the server refuses to run as root)."""
+    """A throw-away cluster owned by the `postgres` user (the server refuses to run as root).
+
+    Its data is not under the checkout's `.lab/` but under the lab's state folder
+    (`/var/lib/callsla-lab/<lab>-<checkout>/postgres`, CALLSLA_LAB_STATE): `postgres` must
+    enter every folder above its data, and a checkout may live where only root can (a clone
+    in /root, a 0700 `mktemp -d`)."""
 
     def __init__(self, config: LabConfig) -> None:
         self.config = config
-        self.dir = config.lab_dir / "postgres"
+        self.dir = config.service_state_dir / "postgres"
         # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to leave.
         self.process = ManagedProcess("postgres", config.lab_dir / "run",
                                       stop_signal=signal.SIGINT)
@@ -113,6 +125,10 @@ class Postgres:
         if not (data / "PG_VERSION").exists():
             shutil.rmtree(self.dir, ignore_errors=True)
             data.mkdir(parents=True)
+            self.dir.parent.chmod(0o755)
+            if not _reachable_by(self.dir, "postgres"):
+                raise LabStartError(f"user postgres cannot enter {self.dir}: set "
+                                    "CALLSLA_LAB_STATE to a folder every user can enter")
             _chown(self.dir, "postgres")
             subprocess.run(
                 ["runuser", "-u", "postgres", "--", str(bin_dir / "initdb"), "-D", str(data),

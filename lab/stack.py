@@ -11,6 +11,7 @@ from lab.config import LabConfig
 from lab.pbx import AsteriskPbx
 from lab.processes import LabStartError
 from lab.services import Mosquitto, Postgres, Prometheus
+from lab.sip.leftovers import kill_leftover_phones
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Lab:
         return self.timings
 
     def stop(self) -> None:
+        kill_leftover_phones(self.config)  # SIPp phones a killed test left running
         if self.pbx is not None:
             self.pbx.stop()
         self.mosquitto.stop()

@@ -1,0 +1,381 @@
+"""SIPp phones and callers for the lab: start them, wait for their scenarios, leave nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shlex
+import shutil
+import signal
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab.processes import ManagedProcess
+from lab.sip import phonebook, scenarios
+from lab.sip.frontdesk import restore_front_desk, use_sip_front_desk
+from lab.sip.leftovers import kill_leftover_phones, sip_run_dir
+from lab.sip.rtp import RtpRecorder
+from lab.sip.scenarios import (
+    AttendedTransfer,
+    Behaviour,
+    CallerSpec,
+    Dtmf,
+    Place,
+)
+from lab.stack import Lab
+from monitor.ami import AmiClient, AmiError
+
+log = logging.getLogger(__name__)
+
+SIPP = "sipp"
+# SIPp's exit codes (sipp(1)): 0 every call succeeded, 1 at least one failed, 97 stopped by
+# command, 99 normal exit without calls processed, 255 fatal error, 254 could not bind.
+SIPP_EXIT = {0: "all calls succeeded", 1: "a call failed", 97: "stopped by command",
+             99: "exited with no call processed", 255: "fatal error",
+             254: "could not bind its socket"}
+
+
+class ScenarioError(AssertionError):
+    """A SIPp scenario ended badly (or not in time); the message says which and why."""
+
+
+@dataclass
+class SippRun:
+    """One SIPp process running one scenario; `finished()` waits and reports its exit."""
+
+    name: str
+    folder: Path
+    process: ManagedProcess
+    ports: phonebook.PhonePorts
+    expect_calls: int
+    followers: list[Path] = field(default_factory=list)  # rc files of SIPps this one starts
+
+    @property
+    def returncode(self) -> int | None:
+        proc = self.process.process
+        return None if proc is None else proc.poll()
+
+    def why(self) -> str:
+        """The scenario's own account of a failure: its error log, then its output."""
+        parts = []
+        for path in (self.folder / "errors.log", self.process.logfile):
+            with contextlib.suppress(OSError):
+                # SIPp logs every planned timeout ("jumping to label") as an error: skip those.
+                lines = [line for line in path.read_text(errors="replace").splitlines()
+                         if line.strip() and "jumping to label" not in line
+                         and "The following events occurred" not in line]
+                if lines:
+                    parts.append(f"{path.name}: " + " | ".join(lines[-6:]))
+        return "; ".join(parts) or "no log"
+
+    async def finished(self, timeout: float = 60.0) -> None:
+        """Wait for the scenario to end; raise ScenarioError unless every call succeeded."""
+        deadline = time.monotonic() + timeout
+        while self.returncode is None:
+            if time.monotonic() > deadline:
+                raise ScenarioError(f"{self.name}: still running after {timeout:g} s "
+                                     f"({self.why()})")
+            await asyncio.sleep(0.1)  # a child process: nothing to await but its exit
+        code = self.returncode
+        if code != 0:
+            raise ScenarioError(f"{self.name}: SIPp exit {code} "
+                                 f"({SIPP_EXIT.get(code & 0xFF, '?')}): {self.why()}")
+        for rc_file in self.followers:
+            while not rc_file.exists():
+                if time.monotonic() > deadline:
+                    raise ScenarioError(f"{self.name}: its second line ({rc_file.parent.name}) "
+                                         f"still running after {timeout:g} s")
+                await asyncio.sleep(0.1)
+            text = rc_file.read_text().strip()
+            if text != "0":
+                raise ScenarioError(f"{self.name}: its second line {rc_file.parent.name} "
+                                     f"exited {text}: see {rc_file.parent}")
+
+    def stop(self) -> None:
+        pid = self.process.process.pid if self.process.process is not None else None
+        self.process.stop(timeout=3)
+        if pid is not None:
+            # The group outlives its leader when the scenario started a second line.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+class Phone:
+    """A receptionist's or officer's phone: one SIPp run per behaviour, in turn."""
+
+    def __init__(self, extension: str, phones: SipPhones) -> None:
+        self.extension = extension
+        self.phones = phones
+        self.first: SippRun | None = None
+        self.later: list[SippRun] = []
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def runs(self) -> list[SippRun]:
+        return ([self.first] if self.first is not None else []) + self.later
+
+    async def run_rest(self, behaviours: Sequence[Behaviour]) -> None:
+        previous = self.first
+        for behaviour in behaviours:
+            assert previous is not None
+            await previous.finished(timeout=3600)
+            previous = self.phones._phone_run(self.extension, behaviour, 1)
+            self.later.append(previous)
+
+    async def finished(self, timeout: float = 60.0) -> None:
+        """Wait until every behaviour's call is over; raise ScenarioError on the first bad one."""
+        deadline = time.monotonic() + timeout
+        if self.task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.task), timeout)
+            except TimeoutError:
+                running = self.runs[-1]
+                raise ScenarioError(f"phone {self.extension}: {running.name} still running "
+                                     f"after {timeout:g} s ({running.why()})") from None
+        for run in self.runs:
+            await run.finished(max(deadline - time.monotonic(), 0.1))
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        for run in self.runs:
+            run.stop()
+
+
+@dataclass
+class Caller:
+    """A customer's call over the trunk, and what they heard (RTP to `recording`)."""
+
+    run: SippRun
+    recorder: RtpRecorder
+    spec: CallerSpec
+
+    @property
+    def recording(self) -> Path:
+        return self.recorder.wav_path
+
+    async def finished(self, timeout: float = 120.0) -> None:
+        try:
+            await self.run.finished(timeout)
+        finally:
+            self.recorder.close()
+
+
+class SipPhones:
+    """The lab's SIP phones: receptionists and officers as SIPp UAS processes on the ports
+    pjsip.conf names, callers over the trunk and staff calls as SIPp UACs."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.config = lab.config
+        self.folder = sip_run_dir(self.config)
+        self.runs: list[SippRun] = []  # every SIPp started, phones' and calls'
+        self.phones: list[Phone] = []
+        self.callers: list[Caller] = []
+        self._next_slot = iter(phonebook.DYNAMIC_SLOTS)
+        self._count = 0
+        self.front_desk_changed = False
+
+    # ---- phones that take calls ----
+
+    def phone(self, extension: str, *behaviours: Behaviour, calls: int = 1) -> Phone:
+        """Start `extension`'s phone: `behaviours` one after another, one call each (a single
+        behaviour may take `calls` calls). Each behaviour is one SIPp process on the phone's
+        port; the next starts when the previous one's call is over."""
+        if not behaviours:
+            raise ValueError("a phone needs at least one behaviour")
+        phone = Phone(extension, self)
+        phone.first = self._phone_run(extension, behaviours[0], calls if len(behaviours) == 1
+                                      else 1)
+        if len(behaviours) > 1:
+            phone.task = asyncio.get_running_loop().create_task(
+                phone.run_rest(behaviours[1:]))
+        self.phones.append(phone)
+        return phone
+
+    def receptionist(self, extension: str, *behaviours: Behaviour, calls: int = 1) -> Phone:
+        if extension not in phonebook.RECEPTIONISTS:
+            raise ValueError(f"{extension} is not a lab receptionist")
+        return self.phone(extension, *behaviours, calls=calls)
+
+    def officer(self, extension: str, *behaviours: Behaviour, calls: int = 1) -> Phone:
+        if extension not in phonebook.OFFICERS or extension in phonebook.REGISTERING:
+            raise ValueError(f"{extension} is not a lab officer with a static contact")
+        return self.phone(extension, *behaviours, calls=calls)
+
+    def _phone_run(self, extension: str, behaviour: Behaviour, calls: int) -> SippRun:
+        ports = phonebook.phone_ports(self.config.ports, extension)
+        name = self._name(f"phone-{extension}")
+        place = self._place(extension, ports, self._fresh_folder(name))
+        followers: list[Path] = []
+        consult = ""
+        if isinstance(behaviour, AttendedTransfer):
+            consult, rc_file = self._consult_command(extension, behaviour, name)
+            followers.append(rc_file)
+        xml = scenarios.phone(place, behaviour, consult_command=consult)
+        run = self._start(name, xml, ports, ["-m", str(calls)], expect_calls=calls)
+        run.followers = followers
+        return run
+
+    # ---- calls placed ----
+
+    async def call_in(self, caller: str = "0312345678", *, name: str = "Lab Caller",
+                      dialled: str = "1000", patience: float = 60.0,
+                      keys: Sequence[Dtmf] = ()) -> Caller:
+        """A customer calls `dialled` over the trunk and hangs up `patience` s after the
+        PBX answers (unless the PBX hangs up first); what they hear is recorded."""
+        spec = CallerSpec(number=caller, name=name, dialled=dialled, patience=patience,
+                          keys=tuple(keys))
+        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        name_ = self._name(f"caller-{caller}")
+        recorder = RtpRecorder(self.folder / f"{name_}-heard", ports.recorder)
+        await recorder.open()
+        place = self._place("trunk", ports, self._fresh_folder(name_))
+        xml = scenarios.caller(place, spec)
+        try:
+            run = self._start(name_, xml, ports, self._uac_args(dialled), expect_calls=1)
+        except Exception:
+            recorder.close()
+            raise
+        call = Caller(run=run, recorder=recorder, spec=spec)
+        self.callers.append(call)
+        return call
+
+    def call_from(self, extension: str, dialled: str, *, talk: float = 5.0,
+                  keys: Sequence[Dtmf] = ()) -> SippRun:
+        """A staff phone (e.g. receptionist 101) calls `dialled` and hangs up after `talk` s."""
+        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        name = self._name(f"staff-{extension}-to-{dialled}")
+        place = self._place(extension, ports, self._fresh_folder(name))
+        xml = scenarios.internal_call(place, dialled, talk, keys)
+        return self._start(name, xml, ports, self._uac_args(dialled), expect_calls=1)
+
+    # ---- the PBX side of the variant ----
+
+    async def use_front_desk(self, members: Sequence[str], *, strategy: str = "ringall",
+                             ring_timeout: int = 15) -> None:
+        """Make the front-desk queue ring these SIP phones (restored to the Local-channel
+        members when the phones stop) and officers' calls dial PJSIP/<ext>."""
+        assert self.lab.pbx is not None
+        use_sip_front_desk(self.lab.pbx, members, strategy=strategy, ring_timeout=ring_timeout)
+        self.front_desk_changed = True
+        await self._set_officer_dialling(sip=True)
+
+    async def _set_officer_dialling(self, *, sip: bool) -> None:
+        values = ({"OFFICER_DIAL_PREFIX": "PJSIP/", "OFFICER_DIAL_SUFFIX": "",
+                   "OFFICER_DEVICE_PREFIX": "PJSIP/"} if sip else
+                  {"OFFICER_DIAL_PREFIX": "Local/o", "OFFICER_DIAL_SUFFIX": "@lab-phones/n",
+                   "OFFICER_DEVICE_PREFIX": "Custom:o"})  # lab/asterisk_local/globals.conf
+        async with AmiClient(port=self.config.ports.ami, username=self.config.ami_user,
+                             secret=self.config.ami_secret, events=False) as ami:
+            for variable, value in values.items():
+                reply = await ami.action("Setvar", Variable=variable, Value=value)
+                if not reply.succeeded:
+                    raise AmiError(f"Setvar {variable}: {reply.get('message', '')}")
+
+    # ---- life cycle ----
+
+    async def finished(self, timeout: float = 120.0) -> None:
+        """Wait for every phone and caller started so far; the first failure raises."""
+        deadline = time.monotonic() + timeout
+        for caller in self.callers:
+            await caller.finished(max(deadline - time.monotonic(), 0.1))
+        for phone in self.phones:
+            await phone.finished(max(deadline - time.monotonic(), 0.1))
+        for run in self.runs:
+            await run.finished(max(deadline - time.monotonic(), 0.1))
+
+    async def stop(self) -> None:
+        for caller in self.callers:
+            caller.recorder.close()
+        for phone in self.phones:
+            phone.stop()
+        for run in self.runs:
+            run.stop()
+        kill_leftover_phones(self.config)
+        if self.front_desk_changed and self.lab.pbx is not None:
+            restore_front_desk(self.lab.pbx)
+            await self._set_officer_dialling(sip=False)
+            self.front_desk_changed = False
+
+    # ---- helpers ----
+
+    def _name(self, base: str) -> str:
+        self._count += 1
+        return f"{self._count:02d}-{base}"
+
+    def _place(self, me: str, ports: phonebook.PhonePorts, work: Path | None = None) -> Place:
+        return Place(me=me, sip_port=ports.sip, pbx_port=self.config.ports.sip,
+                     recorder_port=ports.recorder, work=work)
+
+    def _uac_args(self, dialled: str) -> list[str]:
+        return [f"127.0.0.1:{self.config.ports.sip}", "-s", dialled, "-m", "1", "-l", "1"]
+
+    def _sipp_argv(self, folder: Path, xml_file: Path, ports: phonebook.PhonePorts,
+                   extra: Sequence[str], tag: str) -> list[str]:
+        return [SIPP, *extra, "-sf", str(xml_file), "-i", "127.0.0.1", "-mi", "127.0.0.1",
+                "-p", str(ports.sip), "-mp", str(ports.media), "-nostdin", "-aa",
+                "-trace_msg", "-message_file", str(folder / f"{tag}messages.log"),
+                "-trace_err", "-error_file", str(folder / f"{tag}errors.log"),
+                "-trace_logs", "-log_file", str(folder / f"{tag}actions.log"),
+                "-trace_screen", "-screen_file", str(folder / f"{tag}screen.log"),
+                "-timeout", "900", "-timeout_error"]
+
+    def _fresh_folder(self, name: str) -> Path:
+        folder = self.folder / name
+        shutil.rmtree(folder, ignore_errors=True)  # names repeat from one block to the next
+        folder.mkdir(parents=True)
+        return folder
+
+    def _start(self, name: str, xml: str, ports: phonebook.PhonePorts, extra: list[str],
+               *, expect_calls: int) -> SippRun:
+        folder = self.folder / name
+        folder.mkdir(parents=True, exist_ok=True)
+        xml_file = folder / "scenario.xml"
+        xml_file.write_text(xml)
+        process = ManagedProcess(name, self.folder)
+        process.logfile.unlink(missing_ok=True)
+        process.start(self._sipp_argv(folder, xml_file, ports, extra, ""))
+        run = SippRun(name=name, folder=folder, process=process, ports=ports,
+                      expect_calls=expect_calls)
+        self.runs.append(run)
+        return run
+
+    def _consult_command(self, extension: str, behaviour: AttendedTransfer,
+                         name: str) -> tuple[str, Path]:
+        """The shell command the receptionist's SIPp runs to start its consult line, with
+        the first call's dialog ids as SIPp keywords/variables (expanded by that SIPp)."""
+        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        folder = self._fresh_folder(f"{name}-consult")
+        xml_file = folder / "scenario.xml"
+        xml_file.write_text(scenarios.consult_call(self._place(extension, ports), behaviour.to,
+                                                   behaviour.consult))
+        rc_file = folder / "rc"
+        rc_file.unlink(missing_ok=True)
+        argv = self._sipp_argv(folder, xml_file, ports, self._uac_args(behaviour.to), "")
+        argv += ["-set", "a_callid", "$1", "-set", "a_pbxtag", "$2", "-set", "a_mytag", "$3"]
+        quoted = " ".join(a if a.startswith("$") else shlex.quote(a) for a in argv)
+        # SIPp passes an exec command's XML entities on undecoded (`&amp;` reaches sh as it
+        # is), so the command is a script with no > & or quotes, run in the background.
+        script = folder / "start.sh"
+        script.write_text(f"({quoted} > {shlex.quote(str(folder / 'sipp.log'))} 2>&1; "
+                          f"echo $? > {shlex.quote(str(rc_file))}) &\n")
+        # Its arguments are this call's ids, filled in by the receptionist's SIPp.
+        command = f"sh {script} [call_id] [$pbx_tag] [pid]SIPpTag01[call_number]"
+        return command, rc_file
+
+
+@contextlib.asynccontextmanager
+async def sip_phones(lab: Lab) -> AsyncIterator[SipPhones]:
+    """The lab's SIP phones for a block of a test; stopped (and the PBX's variant undone)
+    however the block ends."""
+    kill_leftover_phones(lab.config)
+    phones = SipPhones(lab)
+    try:
+        yield phones
+    finally:
+        await phones.stop()
