@@ -22,7 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from monitor.core.dialplan import CUSTOMER_VARIABLE, OFFICER_WAIT_VARIABLE
+from monitor.core.dialplan import (
+    CUSTOMER_VARIABLE,
+    OFFICER_FLOW_VARIABLE,
+    OFFICER_WAIT_VARIABLE,
+)
 from monitor.core.records import (
     CallLeg,
     LegKind,
@@ -115,7 +119,9 @@ class _OfficerLeg:
 
     leg: CallLeg
     ringing: dict[str, str] = field(default_factory=dict)
+    ringing_channels: set[str] = field(default_factory=set)  # their channel names
     forwarded: bool = False  # a 302: the next DialBegin of this caller is the same leg
+    nested: bool = False  # moved onto a Local channel running the officer flow
     cause: MissedCause = MissedCause.TRANSFER_UNANSWERED  # if the caller hangs up unanswered
 
 
@@ -129,10 +135,12 @@ class CallTracker:
         self._left: dict[str, CallLeg] = {}  # left the queue, cause not yet known
         self._member_rings: dict[str, tuple[str, str]] = {}  # member uniqueid -> (caller, who)
         self._member_channels: set[str] = set()  # Local bases of member channels rung
+        self._member_answered: set[str] = set()  # callers a member's phone has answered
         self._officer_legs: dict[str, _OfficerLeg] = {}  # caller uniqueid -> officer leg
         self._talking: dict[str, list[CallLeg]] = {}  # caller uniqueid -> answered, not ended
         self._calls: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> leg kinds seen
         self._routing: dict[str, tuple[str, str]] = {}  # call_id -> (department, officer)
+        self._callers: dict[str, tuple[str, str]] = {}  # call_id -> the customer's number, name
         self._officer_departments: dict[str, str] = {}  # extension -> department (directory)
 
     def resume(self, legs: Iterable[CallLeg]) -> None:
@@ -209,6 +217,7 @@ class CallTracker:
         while len(self._calls) > MAX_TRACKED_CALLS:
             old, _ = self._calls.popitem(last=False)
             self._routing.pop(old, None)
+            self._callers.pop(old, None)
 
     def _customer(self, e: Mapping[str, str]) -> bool:
         return self.customers.is_customer(e.get("linkedid") or e.get("uniqueid", ""))
@@ -227,7 +236,27 @@ class CallTracker:
                                         e.get("value", ""))
         elif variable == OFFICER_WAIT_VARIABLE and e.get("value"):
             return self._officer_wait(e)
+        elif variable == OFFICER_FLOW_VARIABLE:
+            self._adopt_nested_flow(e)
         return []
+
+    def _adopt_nested_flow(self, e: Mapping[str, str]) -> None:
+        """A Local channel that an officer leg is ringing runs the officer flow itself (a 302
+        forward, a features transfer): the leg moves to that channel, whose own wait, ring
+        and answer are the leg's; the Local channel's answer by the flow is nobody's."""
+        channel, uniqueid = e.get("channel", ""), e.get("uniqueid", "")
+        base = _local_base(channel)
+        if not base or not uniqueid:
+            return
+        for caller, officer in list(self._officer_legs.items()):
+            if officer.leg.answered_at is None and any(
+                    _local_base(c) == base for c in officer.ringing_channels):
+                del self._officer_legs[caller]
+                officer.ringing.clear()
+                officer.ringing_channels.clear()
+                officer.nested = True
+                self._officer_legs[uniqueid] = officer
+                return
 
     # -- front-desk queue ---------------------------------------------------------------
     def _join(self, e: Mapping[str, str]) -> list[LegUpdate]:
@@ -240,13 +269,14 @@ class CallTracker:
             known.offered_at, known.call_id = at, call_id  # the log's whole second, made exact
             return [LegUpdate(known)]
         updates = self._settle(uniqueid, at, returned=True)
+        self._member_answered.discard(uniqueid)
         kinds = self._calls.get(call_id, set())
         returned = LegKind.TRANSFER.value in kinds or LegKind.DIRECT.value in kinds
+        number, name = self._caller_of(call_id, e)
         leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=queue_leg_id(uniqueid, queue, at),
                       uniqueid=uniqueid,
                       kind=LegKind.RETURNED if returned else LegKind.FRONT_DESK, offered_at=at,
-                      queue=queue, caller_number=e.get("calleridnum", ""),
-                      caller_name=e.get("calleridname", ""))
+                      queue=queue, caller_number=number, caller_name=name)
         if returned:
             previous = [u.leg for u in updates if u.leg.outcome is Outcome.RETURNED]
             leg.returned_from = previous[-1].officer if previous else ""
@@ -323,6 +353,9 @@ class CallTracker:
             return []
         at = event_time(e)
         extension = e.get("value", "")
+        adopted = self._officer_legs.get(caller)
+        if adopted is not None and adopted.nested and adopted.leg.answered_at is None:
+            return []  # the caller's leg, already waiting since the outer ring began
         updates = self._settle(caller, at, returned=False)
         leg = self._new_officer_leg(e, caller, at, extension,
                                     officer_leg_id(caller, extension, at))
@@ -341,13 +374,22 @@ class CallTracker:
                 if candidate in self._officer_departments:
                     department, officer = self._officer_departments[candidate], candidate
                     break
+        number, name = self._caller_of(call_id, e)
         leg = CallLeg(pbx=self.pbx, call_id=call_id, leg_id=leg_id, uniqueid=caller, kind=kind,
                       offered_at=at, department=department, officer=officer,
-                      caller_number=e.get("calleridnum", ""),
-                      caller_name=e.get("calleridname", ""))
+                      caller_number=number, caller_name=name)
         self._officer_legs[caller] = _OfficerLeg(leg)
         self._remember(call_id, kind)
         return leg
+
+    def _caller_of(self, call_id: str, e: Mapping[str, str]) -> tuple[str, str]:
+        """The customer's number and name as the call's first leg saw them: a later leg may
+        be on a channel that carries a receptionist's caller ID (a features transfer)."""
+        found = self._callers.get(call_id)
+        if found is None:
+            found = self._callers[call_id] = (e.get("calleridnum", ""),
+                                              e.get("calleridname", ""))
+        return found
 
     def _person(self, extension: str) -> str:
         """A directory extension names the person; anything else is bounded to `other`."""
@@ -378,6 +420,7 @@ class CallTracker:
         officer.forwarded = False
         officer.leg.ended_at = None  # ringing (again): not between steps
         officer.ringing[dest] = self._person(extension or officer.leg.officer)
+        officer.ringing_channels.add(dest_channel)
         return updates
 
     def _dial_end(self, e: Mapping[str, str]) -> list[LegUpdate]:
@@ -385,22 +428,28 @@ class CallTracker:
         self._member_channels.discard(_local_base(e.get("destchannel", "")))
         caller = e.get("uniqueid", "")
         status = e.get("dialstatus", "")
-        if dest in self._member_rings and status != "ANSWER":  # a member's ring ended
+        if dest in self._member_rings:  # a member's ring ended
             caller_of_ring = self._member_rings[dest][0]
+            if status == "ANSWER":  # AgentConnect follows and names who answered
+                self._member_answered.add(caller_of_ring)
+                return []
             leg = self.queue_legs.get(caller_of_ring) or self._left.get(caller_of_ring)
             talked = self._talking.get(caller_of_ring, [])
             if leg is None and talked and talked[-1].kind in (LegKind.FRONT_DESK,
                                                               LegKind.RETURNED):
-                leg, result = talked[-1], RingResult.ANSWERED_ELSEWHERE
-            else:
-                result = RingResult.NOT_ANSWERED
+                leg = talked[-1]
+            result = (RingResult.ANSWERED_ELSEWHERE if caller_of_ring in self._member_answered
+                      else RingResult.NOT_ANSWERED)
             rings = self._ring_ended(dest, result)
             return [LegUpdate(leg, rings=rings)] if leg is not None else []
         officer = self._officer_legs.get(caller)
         if officer is None or officer.leg.answered_at is not None:
             return []
         person = officer.ringing.pop(dest, None)
-        if status == "ANSWER":  # from any phone of the Dial (a pickup answers as the rung one)
+        officer.ringing_channels.discard(e.get("destchannel", ""))
+        if status == "ANSWER" and person is None:  # a pickup: the picker's channel answers
+            person = self._person(_device_name(e.get("destchannel", "")))
+        if status == "ANSWER":  # from any phone of the Dial
             leg = officer.leg
             leg.answered_at, leg.outcome = event_time(e), Outcome.ANSWERED
             leg.answered_by = leg.officer if person is None or person == OTHER_PERSON else person
@@ -419,10 +468,9 @@ class CallTracker:
             officer.forwarded = True  # the next DialBegin rings where the phone sent us
         elif not officer.ringing:
             officer.leg.ended_at = event_time(e)
-            if status == "CANCEL":
-                officer.cause = MissedCause.ABANDONED
-            elif officer.leg.kind is LegKind.DIRECT:
-                officer.cause = MissedCause.TIMEOUT
+            if officer.leg.kind is LegKind.DIRECT:
+                officer.cause = (MissedCause.ABANDONED if status == "CANCEL"
+                                 else MissedCause.TIMEOUT)
         return [LegUpdate(officer.leg, rings=rings)]
 
     def _settle(self, uniqueid: str, at: datetime, *, returned: bool) -> list[LegUpdate]:
@@ -479,8 +527,10 @@ class CallTracker:
         updates = self._caller_gone(uniqueid, event_time(e), lost=False)
         self._member_channels.discard(_local_base(e.get("channel", "")))
         self._member_rings.pop(uniqueid, None)
+        self._member_answered.discard(uniqueid)
         if uniqueid and uniqueid == e.get("linkedid"):
             self._routing.pop(uniqueid, None)
+            self._callers.pop(uniqueid, None)
             self._calls.pop(uniqueid, None)
             self.customers.forget(uniqueid)
         return updates
@@ -490,14 +540,22 @@ class CallTracker:
         """How many legs and calls are held in memory (for the flat-memory benchmark)."""
         return (len(self.queue_legs) + len(self._left) + len(self._officer_legs)
                 + len(self._calls) + len(self._talking)
-                + len(self._member_channels) + len(self._member_rings) + len(self.customers))
+                + len(self._member_channels) + len(self._member_rings) + len(self.customers)
+                + len(self._callers) + len(self._member_answered))
 
 
 def _unanswered_cause(officer: _OfficerLeg) -> MissedCause:
-    """Why an officer leg ended unanswered: the caller gave up while still waiting or ringing
-    (abandoned), or after the ring ended unanswered (transfer unanswered; a direct call's
-    time-out; a cancelled ring: abandoned)."""
+    """Why an officer leg ended unanswered. A transfer nobody answered is `transfer
+    unanswered` however the caller then gave up (waiting for a busy officer, while it rang, or
+    after); a direct call is `abandoned` while waiting or ringing, `timeout` after a ring-out."""
+    if officer.leg.kind is LegKind.TRANSFER:
+        return MissedCause.TRANSFER_UNANSWERED
     return MissedCause.ABANDONED if officer.leg.ended_at is None else officer.cause
+
+
+def _device_name(channel: str) -> str:
+    """`PJSIP/2102-0000001a` -> `2102`: the device of a channel Asterisk named."""
+    return channel.partition("/")[2].rpartition("-")[0]
 
 
 _HANDLERS = {
