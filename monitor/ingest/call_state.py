@@ -125,6 +125,20 @@ class _OfficerLeg:
     cause: MissedCause = MissedCause.TRANSFER_UNANSWERED  # if the caller hangs up unanswered
 
 
+@dataclass
+class _StaffDial:
+    """A staff call to an officer (a receptionist's consultation before an attended transfer):
+    not measured unless it becomes the customer's transfer."""
+
+    started_at: datetime
+    extension: str
+    answered_at: datetime | None = None
+    person: str = OTHER_PERSON
+
+
+MAX_STAFF_DIALS = 1_000  # consultations remembered until their transfer (bounded)
+
+
 class CallTracker:
     """Pure state: feed events, get `LegUpdate`s; no I/O, so it is tested without a PBX."""
 
@@ -141,6 +155,7 @@ class CallTracker:
         self._calls: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> leg kinds seen
         self._routing: dict[str, tuple[str, str]] = {}  # call_id -> (department, officer)
         self._callers: dict[str, tuple[str, str]] = {}  # call_id -> the customer's number, name
+        self._staff_dials: OrderedDict[str, _StaffDial] = OrderedDict()  # staff uniqueid ->
         self._officer_departments: dict[str, str] = {}  # extension -> department (directory)
 
     def resume(self, legs: Iterable[CallLeg]) -> None:
@@ -349,10 +364,11 @@ class CallTracker:
     def _officer_wait(self, e: Mapping[str, str]) -> list[LegUpdate]:
         """The dialplan says this caller starts waiting for an officer: the leg starts now."""
         caller = _field(e, "uniqueid")
-        if not self._customer(e):
-            return []
         at = event_time(e)
         extension = e.get("value", "")
+        if not self._customer(e):
+            self._staff_dial(caller, at, extension)
+            return []
         adopted = self._officer_legs.get(caller)
         if adopted is not None and adopted.nested and adopted.leg.answered_at is None:
             return []  # the caller's leg, already waiting since the outer ring began
@@ -382,6 +398,49 @@ class CallTracker:
         self._remember(call_id, kind)
         return leg
 
+    def _staff_dial(self, caller: str, at: datetime, extension: str) -> None:
+        if caller not in self._staff_dials:
+            self._staff_dials[caller] = _StaffDial(at, extension)
+        while len(self._staff_dials) > MAX_STAFF_DIALS:
+            self._staff_dials.popitem(last=False)
+
+    def _attended_transfer(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        """A receptionist consulted an officer on a second (staff) call, then joined the
+        customer to that call: the consultation becomes the customer's transfer leg, its wait
+        from the consultation's start to the officer's answer. (The caller heard no
+        announcement: the receptionist did.)"""
+        if e.get("result") != "Success":
+            return []
+        consult = next((self._staff_dials.pop(e.get(f"{side}transfereruniqueid", ""), None)
+                        for side in ("orig", "second")
+                        if e.get(f"{side}transfereruniqueid", "") in self._staff_dials), None)
+        if consult is None:
+            return []
+        customer = next((e.get(f"{party}uniqueid", "") for party in ("transfertarget",
+                                                                     "transferee")
+                         if e.get(f"{party}linkedid") and self.customers.is_customer(
+                             e.get(f"{party}linkedid", ""))), "")
+        if not customer:
+            return []
+        party = "transfertarget" if e.get("transfertargetuniqueid") == customer else "transferee"
+        call = {"uniqueid": customer, "linkedid": e.get(f"{party}linkedid", ""),
+                "calleridnum": e.get(f"{party}calleridnum", ""),
+                "calleridname": e.get(f"{party}calleridname", "")}
+        at = event_time(e)
+        updates = self._settle(customer, at, returned=False)
+        leg = self._new_officer_leg(call, customer, consult.started_at, consult.extension,
+                                    officer_leg_id(customer, consult.extension,
+                                                   consult.started_at))
+        if consult.answered_at is None:
+            return [*updates, LegUpdate(leg, offered=True)]  # rings on: its DialEnd decides
+        del self._officer_legs[customer]
+        leg.answered_at, leg.outcome = consult.answered_at, Outcome.ANSWERED
+        leg.answered_by = consult.extension
+        self._talking.setdefault(customer, []).append(leg)
+        return [*updates, LegUpdate(leg, offered=True, answered=True,
+                                    rings=[PersonRing(self.pbx, consult.person,
+                                                      RingResult.ANSWERED)])]
+
     def _caller_of(self, call_id: str, e: Mapping[str, str]) -> tuple[str, str]:
         """The customer's number and name as the call's first leg saw them: a later leg may
         be on a channel that carries a receptionist's caller ID (a features transfer)."""
@@ -405,9 +464,10 @@ class CallTracker:
         if _local_base(dest_channel) in self._member_channels or \
                 _local_base(e.get("channel", "")) in self._member_channels:
             return []  # a Local member, or the phone behind it: the same ring
-        if not self._customer(e):
-            return []
         extension = _dialled(e.get("dialstring", "")) or e.get("destexten", "")
+        if not self._customer(e):
+            self._staff_dial(caller, event_time(e), extension)
+            return []
         officer = self._officer_legs.get(caller)
         updates: list[LegUpdate] = []
         if officer is None or officer.leg.answered_at is not None:
@@ -444,6 +504,10 @@ class CallTracker:
             return [LegUpdate(leg, rings=rings)] if leg is not None else []
         officer = self._officer_legs.get(caller)
         if officer is None or officer.leg.answered_at is not None:
+            staff = self._staff_dials.get(caller)
+            if staff is not None and status == "ANSWER" and staff.answered_at is None:
+                staff.answered_at = event_time(e)
+                staff.person = self._person(staff.extension)
             return []
         person = officer.ringing.pop(dest, None)
         officer.ringing_channels.discard(e.get("destchannel", ""))
@@ -528,6 +592,7 @@ class CallTracker:
         self._member_channels.discard(_local_base(e.get("channel", "")))
         self._member_rings.pop(uniqueid, None)
         self._member_answered.discard(uniqueid)
+        self._staff_dials.pop(uniqueid, None)  # its AttendedTransfer, if any, came first
         if uniqueid and uniqueid == e.get("linkedid"):
             self._routing.pop(uniqueid, None)
             self._callers.pop(uniqueid, None)
@@ -541,7 +606,7 @@ class CallTracker:
         return (len(self.queue_legs) + len(self._left) + len(self._officer_legs)
                 + len(self._calls) + len(self._talking)
                 + len(self._member_channels) + len(self._member_rings) + len(self.customers)
-                + len(self._callers) + len(self._member_answered))
+                + len(self._callers) + len(self._member_answered) + len(self._staff_dials))
 
 
 def _unanswered_cause(officer: _OfficerLeg) -> MissedCause:
@@ -570,5 +635,6 @@ _HANDLERS = {
     "DialBegin": CallTracker._dial_begin,
     "DialEnd": CallTracker._dial_end,
     "Hangup": CallTracker._hangup,
+    "AttendedTransfer": CallTracker._attended_transfer,
 }
 HANDLED_EVENTS = frozenset(_HANDLERS)
