@@ -1,7 +1,7 @@
 """The real PBX lab, brought up once per test session and down at the end.
 
-Every test in tests/integration/ is marked `lab`. When the lab cannot start, those tests fail with the
-reason in one line; they never skip silently.
+Every test in tests/integration/ is marked `lab`. When the lab cannot start, those tests fail
+with the reason in one line; they never skip silently.
 """
 
 from __future__ import annotations
