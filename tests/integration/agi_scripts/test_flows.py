@@ -11,12 +11,15 @@ import argparse
 import asyncio
 import base64
 import itertools
+import json
 import statistics
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from agi_scripts.cli import close_callback
 from agi_scripts.officer_status import set_officer_status
@@ -24,6 +27,12 @@ from lab import Lab
 from lab.calls import place_inbound_call, set_phone
 from monitor.ami import AmiMessage
 from monitor.core.directory import OfficerStatus
+from monitor.core.metrics import create_call_metrics
+from monitor.core.records import CallbackStatus
+from monitor.core.settings import parse_endpoint
+from monitor.ingest.mqtt_feed import MqttFeed
+from monitor.ingest.recorder import Recorder
+from monitor.store import open_store
 from tests.support.callflow_harness import CallFlowRig, ami_time, drain, is_exec, start_rig
 
 BUSY_CALLERS = ("0310000001", "0310000002", "0310000003")
@@ -397,3 +406,22 @@ async def test_closing_a_callback_publishes_action_and_dates(
     assert closed["action_taken"] == "Called back; licence renewed"
     assert closed["done_at"]
     assert closed["caller_informed_at"]
+    # What the broker delivered, through the monitor's own MQTT handling, into a store.
+    created = _event(run, "callback_created", callback_id=callback_id)[0]
+    with open_store(f"sqlite:///{tmp_path}/monitor.db") as store:
+        recorder = Recorder(store=store, metrics=create_call_metrics(CollectorRegistry()),
+                            pbx="lab")
+        recorder.start()
+        feed = MqttFeed(endpoint=parse_endpoint("mqtt", rig.lab.config.mqtt_url,
+                                                schemes={"mqtt": 1883}), recorder=recorder)
+        assert feed.handle(json.dumps(created))
+        opened = store.get_callback("lab", callback_id)
+        assert opened is not None
+        assert opened.status is CallbackStatus.OPEN
+        assert feed.handle(json.dumps(closed))
+        stored = store.get_callback("lab", callback_id)
+    assert stored is not None
+    assert stored.status is CallbackStatus.CLOSED
+    assert stored.action_taken == "Called back; licence renewed"
+    assert stored.done_at == datetime.fromisoformat(str(closed["done_at"]))
+    assert stored.caller_informed_at == datetime.fromisoformat(str(closed["caller_informed_at"]))
