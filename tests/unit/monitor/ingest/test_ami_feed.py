@@ -199,7 +199,9 @@ async def test_a_refused_login_is_retried_with_a_growing_back_off(
     async def quick_sleep(seconds: float) -> None:
         if seconds >= 1:  # the feed's back-off (the test's own polls are shorter)
             sleeps.append(seconds)
-            seconds = 0
+            # Enough seen: park the feed in its sleep, where cancelling it is sure to land
+            # (Python 3.11's wait_for, in connect(), can lose a cancel that races a result).
+            seconds = 0 if len(sleeps) < 7 else 3600
         await real_sleep(seconds)
 
     monkeypatch.setattr(ami_feed.asyncio, "sleep", quick_sleep)
@@ -211,3 +213,29 @@ async def test_a_refused_login_is_retried_with_a_growing_back_off(
     assert sleeps[:7] == [1, 2, 4, 8, 16, 30, 30]
     assert not running.feed.connected
     assert source(recorder, "callsla_monitor_source_connected") == 0
+
+
+async def test_the_back_off_starts_again_at_1_s_after_a_good_connection(
+        ami: FakeAmi, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def quick_sleep(seconds: float) -> None:
+        if seconds >= 1:
+            sleeps.append(seconds)
+            seconds = 0 if len(sleeps) < 4 else 3600  # parked: see the test above
+            if len(sleeps) == 3:  # the PBX's side catches up with the rotated secret
+                ami.secret = "rotated"
+        await real_sleep(seconds)
+
+    monkeypatch.setattr(ami_feed.asyncio, "sleep", quick_sleep)
+    running = Feed(ami, recorder, secret="rotated")
+    try:
+        await ami.wait_for_logins(1)
+        await until(lambda: running.feed.connected, "feed connected")
+        await ami.drop()
+        await until(lambda: len(sleeps) >= 4, "the back-off after the drop")
+    finally:
+        await running.stop()
+    assert sleeps[:3] == [1, 2, 4]
+    assert sleeps[3] == 1, "a good connection resets the back-off"
