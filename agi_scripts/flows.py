@@ -14,6 +14,7 @@ import contextlib
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -78,12 +79,15 @@ class CallFlows:
 
     def __init__(self, settings: FlowSettings, outbox: Outbox | None,
                  lines: OfficerLines | None = None,
-                 interrupter: PromptInterrupter | None = None) -> None:
+                 interrupter: PromptInterrupter | None = None, *,
+                 clock: Callable[[], float] | None = None) -> None:
         self.settings = settings
         self.outbox = outbox
         self.lines = lines or OfficerLines()
         self.interrupter = interrupter or PromptInterrupter(None)
         self._directory: tuple[float, Directory] | None = None
+        # Monotonic seconds for waits and intervals; the event loop's clock unless a test's.
+        self._clock = clock
 
     def directory(self) -> Directory:
         """Re-read when the file changes: an edited directory takes effect on the next call."""
@@ -92,6 +96,9 @@ class CallFlows:
         if self._directory is None or self._directory[0] != mtime:
             self._directory = (mtime, load_directory(path))
         return self._directory[1]
+
+    def monotonic(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 
     def now(self) -> datetime:
         return datetime.now(self.settings.charter.timezone)
@@ -141,7 +148,7 @@ class CallFlows:
             return
         # The leg's answer wait starts here, announcement included (docs/architecture.md);
         # the marker tells the monitor so, by AMI alone.
-        call.waiting_since = asyncio.get_running_loop().time()
+        call.waiting_since = self.monotonic()
         await session.set_variable(OFFICER_WAIT_VARIABLE, officer.extension)
         await self.play(call, transfer_announcement(officer.extension, officer.department))
         self.publish(events.TransferAnnounced, call, officer_name=officer.name,
@@ -203,22 +210,22 @@ class CallFlows:
 
         Returns `dial` (our turn, the officer is free), `1` (leave a message) or `0`.
         """
-        session, loop = call.session, asyncio.get_running_loop()
+        session = call.session
         line.join(call.uniqueid)
         interval = self.settings.charter.status_interval_seconds
-        joined = call.waiting_since or loop.time()
+        joined = call.waiting_since or self.monotonic()
         if await self._officer_free(call, line):
             line.take(call.uniqueid)
             return "dial"
         await self.play(call, ["officer_busy"])
-        first = loop.time()  # status messages at first + n x interval, n = 0, 1, 2 ...
+        first = self.monotonic()  # status messages at first + n x interval, n = 0, 1, 2 ...
         announced = 0
         previous: float | None = None
         while True:
             if await self._officer_free(call, line):
                 line.take(call.uniqueid)
                 return "dial"
-            now = loop.time()
+            now = self.monotonic()
             due = first + announced * interval
             if now >= due - 0.002:
                 key = await self._status(call, line, joined, now, previous)
@@ -254,9 +261,9 @@ class CallFlows:
         device = (await session.get_variable("${OFFICER_DIAL_PREFIX}") or "PJSIP/") \
             + call.officer.extension + await session.get_variable("${OFFICER_DIAL_SUFFIX}")
         await session.command("SET MUSIC OFF")
-        started = asyncio.get_running_loop().time()
+        started = self.monotonic()
         await session.execute("Dial", device, f"{ring:g}")
-        rang = asyncio.get_running_loop().time() - started
+        rang = self.monotonic() - started
         dial_status = await session.get_variable("${DIALSTATUS}")
         if dial_status == "ANSWER":
             await session.set_variable("CALLSLA_NEXT", "hangup")
@@ -273,11 +280,11 @@ class CallFlows:
         await session.set_variable("CALLSLA_NEXT", "hangup")
         await self.play(call, ["leave_message"])
         before = int(await session.get_variable(f"${{VM_INFO({box},count)}}") or 0)
-        started = asyncio.get_running_loop().time()
+        started = self.monotonic()
         # Hanging up is the usual way a message ends; the dead channel still answers GET VARIABLE.
         with contextlib.suppress(CallerHungUp):
             await session.execute("VoiceMail", box, "s")
-        took = asyncio.get_running_loop().time() - started
+        took = self.monotonic() - started
         after = int(await session.get_variable(f"${{VM_INFO({box},count)}}") or 0)
         if after <= before:
             log.info("caller %s left no message for %s", call.uniqueid, box)

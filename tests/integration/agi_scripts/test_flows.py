@@ -14,6 +14,7 @@ import json
 import statistics
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,10 @@ from monitor.cli.main import main
 from monitor.core.directory import OfficerStatus
 from monitor.core.events import parse_event
 from monitor.core.metrics import create_call_metrics
+from monitor.core.records import CallbackStatus
+from monitor.core.settings import parse_endpoint
 from monitor.ingest.flow_recorder import record_flow_event
+from monitor.ingest.mqtt_feed import MqttFeed
 from monitor.ingest.recorder import Recorder
 from monitor.store import open_store
 from tests.support.callflow_harness import CallFlowRig, ami_time, drain, is_exec, start_rig
@@ -414,3 +418,21 @@ async def test_closing_a_callback_publishes_action_and_dates(
     assert closed["done_at"]
     assert closed["caller_informed_at"]
     assert closed["officer"] == "2301"
+    # What the broker delivered, through the monitor's own MQTT handling, into a store.
+    with open_store(f"sqlite:///{tmp_path}/monitor.db") as store:
+        recorder = Recorder(store=store, metrics=create_call_metrics(CollectorRegistry()),
+                            pbx="lab")
+        recorder.start()
+        feed = MqttFeed(endpoint=parse_endpoint("mqtt", rig.lab.config.mqtt_url,
+                                                schemes={"mqtt": 1883}), recorder=recorder)
+        assert feed.handle(json.dumps(created))
+        opened = store.get_callback("lab", callback_id)
+        assert opened is not None
+        assert opened.status is CallbackStatus.OPEN
+        assert feed.handle(json.dumps(closed))
+        stored = store.get_callback("lab", callback_id)
+    assert stored is not None
+    assert stored.status is CallbackStatus.CLOSED
+    assert stored.action_taken == "Called back; licence renewed"
+    assert stored.done_at == datetime.fromisoformat(str(closed["done_at"]))
+    assert stored.caller_informed_at == datetime.fromisoformat(str(closed["caller_informed_at"]))

@@ -8,8 +8,10 @@ import json
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 
 import aiomqtt
+from prometheus_client.parser import text_string_to_metric_families
 
 from lab import Lab
 from lab.calls import place_inbound_call, set_phone
@@ -72,15 +74,56 @@ def _prometheus_query(lab: Lab, expr: str) -> list[dict[str, object]]:
     return result
 
 
-def test_prometheus_scrapes_the_monitor(lab: Lab, monitor_process: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        result = _prometheus_query(lab, 'up{job="callsla"}')
-        if result and result[0]["value"][1] == "1":  # type: ignore[index]
-            break
-        time.sleep(0.5)
-    else:
-        raise AssertionError(f"Prometheus never scraped the monitor: {result}")
-    with urllib.request.urlopen(f"{monitor_process}/metrics", timeout=5) as response:
+def _monitor_sample(url: str, name: str, labels: dict[str, str]) -> float:
+    """One sample of the monitor's own /metrics; 0 when the series does not exist yet."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
         text = response.read().decode()
-    assert "callsla_calls_offered_total" in text or "# TYPE callsla_calls_offered" in text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
+
+
+def _prometheus_value(lab: Lab, expr: str) -> float | None:
+    result = _prometheus_query(lab, expr)
+    return float(result[0]["value"][1]) if result else None  # type: ignore[index]
+
+
+async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {what}")
+        await asyncio.sleep(0.5)
+
+
+async def test_prometheus_scrapes_the_figures_of_a_call_placed_here(
+        lab: Lab, monitor_process: str, ami: AmiClient) -> None:
+    """Not "the family is declared" (true with zero calls): the call this test places moves the
+    monitor's counters, and Prometheus scrapes the moved values."""
+    def ami_connected() -> bool:
+        with urllib.request.urlopen(f"{monitor_process}/healthz", timeout=5) as response:
+            return bool(json.load(response)["ami_connected"])
+
+    await _until(lambda: _prometheus_value(lab, 'up{job="callsla"}') == 1, 20,
+                 "Prometheus scraping the monitor")
+    await _until(ami_connected, 20, "the monitor's AMI connection")
+    desk = {"pbx": "lab", "queue": "frontdesk", "department": ""}
+    offered_before = _monitor_sample(monitor_process, "callsla_calls_offered_total", desk)
+    answered_before = _monitor_sample(monitor_process, "callsla_calls_answered_total", desk)
+    for phone in ("r1", "r2", "r3"):
+        await set_phone(ami, phone, answer_after=1, talk_for=1)
+    await place_inbound_call(ami, caller_id="0387650000", patience=30)
+    await _until(lambda: _monitor_sample(monitor_process, "callsla_calls_answered_total", desk)
+                 == answered_before + 1, 20, "the monitor counting the call answered")
+    assert _monitor_sample(monitor_process, "callsla_calls_offered_total", desk) == \
+        offered_before + 1
+    selector = 'job="callsla",pbx="lab",queue="frontdesk",department=""'
+    await _until(lambda: _prometheus_value(lab, f"callsla_calls_answered_total{{{selector}}}")
+                 == answered_before + 1, 20, "Prometheus scraping the answered call")
+    assert _prometheus_value(lab, f"callsla_calls_offered_total{{{selector}}}") == \
+        offered_before + 1
+    # answered after about 1 s: inside the charter's 10 s in the scraped histogram too
+    assert (_prometheus_value(lab, f'callsla_answer_wait_seconds_bucket{{{selector},le="10.0"}}')
+            or 0) >= 1

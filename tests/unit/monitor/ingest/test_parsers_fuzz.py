@@ -45,7 +45,11 @@ ami_event = st.builds(
 @given(st.lists(st.text(max_size=80), max_size=20))
 def test_ami_framing_accepts_any_lines(lines: list[str]) -> None:
     message = parse_message(lines)
-    assert all(isinstance(k, str) for k in message)
+    # keys are kept lowercased (looked up case-insensitively); a line with no colon is output
+    assert all(k == k.lower() for k in message)
+    if any(":" not in line for line in lines):
+        assert "output" in message
+    assert len(message) <= len(lines)
 
 
 @settings(deadline=None)

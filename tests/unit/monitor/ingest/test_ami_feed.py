@@ -1,0 +1,259 @@
+"""The live AMI feed against a fake AMI server: events end up in a real SQLite store and the
+counters through the Recorder, and a dropped connection is followed by a new login, a catch-up
+and the rest of the calls, each counted once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitor.core.metrics import create_call_metrics
+from monitor.core.records import MissedCause, Outcome
+from monitor.core.settings import parse_endpoint
+from monitor.ingest import ami_feed
+from monitor.ingest.ami_feed import AmiFeed
+from monitor.ingest.recorder import Recorder
+from monitor.store import Store, open_store
+from tests.support.fake_ami import FakeAmi, read_capture
+
+CAPTURE = read_capture(Path(__file__).parents[3] / "data" / "ami_answered_then_abandoned.txt")
+# The capture's first caller is answered at its AgentConnect; the second abandons later.
+FIRST_ANSWERED = next(i for i, e in enumerate(CAPTURE) if e["Event"] == "AgentConnect") + 1
+CALL_ID = "1795485505.0"
+LABELS = {"pbx": "unit", "queue": "frontdesk", "department": ""}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(f"sqlite:///{tmp_path}/feed.db") as store:
+        yield store
+
+
+@pytest.fixture
+def recorder(store: Store) -> Recorder:
+    recorder = Recorder(store=store, metrics=create_call_metrics(CollectorRegistry()),
+                        pbx="unit")
+    recorder.start()
+    return recorder
+
+
+@pytest.fixture
+async def ami() -> AsyncIterator[FakeAmi]:
+    server = await FakeAmi().start()
+    yield server
+    await server.close()
+
+
+class Feed:
+    """The feed under test, run as a task, with its catch-up calls counted."""
+
+    def __init__(self, ami: FakeAmi, recorder: Recorder, *, secret: str | None = None) -> None:
+        self.catch_ups: list[int] = []  # actions the server had seen at each catch-up
+        secret = ami.secret if secret is None else secret
+        endpoint = parse_endpoint("CALLSLA_AMI_URL",
+                                  f"tcp://{ami.username}:{secret}@127.0.0.1:{ami.port}",
+                                  schemes={"tcp": 5038})
+        self.feed = AmiFeed(endpoint=endpoint, recorder=recorder,
+                            catch_up=lambda: self.catch_ups.append(len(ami.actions)))
+        self.task = asyncio.create_task(self.feed.run())
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+@pytest.fixture
+async def feed(ami: FakeAmi, recorder: Recorder) -> AsyncIterator[Feed]:
+    running = Feed(ami, recorder)
+    yield running
+    await running.stop()
+
+
+def value(recorder: Recorder, name: str, **labels: str) -> float:
+    return recorder.metrics.registry.get_sample_value(name, {**LABELS, **labels}) or 0.0
+
+
+def counts(recorder: Recorder) -> tuple[float, float, float]:
+    return (value(recorder, "callsla_calls_offered_total"),
+            value(recorder, "callsla_calls_answered_total"),
+            value(recorder, "callsla_calls_missed_total", cause="abandoned"))
+
+
+async def until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110 - the store and registry have nothing to wait on
+            await asyncio.sleep(0.01)
+    assert check(), what
+
+
+def source(recorder: Recorder, name: str) -> float:
+    return recorder.metrics.registry.get_sample_value(
+        name, {"pbx": "unit", "source": "ami"}) or 0.0
+
+
+async def test_captured_calls_reach_the_store_and_the_counters(
+        ami: FakeAmi, feed: Feed, recorder: Recorder, store: Store) -> None:
+    await ami.wait_for_logins(1)
+    await until(lambda: feed.feed.connected, "feed connected")
+    assert feed.feed.queues == ["frontdesk"]  # declared from QueueSummary
+    assert source(recorder, "callsla_monitor_source_connected") == 1
+    # the queue's series exist before its first call
+    assert recorder.metrics.registry.get_sample_value(
+        "callsla_calls_offered_total", LABELS) == 0
+    await ami.send(*CAPTURE)
+    await until(lambda: counts(recorder) == (2, 1, 1), "two legs counted")
+    legs = {leg.leg_id: leg for leg in store.legs_of_call(CALL_ID)}
+    answered = legs["1795485505.1:frontdesk@1795485505"]
+    assert (answered.outcome, answered.answered_by) == (Outcome.ANSWERED, "Reception 1")
+    assert answered.answer_wait_seconds == pytest.approx(1795485507.638237 - 1795485505.635727)
+    [abandoned] = store.legs_of_call("1795485511.4")
+    assert abandoned.leg_id == "1795485511.5:frontdesk@1795485511"
+    assert (abandoned.outcome, abandoned.missed_cause) == (Outcome.MISSED, MissedCause.ABANDONED)
+    assert value(recorder, "callsla_answer_wait_seconds_bucket", le="5.0") == 1
+    assert store.open_legs("unit") == []
+    # every event read counts, the ones skipped unparsed too
+    assert source(recorder, "callsla_monitor_events_total") == len(CAPTURE)
+    # caught up once, after Login and QueueSummary and before the channel check (refused
+    # here, as to a read-only user, so the queues' own list stands in)
+    assert feed.catch_ups == [2]
+    assert [a["Action"] for a in ami.actions] == ["Login", "QueueSummary", "CoreShowChannels",
+                                                  "QueueStatus"]
+
+
+async def test_after_the_server_drops_the_feed_logs_in_again_and_goes_on(
+        ami: FakeAmi, feed: Feed, recorder: Recorder, store: Store) -> None:
+    await ami.wait_for_logins(1)
+    await until(lambda: feed.feed.connected, "feed connected")
+    await ami.send(*CAPTURE[:FIRST_ANSWERED])
+    await until(lambda: counts(recorder) == (1, 1, 0), "first caller answered")
+    await ami.drop()
+    await until(lambda: not feed.feed.connected, "feed saw the loss")
+    assert source(recorder, "callsla_monitor_source_connected") == 0
+    await ami.wait_for_logins(2)  # after the 1 s back-off
+    await until(lambda: feed.feed.connected, "feed connected again")
+    assert source(recorder, "callsla_monitor_source_connected") == 1
+    assert len(feed.catch_ups) == 2, "a backfill of the gap before live events again"
+    await ami.send(*CAPTURE[FIRST_ANSWERED:])
+    await until(lambda: counts(recorder) == (2, 1, 1), "second caller abandoned")
+    await asyncio.sleep(0.1)
+    assert counts(recorder) == (2, 1, 1), "the first caller is not counted again"
+    assert len(store.legs_of_call(CALL_ID)) == 1
+
+
+async def test_events_arriving_during_the_queue_summary_are_recorded_in_order(
+        ami: FakeAmi, recorder: Recorder) -> None:
+    join = next(e for e in CAPTURE if e["Event"] == "QueueCallerJoin")
+
+    def summary_with_a_caller_joining(action: dict[str, str]) -> list[dict[str, str]]:
+        aid = {"ActionID": action["ActionID"]}
+        return [{"Response": "Success", "Message": "Queue summary will follow"}, join,
+                {"Event": "QueueSummary", **aid, "Queue": "frontdesk"},
+                {"Event": "QueueSummaryComplete", **aid, "EventList": "Complete"}]
+
+    def status_with_the_caller(action: dict[str, str]) -> list[dict[str, str]]:
+        aid = {"ActionID": action["ActionID"]}
+        return [{"Response": "Success"},
+                {"Event": "QueueEntry", **aid, "Queue": "frontdesk",
+                 "Uniqueid": join["uniqueid"]},
+                {"Event": "QueueStatusComplete", **aid}]
+
+    ami.handlers["QueueSummary"] = summary_with_a_caller_joining
+    ami.handlers["QueueStatus"] = status_with_the_caller
+    running = Feed(ami, recorder)
+    try:
+        await until(lambda: value(recorder, "callsla_callers_waiting") == 1, "caller waiting")
+        assert value(recorder, "callsla_calls_offered_total") == 1
+        await until(lambda: running.feed.connected, "feed connected")
+        assert running.feed.queues == ["frontdesk"]
+        # the caller is still queued, so the resume check does not drop them
+        await asyncio.sleep(0.05)
+        assert value(recorder, "callsla_callers_waiting") == 1
+    finally:
+        await running.stop()
+
+
+async def test_a_caller_gone_while_we_were_away_no_longer_counts_as_waiting(
+        ami: FakeAmi, feed: Feed, recorder: Recorder) -> None:
+    join = next(e for e in CAPTURE if e["Event"] == "QueueCallerJoin")
+    await ami.wait_for_logins(1)
+    await until(lambda: feed.feed.connected, "feed connected")
+    await ami.send(join)
+    await until(lambda: value(recorder, "callsla_callers_waiting") == 1, "caller waiting")
+    await ami.drop()  # the caller leaves while the link is down; QueueStatus no longer has them
+    await ami.wait_for_logins(2)
+    await until(lambda: not recorder.tracker.queue_legs, "caller forgotten")
+    recorder.refresh_waiting(datetime.now(UTC))  # the service's gauge tick
+    assert value(recorder, "callsla_callers_waiting") == 0
+
+
+async def test_callers_whose_channels_vanished_in_a_pbx_restart_are_closed_as_lost(
+        ami: FakeAmi, feed: Feed, recorder: Recorder, store: Store) -> None:
+    join = next(e for e in CAPTURE if e["Event"] == "QueueCallerJoin")
+    ami.channels = []  # the PBX came back with no channel: no Hangup was ever sent
+    await ami.wait_for_logins(1)
+    await until(lambda: feed.feed.connected, "feed connected")
+    await ami.send(join)
+    await until(lambda: value(recorder, "callsla_callers_waiting") == 1, "caller waiting")
+    await ami.drop()
+    await ami.wait_for_logins(2)
+    await until(lambda: value(recorder, "callsla_calls_missed_total", cause="lost") == 1,
+                "the vanished caller closed as lost")
+    assert value(recorder, "callsla_callers_waiting") == 0
+    assert store.open_legs("unit") == []
+
+
+async def test_a_refused_login_is_retried_with_a_growing_back_off(
+        ami: FakeAmi, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def quick_sleep(seconds: float) -> None:
+        if seconds >= 1:  # the feed's back-off (the test's own polls are shorter)
+            sleeps.append(seconds)
+            # Enough seen: park the feed in its sleep, where cancelling it is sure to land
+            # (Python 3.11's wait_for, in connect(), can lose a cancel that races a result).
+            seconds = 0 if len(sleeps) < 7 else 3600
+        await real_sleep(seconds)
+
+    monkeypatch.setattr(ami_feed.asyncio, "sleep", quick_sleep)
+    running = Feed(ami, recorder, secret="wrong")
+    try:
+        await until(lambda: len(sleeps) >= 7, "seven retries")
+    finally:
+        await running.stop()
+    assert sleeps[:7] == [1, 2, 4, 8, 16, 30, 30]
+    assert not running.feed.connected
+    assert source(recorder, "callsla_monitor_source_connected") == 0
+
+
+async def test_the_back_off_starts_again_at_1_s_after_a_good_connection(
+        ami: FakeAmi, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def quick_sleep(seconds: float) -> None:
+        if seconds >= 1:
+            sleeps.append(seconds)
+            seconds = 0 if len(sleeps) < 4 else 3600  # parked: see the test above
+            if len(sleeps) == 3:  # the PBX's side catches up with the rotated secret
+                ami.secret = "rotated"
+        await real_sleep(seconds)
+
+    monkeypatch.setattr(ami_feed.asyncio, "sleep", quick_sleep)
+    running = Feed(ami, recorder, secret="rotated")
+    try:
+        await ami.wait_for_logins(1)
+        await until(lambda: running.feed.connected, "feed connected")
+        await ami.drop()
+        await until(lambda: len(sleeps) >= 4, "the back-off after the drop")
+    finally:
+        await running.stop()
+    assert sleeps[:3] == [1, 2, 4]
+    assert sleeps[3] == 1, "a good connection resets the back-off"
