@@ -170,15 +170,18 @@ async def m_direct_returned(phones: SipPhones, rig: CallFlowRig) -> None:
 
 
 async def n_unavailable(phones: SipPhones, rig: CallFlowRig) -> None:
-    """(n) a customer dials 2302, whose phone is not registered (no contact); the front desk
-    (101) answers after 2 s. The directory has 2302 on leave: set in, as `callsla officer
+    """(n) a customer dials 2302, whose phone is not registered (no contact): the call flow
+    rings no one but offers a message (`officer_unavailable`, `leave_message`, VoiceMail);
+    the caller stays 15 s from the answer, a few seconds past the tone, and hangs up, which
+    ends the message. The directory has 2302 on leave: set in, as `callsla officer
     set-status 2302 in` does (AstDB), for this path only."""
     await phones.use_front_desk(["101"], strategy="rrmemory")
     reply = await rig.ami.action("DBPut", Family="callsla", Key="officer/2302/status", Val="in")
     assert reply.succeeded, reply
-    phones.receptionist("101", Answer(after=2, talk=3))
-    await phones.call_in(CALLER, name="Ali Caller", dialled="2302", patience=90)
-    await rig.log.wait_for(lambda e: e.event == "QueueCallerJoin", 60, "the return")
+    await phones.call_in(CALLER, name="Ali Caller", dialled="2302", patience=15)
+    await rig.log.wait_for(lambda e: (e.event == "Hangup"
+                                      and e.get("channel", "").startswith("PJSIP/trunk-")),
+                           60, "the caller to hang up")
     await rig.ami.action("DBDel", Family="callsla", Key="officer/2302/status")
 
 
