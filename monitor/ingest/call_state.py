@@ -150,6 +150,9 @@ class CallTracker:
         self._member_rings: dict[str, tuple[str, str]] = {}  # member uniqueid -> (caller, who)
         self._member_channels: set[str] = set()  # Local bases of member channels rung
         self._member_answered: set[str] = set()  # callers a member's phone has answered
+        # Local channels (by base) whose `;2` runs the officer flow, before the dial naming
+        # their `;1` arrives (the flow's marker comes first): base -> the `;2` uniqueid
+        self._nested_flows: OrderedDict[str, str] = OrderedDict()
         self._officer_legs: dict[str, _OfficerLeg] = {}  # caller uniqueid -> officer leg
         self._talking: dict[str, list[CallLeg]] = {}  # caller uniqueid -> answered, not ended
         self._calls: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> leg kinds seen
@@ -266,12 +269,18 @@ class CallTracker:
         for caller, officer in list(self._officer_legs.items()):
             if officer.leg.answered_at is None and any(
                     _local_base(c) == base for c in officer.ringing_channels):
-                del self._officer_legs[caller]
-                officer.ringing.clear()
-                officer.ringing_channels.clear()
-                officer.nested = True
-                self._officer_legs[uniqueid] = officer
+                self._move_to_nested(caller, officer, uniqueid)
                 return
+        self._nested_flows[base] = uniqueid  # the dial that names its `;1` comes next
+        while len(self._nested_flows) > MAX_STAFF_DIALS:
+            self._nested_flows.popitem(last=False)
+
+    def _move_to_nested(self, caller: str, officer: _OfficerLeg, nested: str) -> None:
+        del self._officer_legs[caller]
+        officer.ringing.clear()
+        officer.ringing_channels.clear()
+        officer.nested = True
+        self._officer_legs[nested] = officer
 
     # -- front-desk queue ---------------------------------------------------------------
     def _join(self, e: Mapping[str, str]) -> list[LegUpdate]:
@@ -481,6 +490,9 @@ class CallTracker:
         officer.leg.ended_at = None  # ringing (again): not between steps
         officer.ringing[dest] = self._person(extension or officer.leg.officer)
         officer.ringing_channels.add(dest_channel)
+        nested = self._nested_flows.pop(_local_base(dest_channel), None)
+        if nested is not None:
+            self._move_to_nested(caller, officer, nested)
         return updates
 
     def _dial_end(self, e: Mapping[str, str]) -> list[LegUpdate]:
@@ -593,6 +605,7 @@ class CallTracker:
         self._member_rings.pop(uniqueid, None)
         self._member_answered.discard(uniqueid)
         self._staff_dials.pop(uniqueid, None)  # its AttendedTransfer, if any, came first
+        self._nested_flows.pop(_local_base(e.get("channel", "")), None)
         if uniqueid and uniqueid == e.get("linkedid"):
             self._routing.pop(uniqueid, None)
             self._callers.pop(uniqueid, None)
@@ -606,7 +619,8 @@ class CallTracker:
         return (len(self.queue_legs) + len(self._left) + len(self._officer_legs)
                 + len(self._calls) + len(self._talking)
                 + len(self._member_channels) + len(self._member_rings) + len(self.customers)
-                + len(self._callers) + len(self._member_answered) + len(self._staff_dials))
+                + len(self._callers) + len(self._member_answered) + len(self._staff_dials)
+                + len(self._nested_flows))
 
 
 def _unanswered_cause(officer: _OfficerLeg) -> MissedCause:
