@@ -120,7 +120,6 @@ class _OfficerLeg:
     leg: CallLeg
     ringing: dict[str, str] = field(default_factory=dict)
     ringing_channels: set[str] = field(default_factory=set)  # their channel names
-    forwarded: bool = False  # a 302: the next DialBegin of this caller is the same leg
     nested: bool = False  # moved onto a Local channel running the officer flow
     cause: MissedCause = MissedCause.TRANSFER_UNANSWERED  # if the caller hangs up unanswered
 
@@ -486,7 +485,6 @@ class CallTracker:
                                         dial_leg_id(caller, dest_channel))
             officer = self._officer_legs[caller]
             updates.append(LegUpdate(leg, offered=True))
-        officer.forwarded = False
         officer.leg.ended_at = None  # ringing (again): not between steps
         officer.ringing[dest] = self._person(extension or officer.leg.officer)
         officer.ringing_channels.add(dest_channel)
@@ -540,9 +538,9 @@ class CallTracker:
         if person is None:
             return []  # a repeated DialEnd of a phone already ended
         rings = [PersonRing(self.pbx, person, RingResult.NOT_ANSWERED)]
-        if e.get("forward"):
-            officer.forwarded = True  # the next DialBegin rings where the phone sent us
-        elif not officer.ringing:
+        # After a 302 (`Forward`) the caller's next DialBegin rings the new target: the same
+        # leg, which stays open; otherwise the last phone ending unanswered ends the ring.
+        if not e.get("forward") and not officer.ringing:
             officer.leg.ended_at = event_time(e)
             if officer.leg.kind is LegKind.DIRECT:
                 officer.cause = (MissedCause.ABANDONED if status == "CANCEL"

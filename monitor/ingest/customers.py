@@ -29,11 +29,6 @@ class CustomerRule:
     def everyone(self) -> bool:
         return "*" in self.contexts
 
-    @classmethod
-    def parse(cls, text: str) -> CustomerRule:
-        """`from-pstn,from-trunk` (the CALLSLA_CUSTOMER_CONTEXTS setting)."""
-        return cls(tuple(part.strip() for part in text.split(",") if part.strip()))
-
 
 @dataclass
 class CustomerCalls:
