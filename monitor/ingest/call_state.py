@@ -43,6 +43,9 @@ MAX_TRACKED_CALLS = 50_000
 # The person label of a ring that no directory entry or queue member names: bounded.
 OTHER_PERSON = "other"
 
+# SoftHangupRequest's `Cause` is the soft-hang-up flag: AST_SOFTHANGUP_SHUTDOWN (1 << 2) is
+# the PBX stopping or restarting (include/asterisk/channel.h); measured on Asterisk 22.
+SOFTHANGUP_SHUTDOWN = "4"
 _QUEUESTATUS_CAUSE = {"TIMEOUT": MissedCause.TIMEOUT, "JOINEMPTY": MissedCause.NO_AGENTS,
                       "LEAVEEMPTY": MissedCause.NO_AGENTS, "JOINUNAVAIL": MissedCause.NO_AGENTS,
                       "LEAVEUNAVAIL": MissedCause.NO_AGENTS, "FULL": MissedCause.NO_AGENTS}
@@ -159,6 +162,7 @@ class CallTracker:
         self._callers: dict[str, tuple[str, str]] = {}  # call_id -> the customer's number, name
         self._staff_dials: OrderedDict[str, _StaffDial] = OrderedDict()  # staff uniqueid ->
         self._officer_departments: dict[str, str] = {}  # extension -> department (directory)
+        self._shut_down: set[str] = set()  # channels the PBX is hanging up as it stops
 
     def resume(self, legs: Iterable[CallLeg]) -> None:
         """Take back the legs the store holds as in progress (after a restart)."""
@@ -207,6 +211,7 @@ class CallTracker:
         updates: list[LegUpdate] = []
         for uniqueid in sorted(uid for uid in self.callers() if not alive(uid)):
             updates += self._caller_gone(uniqueid, at, lost=True)
+        self._shut_down.clear()  # the PBX went down since: none of those channels is left
         return updates
 
     def know_officers(self, departments: Mapping[str, str]) -> None:
@@ -365,6 +370,8 @@ class CallTracker:
         return [self._miss(leg, cause, leg.ended_at or event_time(e))]
 
     def _miss(self, leg: CallLeg, cause: MissedCause, at: datetime) -> LegUpdate:
+        if leg.uniqueid in self._shut_down:  # the PBX hung up on the caller, not the reverse
+            cause = MissedCause.LOST
         leg.outcome, leg.missed_cause, leg.ended_at = Outcome.MISSED, cause, at
         return LegUpdate(leg, ended=True)
 
@@ -596,9 +603,17 @@ class CallTracker:
             updates.append(LegUpdate(talked))
         return updates
 
+    def _hangup_request(self, e: Mapping[str, str]) -> list[LegUpdate]:
+        """`core stop now` / `core restart now` soft-hang-up every channel (cause: Asterisk's
+        AST_SOFTHANGUP_SHUTDOWN flag) before app_queue reports the callers as abandoning."""
+        if e.get("cause") == SOFTHANGUP_SHUTDOWN and e.get("uniqueid"):
+            self._shut_down.add(e["uniqueid"])
+        return []
+
     def _hangup(self, e: Mapping[str, str]) -> list[LegUpdate]:
         uniqueid = e.get("uniqueid", "")
         updates = self._caller_gone(uniqueid, event_time(e), lost=False)
+        self._shut_down.discard(uniqueid)
         self._member_channels.discard(_local_base(e.get("channel", "")))
         self._member_rings.pop(uniqueid, None)
         self._member_answered.discard(uniqueid)
@@ -618,7 +633,7 @@ class CallTracker:
                 + len(self._calls) + len(self._talking)
                 + len(self._member_channels) + len(self._member_rings) + len(self.customers)
                 + len(self._callers) + len(self._member_answered) + len(self._staff_dials)
-                + len(self._nested_flows))
+                + len(self._nested_flows) + len(self._shut_down))
 
 
 def _unanswered_cause(officer: _OfficerLeg) -> MissedCause:
@@ -647,6 +662,7 @@ _HANDLERS = {
     "DialBegin": CallTracker._dial_begin,
     "DialEnd": CallTracker._dial_end,
     "Hangup": CallTracker._hangup,
+    "SoftHangupRequest": CallTracker._hangup_request,
     "AttendedTransfer": CallTracker._attended_transfer,
 }
 HANDLED_EVENTS = frozenset(_HANDLERS)

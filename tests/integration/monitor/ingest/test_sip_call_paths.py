@@ -1,7 +1,8 @@
 """The call paths of tests/data/sip_traces/README.md on real SIP phones, counted by a real
 `callsla monitor`: exact figures per queue, department and person on /metrics and in the store,
 against a hand count from docs/architecture.md; the front desk against Asterisk's own
-ServicelevelPerf; and an Asterisk crash in the middle of calls, whose vanished legs are `lost`.
+ServicelevelPerf; and an Asterisk crash (kill -9) and a `core restart now` in the middle of
+calls: the waiting callers' legs are missed, `lost`.
 
 Paths that use disjoint phones run side by side (the front-desk paths with the direct calls to
 2101/2102) so the file stays within a few minutes; each path still sees only its own AMI events.
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 
 from lab import Lab
+from lab.processes import port_open
 from lab.sip.phones import SipPhones, sip_phones
 from lab.sip.scenarios import Answer, BlindTransfer, NoAnswer
 from monitor.ami import AmiMessage
@@ -354,9 +356,42 @@ def test_front_desk_agrees_with_servicelevelperf(paths_outcome: PathsOutcome) ->
     assert paths_outcome.app_queue["abandoned"] == fd[4].get("abandoned", 0)
 
 
-# ---- test 2: Asterisk crashes with callers waiting ----
+# ---- test 2: Asterisk crashes, or is restarted, with callers waiting ----
 
-async def test_asterisk_crash_closes_vanished_legs_as_lost(lab: Lab, tmp_path: Path) -> None:
+def crash(lab: Lab) -> None:
+    """kill -9: no Hangup events, the PBX just vanishes; then it is started again."""
+    assert lab.pbx is not None
+    assert lab.pbx.process.process is not None
+    proc = lab.pbx.process.process
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    lab.pbx.start()
+
+
+def restart(lab: Lab) -> None:
+    """An administrator's `core restart now`: Asterisk hangs every channel up, then re-executes
+    itself (the same process, as systemd's Restart would start a new one)."""
+    assert lab.pbx is not None
+    with contextlib.suppress(Exception):  # the remote console may lose the PBX mid-reply
+        lab.pbx.cli("core restart now", timeout=10)
+    wait_for(lambda: not port_open(lab.config.ports.ami), 20, "Asterisk to go down")
+    wait_for(lambda: port_open(lab.config.ports.ami), 60, "Asterisk to come back")
+    lab.pbx.cli("core waitfullybooted")
+
+
+# Both ways of losing the PBX leave the three waiting callers missed, cause `lost`, not
+# abandoned: they did not hang up. A crash sends nothing, so the monitor closes the vanished
+# legs on reconnecting. A restart hangs every channel up first and AMI reports it: a
+# `SoftHangupRequest` with Cause 4 (AST_SOFTHANGUP_SHUTDOWN) per channel, then app_queue's
+# `QueueCallerAbandon`; before the monitor read that cause it counted all three `abandoned`.
+LOST_WHILE_WAITING = {("front_desk", "missed", "lost"): 2, ("direct", "missed", "lost"): 1}
+PBX_LOSSES: dict[str, Callable[[Lab], None]] = {"kill -9": crash, "core restart now": restart}
+
+
+@pytest.mark.parametrize("how", list(PBX_LOSSES))
+async def test_pbx_lost_mid_call_leaves_no_leg_in_progress(lab: Lab, tmp_path: Path,
+                                                           how: str) -> None:
+    lose_pbx = PBX_LOSSES[how]
     monitor_env_default_customers()
     pbx = f"lab-crash-{uuid.uuid4().hex[:6]}"
     db_url = f"sqlite:///{tmp_path}/crash.db"
@@ -384,13 +419,9 @@ async def test_asterisk_crash_closes_vanished_legs_as_lost(lab: Lab, tmp_path: P
             await asyncio.to_thread(wait_for, waiting, 40, "3 legs waiting in the store")
             assert run.value("callsla_callers_waiting", pbx=pbx) >= 2
 
-            proc = lab.pbx.process.process
-            assert proc is not None
-            os.kill(proc.pid, signal.SIGKILL)  # no Hangup events: the PBX just vanishes
-            proc.wait(10)
+            await asyncio.to_thread(lose_pbx, lab)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(rig.close(), 5)
-            lab.pbx.start()
             restarted = True
         # SIPp phones of the crashed calls are stopped above; the restarted PBX is idle.
         await asyncio.to_thread(wait_for, run._healthy, 30, "the monitor to reconnect")
@@ -403,8 +434,7 @@ async def test_asterisk_crash_closes_vanished_legs_as_lost(lab: Lab, tmp_path: P
         legs = store_legs(db_url, pbx, since)
         by_kind = Counter((str(leg.kind), str(leg.outcome), str(leg.missed_cause))
                           for leg in legs)
-        assert by_kind == {("front_desk", "missed", "lost"): 2,
-                           ("direct", "missed", "lost"): 1}, by_kind
+        assert by_kind == LOST_WHILE_WAITING, by_kind
         await asyncio.sleep(1)
         samples_total = {
             "offered": int(run.value("callsla_calls_offered_total", pbx=pbx)),

@@ -82,6 +82,26 @@ def test_leave_empty_is_no_agents() -> None:
     assert updates[0].leg.missed_cause is MissedCause.NO_AGENTS
 
 
+@pytest.mark.parametrize(("cause", "missed"), [("4", MissedCause.LOST),  # PBX stopping
+                                                ("32", MissedCause.ABANDONED)])  # AMI Hangup
+def test_a_caller_the_pbx_hangs_up_as_it_stops_is_lost_not_abandoned(
+        cause: str, missed: MissedCause) -> None:
+    """As measured on `core restart now`: SoftHangupRequest (Cause = the soft-hang-up flag),
+    then app_queue's QueueCallerAbandon, then the Hangup."""
+    def run(request: bool) -> tuple[CallTracker, list[LegUpdate]]:
+        tracker = CallTracker("lab")
+        tracker.on_event(ev("QueueCallerJoin", 100, **JOIN))
+        if request:
+            tracker.on_event(ev("SoftHangupRequest", 130, uniqueid="1.1", cause=cause))
+        updates = tracker.on_event(ev("QueueCallerAbandon", 130.01, **JOIN))
+        tracker.on_event(ev("Hangup", 130.02, uniqueid="1.1", linkedid="1.0", cause="16"))
+        return tracker, updates
+
+    tracker, updates = run(request=True)
+    assert [(u.leg.outcome, u.leg.missed_cause) for u in updates] == [(Outcome.MISSED, missed)]
+    assert tracker.tracked == run(request=False)[0].tracked  # the hang-up forgets the request
+
+
 def officer_dial(t: float, status: str | None = None) -> AmiMessage:
     fields = {"uniqueid": "1.1", "linkedid": "1.0", "channel": "PJSIP/trunk-0001",
               "destuniqueid": "1.9", "destchannel": "PJSIP/2001-0002",
