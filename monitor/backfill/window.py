@@ -6,15 +6,17 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitor.core.records import CallLeg
+from monitor.core.records import CallLeg, PersonRing
 
 
 @dataclass
 class BackfillWindow:
-    """Legs rebuilt from a log, and ends of legs that began before the read (queue_log)."""
+    """Legs rebuilt from a log, ends of legs that began before the read (queue_log), and the
+    members' rings the log shows, under the log's leg ids (the recorder maps them)."""
 
     legs: dict[str, CallLeg] = field(default_factory=dict)
     ends: list[tuple[str, object]] = field(default_factory=list)  # (leg_id, the end's record)
+    rings: list[PersonRing] = field(default_factory=list)
     bad_lines: int = 0
     lines: int = 0
 

@@ -74,6 +74,34 @@ class CallLeg:
         return (self.answered_at - self.offered_at).total_seconds()
 
 
+# The person label of a ring that no queue member or directory entry names: bounded.
+OTHER_PERSON = "other"
+
+
+class RingResult(StrEnum):
+    """Bounded: the only values of the per-person `result` label."""
+
+    ANSWERED = "answered"
+    NOT_ANSWERED = "not_answered"  # rang out, was busy, or the caller gave up while it rang
+    ANSWERED_ELSEWHERE = "answered_elsewhere"  # another phone of the same leg answered first
+
+
+@dataclass(frozen=True)
+class PersonRing:
+    """One person's phone rung for a leg, once it ended: a per-person figure, not a leg.
+
+    Stored beside its leg (same commit), so /metrics' `callsla_person_rings_total` is rebuilt
+    from the store and the quarterly report reads the same rings."""
+
+    pbx: str
+    leg_id: str  # the leg the phone rang for
+    ring_id: str  # unique within the leg: the rung channel's Uniqueid (live), a log key
+    person: str  # a queue member's name or a directory extension, never from a caller
+    result: RingResult
+    ended_at: datetime  # when it was answered, or stopped ringing
+    answer_wait_seconds: float | None = None  # the leg's answer wait, for an answered ring
+
+
 class CallbackStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"

@@ -20,7 +20,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from monitor.core.dialplan import (
     CUSTOMER_VARIABLE,
@@ -28,10 +27,13 @@ from monitor.core.dialplan import (
     OFFICER_WAIT_VARIABLE,
 )
 from monitor.core.records import (
+    OTHER_PERSON,
     CallLeg,
     LegKind,
     MissedCause,
     Outcome,
+    PersonRing,
+    RingResult,
     dial_leg_id,
     officer_leg_id,
     queue_leg_id,
@@ -40,8 +42,6 @@ from monitor.ingest.customers import CustomerCalls, CustomerRule
 
 # Call-level memory is bounded so a lost Hangup can never grow it without limit.
 MAX_TRACKED_CALLS = 50_000
-# The person label of a ring that no directory entry or queue member names: bounded.
-OTHER_PERSON = "other"
 
 # SoftHangupRequest's `Cause` is the soft-hang-up flag: AST_SOFTHANGUP_SHUTDOWN (1 << 2) is
 # the PBX stopping or restarting (include/asterisk/channel.h); measured on Asterisk 22.
@@ -53,23 +53,6 @@ _QUEUESTATUS_CAUSE = {"TIMEOUT": MissedCause.TIMEOUT, "JOINEMPTY": MissedCause.N
 
 class AmiEventError(ValueError):
     """An AMI event lacks a field its kind needs, or has a malformed one."""
-
-
-class RingResult(StrEnum):
-    """Bounded: the only values of the per-person `result` label."""
-
-    ANSWERED = "answered"
-    NOT_ANSWERED = "not_answered"  # rang out, was busy, or the caller gave up while it rang
-    ANSWERED_ELSEWHERE = "answered_elsewhere"  # another phone of the same leg answered first
-
-
-@dataclass(frozen=True)
-class PersonRing:
-    """One person's phone rung for a leg: a per-person figure, not a leg."""
-
-    pbx: str
-    person: str  # a queue member's name or a directory extension, never from a caller
-    result: RingResult
 
 
 @dataclass
@@ -325,27 +308,37 @@ class CallTracker:
     def _member_name(self, e: Mapping[str, str]) -> str:
         return e.get("membername") or e.get("interface") or OTHER_PERSON
 
-    def _ring_ended(self, dest: str, result: RingResult) -> list[PersonRing]:
+    def _ring_ended(self, dest: str, result: RingResult, leg: CallLeg | None,
+                    at: datetime) -> list[PersonRing]:
+        """A member's ring of `leg` ended (forgotten either way; reported only with its leg)."""
         found = self._member_rings.pop(dest, None)
-        return [PersonRing(self.pbx, found[1], result)] if found else []
+        return [self._ring(leg, dest, found[1], result, at)] if found and leg else []
+
+    def _ring(self, leg: CallLeg, ring_id: str, person: str, result: RingResult,
+              at: datetime) -> PersonRing:
+        wait = leg.answer_wait_seconds if result is RingResult.ANSWERED else None
+        return PersonRing(self.pbx, leg.leg_id, ring_id, person, result, at, wait)
 
     def _connect(self, e: Mapping[str, str]) -> list[LegUpdate]:
         uniqueid = _field(e, "uniqueid")
         leg = self.queue_legs.pop(uniqueid, None) or self._left.pop(uniqueid, None)
         if leg is None or leg.answered_at is not None:
             return []
-        leg.answered_at = event_time(e)
+        leg.answered_at = at = event_time(e)
         leg.answered_by = self._member_name(e)
         leg.outcome, leg.ended_at = Outcome.ANSWERED, None
         self._talking.setdefault(uniqueid, []).append(leg)
-        rings = self._ring_ended(e.get("destuniqueid", ""), RingResult.ANSWERED)
+        dest = e.get("destuniqueid", "")
+        rings = self._ring_ended(dest, RingResult.ANSWERED, leg, at)
         if not rings:  # no AgentCalled seen (monitor started mid-ring): still the answerer's
-            rings = [PersonRing(self.pbx, leg.answered_by, RingResult.ANSWERED)]
+            rings = [self._ring(leg, dest or f"{uniqueid}:answered", leg.answered_by,
+                                RingResult.ANSWERED, at)]
         return [LegUpdate(leg, answered=True, rings=rings)]
 
     def _ring_no_answer(self, e: Mapping[str, str]) -> list[LegUpdate]:
         leg = self.queue_legs.get(e.get("uniqueid", ""))
-        rings = self._ring_ended(e.get("destuniqueid", ""), RingResult.NOT_ANSWERED)
+        rings = self._ring_ended(e.get("destuniqueid", ""), RingResult.NOT_ANSWERED, leg,
+                                 event_time(e))
         return [LegUpdate(leg, rings=rings)] if leg is not None and rings else []
 
     def _abandon(self, e: Mapping[str, str]) -> list[LegUpdate]:
@@ -426,9 +419,9 @@ class CallTracker:
         announcement: the receptionist did.)"""
         if e.get("result") != "Success":
             return []
-        consult = next((self._staff_dials.pop(e.get(f"{side}transfereruniqueid", ""), None)
-                        for side in ("orig", "second")
-                        if e.get(f"{side}transfereruniqueid", "") in self._staff_dials), None)
+        staff = next((e.get(f"{side}transfereruniqueid", "") for side in ("orig", "second")
+                      if e.get(f"{side}transfereruniqueid", "") in self._staff_dials), "")
+        consult = self._staff_dials.pop(staff, None)
         if consult is None:
             return []
         customer = next((e.get(f"{party}uniqueid", "") for party in ("transfertarget",
@@ -453,8 +446,9 @@ class CallTracker:
         leg.answered_by = consult.extension
         self._talking.setdefault(customer, []).append(leg)
         return [*updates, LegUpdate(leg, offered=True, answered=True,
-                                    rings=[PersonRing(self.pbx, consult.person,
-                                                      RingResult.ANSWERED)])]
+                                    rings=[self._ring(leg, staff, consult.person,
+                                                      RingResult.ANSWERED,
+                                                      consult.answered_at)])]
 
     def _caller_of(self, call_id: str, e: Mapping[str, str]) -> tuple[str, str]:
         """The customer's number and name as the call's first leg saw them: a later leg may
@@ -517,7 +511,7 @@ class CallTracker:
                 leg = talked[-1]
             result = (RingResult.ANSWERED_ELSEWHERE if caller_of_ring in self._member_answered
                       else RingResult.NOT_ANSWERED)
-            rings = self._ring_ended(dest, result)
+            rings = self._ring_ended(dest, result, leg, event_time(e))
             return [LegUpdate(leg, rings=rings)] if leg is not None else []
         officer = self._officer_legs.get(caller)
         if officer is None or officer.leg.answered_at is not None:
@@ -531,20 +525,20 @@ class CallTracker:
         if status == "ANSWER" and person is None:  # a pickup: the picker's channel answers
             person = self._person(_device_name(e.get("destchannel", "")))
         if status == "ANSWER":  # from any phone of the Dial
-            leg = officer.leg
-            leg.answered_at, leg.outcome = event_time(e), Outcome.ANSWERED
+            leg, at = officer.leg, event_time(e)
+            leg.answered_at, leg.outcome = at, Outcome.ANSWERED
             leg.answered_by = leg.officer if person is None or person == OTHER_PERSON else person
-            rung = [PersonRing(self.pbx, person or self._person(leg.officer),
-                               RingResult.ANSWERED)]
-            rung += [PersonRing(self.pbx, p, RingResult.ANSWERED_ELSEWHERE)
-                     for p in officer.ringing.values()]
+            rung = [self._ring(leg, dest, person or self._person(leg.officer),
+                               RingResult.ANSWERED, at)]
+            rung += [self._ring(leg, other, p, RingResult.ANSWERED_ELSEWHERE, at)
+                     for other, p in officer.ringing.items()]
             officer.ringing.clear()
             del self._officer_legs[caller]
             self._talking.setdefault(caller, []).append(leg)
             return [LegUpdate(leg, answered=True, rings=rung)]
         if person is None:
             return []  # a repeated DialEnd of a phone already ended
-        rings = [PersonRing(self.pbx, person, RingResult.NOT_ANSWERED)]
+        rings = [self._ring(officer.leg, dest, person, RingResult.NOT_ANSWERED, event_time(e))]
         # After a 302 (`Forward`) the caller's next DialBegin rings the new target: the same
         # leg, which stays open; otherwise the last phone ending unanswered ends the ring.
         if not e.get("forward") and not officer.ringing:

@@ -10,8 +10,8 @@ from prometheus_client import Counter, Histogram
 
 from monitor.core.definitions import missed_cause
 from monitor.core.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
-from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
-from monitor.ingest.call_state import LegUpdate, PersonRing
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome, PersonRing
+from monitor.ingest.call_state import LegUpdate
 from monitor.store import LegTally
 
 
@@ -105,7 +105,8 @@ class LegCounter:
 
     def rebuild(self, pbx: str, tallies: Iterable[LegTally],
                 waits: Iterable[tuple[LegKind, str, str, int, int, float]],
-                person_waits: Iterable[tuple[str, int, int, float]] = ()) -> int:
+                person_waits: Iterable[tuple[str, int, int, float]] = (),
+                rings: Iterable[tuple[str, str, int]] = ()) -> int:
         """Counters from the store's tallies, by the same rules as `count`; returns legs."""
         legs = 0
         for t in tallies:
@@ -124,6 +125,8 @@ class LegCounter:
         for person, index, count, total in person_waits:
             _observe_bucket(self.metrics.person_answer_wait.labels(pbx, person), index, count,
                             total)
+        for person, result, count in rings:
+            self.metrics.person_rings.labels(pbx, person, result).inc(count)
         return legs
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from monitor.backfill.queue_log import QueueLogEntry, apply_end, same_entry_ids
 from monitor.backfill.window import BackfillWindow
 from monitor.core.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
-from monitor.core.records import CallLeg, Outcome
+from monitor.core.records import CallLeg, Outcome, PersonRing, RingResult
 from monitor.ingest.call_state import AmiEventError, CallTracker, LegUpdate
 from monitor.ingest.customers import CustomerRule
 from monitor.ingest.leg_counter import LegCounter, leg_labels, transitions
@@ -29,6 +29,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Legs a backfill settled, whose live events may still be queued: bounded, oldest forgotten.
 MAX_SETTLED_BY_BACKFILL = 100_000
 _FAR = datetime(9999, 1, 1, tzinfo=UTC)
+# A ring the log shows (whole seconds) and one the live path stored (sub-second) are the same
+# ring when person and result agree and their times are this close.
+SAME_RING_SECONDS = 2.0
 
 
 class Recorder:
@@ -52,7 +55,8 @@ class Recorder:
         n = self.counter.rebuild(
             self.pbx, self.store.leg_tallies(self.pbx),
             self.store.answer_wait_buckets(self.pbx, ANSWER_WAIT_BUCKETS),
-            self.store.answer_waits_by_person(self.pbx, ANSWER_WAIT_BUCKETS))
+            self.store.answer_waits_by_person(self.pbx, ANSWER_WAIT_BUCKETS),
+            self.store.ring_tallies(self.pbx))
         for announcement in self.store.status_announcements(_EPOCH, _FAR, pbx=self.pbx):
             if announcement.interval_seconds is not None:
                 self.metrics.status_interval.labels(self.pbx, announcement.department).observe(
@@ -95,6 +99,7 @@ class Recorder:
         if changed:
             with self.store.batch():
                 self.store.save_legs(u.leg for u in changed.values())
+                self.store.save_rings(r for u in updates for r in u.rings)
             for update in updates:
                 self.counter.count(update)
             # The gauges move with the counters, not a refresh tick later.
@@ -107,7 +112,7 @@ class Recorder:
         updates = self.tracker.reconcile(lambda uniqueid: uniqueid in alive, datetime.now(UTC))
         if updates:
             with self.store.batch():
-                self.store.save_legs(u.leg for u in updates)
+                self._save(updates)
             for update in updates:
                 self.counter.count(update)
             self.refresh_waiting(datetime.now(UTC))
@@ -116,18 +121,24 @@ class Recorder:
     def apply(self, updates: list[LegUpdate]) -> None:
         """Save and count updates made outside the AMI path (e.g. a call-flow event)."""
         if updates:
-            self.store.save_legs(u.leg for u in updates)
+            self._save(updates)
             for update in updates:
                 self.counter.count(update)
+
+    def _save(self, updates: list[LegUpdate]) -> None:
+        """The legs and the rings that ended with them, in the caller's commit."""
+        self.store.save_legs(u.leg for u in updates)
+        self.store.save_rings(r for u in updates for r in u.rings)
 
     # -- backfill ------------------------------------------------------------------------
     def merge_backfill(self, window: BackfillWindow) -> int:
         """Merge legs rebuilt from queue_log with what the store has; returns transitions counted.
 
         A leg the store already has keeps its live (sub-second) times and call id; only what
-        it lacks (answer, end) is taken from the log, and only that is counted.
+        it lacks (answer, end, rings) is taken from the log, and only that is counted.
         """
         updates: list[LegUpdate] = []
+        by_log_id: dict[str, LegUpdate] = {}  # the log's leg id -> the merged leg's update
         wanted = [*window.legs, *(i for i, _ in window.ends)]
         stored = self.store.get_legs(self.pbx, [n for i in wanted for n in same_entry_ids(i)])
         for leg_id, end in window.ends:
@@ -138,10 +149,12 @@ class Recorder:
             new = replace(old)
             apply_end(new, end)
             updates.append(transitions(old, new))
+            by_log_id.setdefault(leg_id, updates[-1])
         for leg in window.legs.values():
             old = self._known(leg.leg_id, stored)
             if old is not None and old.outcome is not Outcome.IN_PROGRESS:
                 continue
+            log_id = leg.leg_id
             if old is not None:
                 new = replace(old)  # keeps the live id, which may be a second later
                 if leg.answered_at is not None:
@@ -151,20 +164,47 @@ class Recorder:
                 new.ended_at = leg.ended_at
                 leg = new
             updates.append(transitions(old, leg))
+            by_log_id.setdefault(log_id, updates[-1])
+        self._add_logged_rings(window.rings, by_log_id)
         counted = [u for u in updates if u.offered or u.answered or u.ended]
+        ringed = [u for u in updates if u.rings and not (u.offered or u.answered or u.ended)]
         for update in counted:
             if update.leg.outcome is not Outcome.IN_PROGRESS:
                 self._settled_by_backfill[update.leg.leg_id] = None
         while len(self._settled_by_backfill) > MAX_SETTLED_BY_BACKFILL:
             self._settled_by_backfill.popitem(last=False)
-        if counted:
+        if counted or ringed:
             with self.store.batch():
-                self.store.save_legs(u.leg for u in counted)
+                self.store.save_legs(u.leg for u in counted)  # a ring alone changes no leg
+                self.store.save_rings(r for u in [*counted, *ringed] for r in u.rings)
+            for update in ringed:
+                self.counter.count(update)
             for update in counted:
                 self.counter.count(update)
                 self._hand_to_tracker(update.leg)
         self.refresh_waiting(datetime.now(UTC))
         return len(counted)
+
+    def _add_logged_rings(self, rings: list[PersonRing], by_log_id: dict[str, LegUpdate]) -> None:
+        """The log's rings of the merged legs, on those legs' updates, less the rings the store
+        has already (seen live: the same ring id, or the same person and result within
+        `SAME_RING_SECONDS` of the log's whole second)."""
+        mine = [(by_log_id[r.leg_id], r) for r in rings if r.leg_id in by_log_id]
+        if not mine:
+            return
+        stored = self.store.rings_of_legs(self.pbx, {u.leg.leg_id for u, _ in mine})
+        for update, ring in mine:
+            leg = update.leg
+            known = stored.get(leg.leg_id, [])
+            twin = next((s for s in known if s.ring_id == ring.ring_id or (
+                s.person == ring.person and s.result is ring.result
+                and abs((s.ended_at - ring.ended_at).total_seconds()) < SAME_RING_SECONDS)),
+                None)
+            if twin is not None:
+                known.remove(twin)
+                continue
+            wait = leg.answer_wait_seconds if ring.result is RingResult.ANSWERED else None
+            update.rings.append(replace(ring, leg_id=leg.leg_id, answer_wait_seconds=wait))
 
     def _known(self, leg_id: str, stored: dict[str, CallLeg]) -> CallLeg | None:
         """The leg the tracker or the store has for this entry, by any id it may have."""

@@ -80,10 +80,25 @@ def _v2(d: Dialect) -> list[str]:
     ]
 
 
+def _v3(d: Dialect) -> list[str]:
+    # Every phone of a receptionist or officer rung for a leg, with how the ring ended
+    # (issue 9): what /metrics' callsla_person_rings_total is rebuilt from after a restart
+    # and what the quarterly report's per-person section counts. Written in the commit of
+    # the leg change that ended the ring; ring_id is unique within the leg.
+    return [
+        f"""CREATE TABLE person_rings (
+            pbx TEXT NOT NULL, leg_id TEXT NOT NULL, ring_id TEXT NOT NULL,
+            person TEXT NOT NULL, result TEXT NOT NULL, ended_at {d.time_type} NOT NULL,
+            answer_wait_seconds {d.float_type}, PRIMARY KEY (pbx, leg_id, ring_id))""",
+        "CREATE INDEX person_rings_person ON person_rings (pbx, person, result)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
               _v1),
     Migration(2, "export log (kept if the reports made it before)", _v2),
+    Migration(3, "person rings (per receptionist and officer)", _v3),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -16,11 +16,14 @@ from monitor.core.records import (
     LegKind,
     MissedCause,
     Outcome,
+    PersonRing,
     StatusAnnouncement,
 )
+from monitor.store import _rings as rings
 from monitor.store import _rows as rows
 from monitor.store._dialect import connect
 from monitor.store._errors import StoreError
+from monitor.store._rings import PersonRingTally
 from monitor.store._schema import migrate
 
 if TYPE_CHECKING:
@@ -325,6 +328,50 @@ class Store:
         row = self._conn.execute(sql, params).fetchone()
         self._done()
         return int(row[0])
+
+    # -- person rings (per receptionist and officer) ------------------------------------
+    def save_rings(self, found: Iterable[PersonRing]) -> None:
+        """Insert or replace rings by (pbx, leg_id, ring_id); inside the batch of their leg."""
+        values = rings.rows_of(self._conn.dialect, found)
+        if values:
+            self._conn.executemany(
+                rows.upsert_sql("person_rings", rings.RING_COLUMNS,
+                                ("pbx", "leg_id", "ring_id")), values)
+        self._done()
+
+    def rings_of_legs(self, pbx: str, leg_ids: Iterable[str]) -> dict[str, list[PersonRing]]:
+        """The stored rings of these legs, by leg id, in the order they ended."""
+        wanted = list(dict.fromkeys(leg_ids))
+        found: dict[str, list[PersonRing]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self._conn.execute(
+                    f"SELECT {', '.join(rings.RING_COLUMNS)} FROM person_rings"
+                    f" WHERE pbx = ? AND leg_id IN ({marks}) ORDER BY ended_at, ring_id",
+                    [pbx, *chunk]).fetchall():
+                ring = rings.ring_from_row(self._conn.dialect, row)
+                found.setdefault(ring.leg_id, []).append(ring)
+        self._done()
+        return found
+
+    def ring_tallies(self, pbx: str) -> list[tuple[str, str, int]]:
+        """(person, result, rings) of one PBX: what a restart rebuilds the ring counter from."""
+        found = self._conn.execute(rings.TALLY_SQL, (pbx,)).fetchall()
+        self._done()
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in found]
+
+    def person_ring_figures(self, start: datetime, end: datetime, *, within_seconds: float,
+                            pbx: str | None = None) -> list[PersonRingTally]:
+        """Rings of the legs offered in [start, end), per queue or department, person and
+        result, with how many answered rings had their leg answered within `within_seconds`."""
+        d = self._conn.dialect
+        params: list[object] = [float(within_seconds), d.time_param(start), d.time_param(end)]
+        if pbx is not None:
+            params.append(pbx)
+        found = self._conn.execute(rings.figures_sql(pbx=pbx is not None), params).fetchall()
+        self._done()
+        return [rings.tally_of(r) for r in found]
 
     # -- callbacks (charter T-h) ---------------------------------------------------------
     def save_callback(self, callback: Callback) -> None:

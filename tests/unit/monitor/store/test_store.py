@@ -18,6 +18,8 @@ from monitor.core.records import (
     LegKind,
     MissedCause,
     Outcome,
+    PersonRing,
+    RingResult,
     StatusAnnouncement,
 )
 from monitor.store import (
@@ -227,7 +229,7 @@ def test_a_version_1_store_migrates_to_the_export_log(
                                       "export", "2026-07-01", "2026-09-30", "", "", "csv",
                                       "/tmp/q3.csv", 10, 1, ""))
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION
         assert store.count_legs() == 1
         logged = store.query("SELECT export_id, row_count FROM export_log")
         assert logged == ([("x1", 10)] if reports_made_the_table else [])
@@ -235,3 +237,71 @@ def test_a_version_1_store_migrates_to_the_export_log(
                       ("x2", "2026-10-02T02:00:00+00:00", "auditor", "host", "report",
                        "2026-07-01", "2026-09-30", "", "", "pdf", "/tmp/q3.pdf", 1, 1, ""))
         assert len(store.query("SELECT * FROM export_log")) == 1 + reports_made_the_table
+
+
+# -- person rings (migration 3) --------------------------------------------------------
+
+def make_ring(leg: CallLeg, ring_id: str, person: str, result: RingResult,
+              after: float, wait: float | None = None) -> PersonRing:
+    return PersonRing(pbx=leg.pbx, leg_id=leg.leg_id, ring_id=ring_id, person=person,
+                      result=result, ended_at=leg.offered_at + timedelta(seconds=after),
+                      answer_wait_seconds=wait)
+
+
+def test_rings_read_back_by_leg_in_the_order_they_ended(store: Store) -> None:
+    leg = make_leg(1)
+    rna = make_ring(leg, "m1", "Reception 101", RingResult.NOT_ANSWERED, 6)
+    answer = make_ring(leg, "m2", "Reception 102", RingResult.ANSWERED, 12.5, 12.5)
+    with store.batch():
+        store.save_legs([leg])
+        store.save_rings([answer, rna])
+        store.save_rings([answer])  # again: replaced, not doubled
+    assert store.rings_of_legs("pbx1", ["leg-1", "leg-9"]) == {"leg-1": [rna, answer]}
+    assert sorted(store.ring_tallies("pbx1")) == [("Reception 101", "not_answered", 1),
+                                                 ("Reception 102", "answered", 1)]
+    assert store.ring_tallies("pbx2") == []
+
+
+def test_person_ring_figures_follow_their_legs_window_and_labels(store: Store) -> None:
+    desk = make_leg(1)
+    officer = make_leg(2, kind=LegKind.TRANSFER, queue="", department="finance",
+                       officer="2101")
+    late = make_leg(3)
+    outside = make_leg(4, offered_at=T0 + timedelta(days=1))
+    store.save_legs([desk, officer, late, outside])
+    store.save_rings([
+        make_ring(desk, "a", "Reception 101", RingResult.ANSWERED, 3, 3.0),
+        make_ring(desk, "b", "Reception 102", RingResult.ANSWERED_ELSEWHERE, 3),
+        make_ring(officer, "c", "2101", RingResult.ANSWERED, 10, 10.0),  # 10 s is within
+        make_ring(late, "d", "Reception 101", RingResult.NOT_ANSWERED, 6),
+        make_ring(late, "e", "Reception 101", RingResult.ANSWERED, 12, 12.0),
+        make_ring(outside, "f", "Reception 101", RingResult.ANSWERED, 1, 1.0),
+    ])
+    figures = store.person_ring_figures(T0, T0 + timedelta(hours=1), within_seconds=10)
+    assert [(f.queue, f.department, f.person, f.result.value, f.count, f.answered_within)
+            for f in figures] == [
+        ("", "finance", "2101", "answered", 1, 1),
+        ("frontdesk", "", "Reception 101", "answered", 2, 1),
+        ("frontdesk", "", "Reception 101", "not_answered", 1, 0),
+        ("frontdesk", "", "Reception 102", "answered_elsewhere", 1, 0),
+    ]
+    assert store.person_ring_figures(T0, T0 + timedelta(hours=1), within_seconds=10,
+                                     pbx="pbx2") == []
+
+
+def test_a_version_2_store_migrates_to_person_rings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "v2.db"
+    with monkeypatch.context() as old:  # this callsla before migration 3
+        old.setattr(_schema, "MIGRATIONS", _schema.MIGRATIONS[:2])
+        old.setattr(_schema, "LATEST", 2)
+        with open_store(f"sqlite:///{path}") as v2:
+            v2.save_legs([make_leg(1, answered_at=T0 + timedelta(seconds=4),
+                                   answered_by="Reception 101", outcome=Outcome.ANSWERED)])
+    with open_store(f"sqlite:///{path}") as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.count_legs() == 1
+        # Rings before the upgrade were never stored: none are made up from answered_by.
+        assert store.ring_tallies("pbx1") == []
+        store.save_rings([make_ring(make_leg(2), "x", "2101", RingResult.NOT_ANSWERED, 5)])
+        assert store.ring_tallies("pbx1") == [("2101", "not_answered", 1)]
