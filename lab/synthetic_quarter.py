@@ -1,4 +1,4 @@
-"""A synthetic quarter of calls (legs, callbacks, status intervals) for demos, tests and benchmarks.
+"""A synthetic quarter of calls (legs, rings, callbacks, status messages) for demos and tests.
 
 The mix is plausible for a Malaysian agency's front desk, not a model of one: most calls are
 answered at the front desk within 10 s, some are put through to officers, some of those come
@@ -22,6 +22,8 @@ from monitor.core.records import (
     LegKind,
     MissedCause,
     Outcome,
+    PersonRing,
+    RingResult,
     StatusAnnouncement,
 )
 from monitor.reports.periods import Period
@@ -38,6 +40,32 @@ class SyntheticBatch:
     legs: list[CallLeg] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
     status_announcements: list[StatusAnnouncement] = field(default_factory=list)
+    rings: list[PersonRing] = field(default_factory=list)
+
+
+# A front-desk ring gives up after this long and the queue rings the other receptionist.
+DESK_RING_SECONDS = 6.0
+
+
+def _ring(batch: SyntheticBatch, leg: CallLeg, person: str, result: RingResult,
+          after: float) -> None:
+    """One phone rung for `leg`, ending `after` s into it (derived from the leg: no draws)."""
+    batch.rings.append(PersonRing(
+        pbx=leg.pbx, leg_id=leg.leg_id, ring_id=f"{leg.leg_id}-{len(batch.rings)}",
+        person=person, result=result, ended_at=leg.offered_at + timedelta(seconds=after),
+        answer_wait_seconds=leg.answer_wait_seconds if result is RingResult.ANSWERED else None))
+
+
+def _desk_rings(batch: SyntheticBatch, leg: CallLeg, answered_by: str, other: str) -> None:
+    """rrmemory at the front desk: the other receptionist rings first when the wait is long."""
+    wait = leg.answer_wait_seconds
+    if wait is None:
+        end = (leg.ended_at - leg.offered_at).total_seconds() if leg.ended_at else 0.0
+        _ring(batch, leg, answered_by, RingResult.NOT_ANSWERED, end)
+        return
+    if wait > DESK_RING_SECONDS:
+        _ring(batch, leg, other, RingResult.NOT_ANSWERED, DESK_RING_SECONDS)
+    _ring(batch, leg, answered_by, RingResult.ANSWERED, wait)
 
 
 def _arrivals(rng: np.random.Generator, period: Period, count: int) -> list[datetime]:
@@ -95,8 +123,10 @@ def _batch(rng: np.random.Generator, period: Period, charter: Charter, pbx: str,
             continue
         if wait > float(patience[i]):
             _miss(desk, MissedCause.ABANDONED, at + timedelta(seconds=float(patience[i])))
+            _desk_rings(batch, desk, "r1", "r2")
             continue
         _answer(desk, at + timedelta(seconds=wait), "r1", talk=30.0)
+        _desk_rings(batch, desk, "r1", "r2")
         if draw[i, 1] < 0.30:
             _transfer(batch, rng, charter, desk, DEPARTMENTS[dept[i]], draw[i])
     return batch
@@ -126,10 +156,12 @@ def _transfer(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
         busy = draw[3] < 0.5  # the officer is on another call: the caller waits and is told
         wait = float(rng.exponential(15.0)) if busy else float(rng.uniform(1, 9))
         _answer(leg, start + timedelta(seconds=wait), officer, talk=120.0)
+        _ring(batch, leg, officer, RingResult.ANSWERED, wait)
         if busy:
             _status_announcements(batch, rng, charter, leg, wait)
     elif draw[2] < 0.88:
         leg.outcome, leg.ended_at = Outcome.RETURNED, start + timedelta(seconds=ring)
+        _ring(batch, leg, officer, RingResult.NOT_ANSWERED, ring)
         back = CallLeg(pbx=desk.pbx, call_id=desk.call_id, leg_id=f"{desk.call_id}-back",
                        kind=LegKind.RETURNED, offered_at=leg.ended_at,
                        caller_number=desk.caller_number, caller_name=desk.caller_name,
@@ -137,9 +169,11 @@ def _transfer(batch: SyntheticBatch, rng: np.random.Generator, charter: Charter,
         batch.legs.append(back)
         if draw[4] < 0.05:
             _miss(back, MissedCause.TRANSFER_UNANSWERED, back.offered_at + timedelta(seconds=25))
+            _desk_rings(batch, back, "r2", "r1")
         else:
             _answer(back, back.offered_at + timedelta(seconds=float(rng.uniform(1, 14))), "r2",
                     talk=40.0)
+            _desk_rings(batch, back, "r2", "r1")
     else:
         leg.outcome, leg.voicemail = Outcome.VOICEMAIL, True
         leg.ended_at = start + timedelta(seconds=ring + 30.0)
@@ -189,6 +223,7 @@ def fill_store(store: Store, batches: Iterable[SyntheticBatch]) -> int:
                 store.save_callback(callback)
             for announcement in batch.status_announcements:
                 store.save_status_announcement(announcement)
+            store.save_rings(batch.rings)
         legs += len(batch.legs)
     return legs
 

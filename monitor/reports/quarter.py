@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
@@ -10,6 +10,7 @@ import pandas as pd
 from monitor.core.charter import Charter
 from monitor.reports.charts import Chart
 from monitor.reports.periods import Period
+from monitor.reports.person_figures import PERSON_COLUMNS
 from monitor.reports.report_store import ExportLogEntry
 from monitor.reports.summary import Finding
 
@@ -25,6 +26,9 @@ class QuarterReport:
     generated_at: datetime
     leg_count: int
     pbx: str | None = None  # None: every PBX in the store
+    # One row per receptionist or officer and queue or department (`person_figures`).
+    persons: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(PERSON_COLUMNS)))
 
     def notes(self) -> list[tuple[str, str]]:
         """Statements every report must carry (charter version, short-abandon rule)."""

@@ -12,6 +12,7 @@ from monitor.reports.errors import ReportError
 from monitor.reports.formats import REPORT_FORMATS, ReportFormat
 from monitor.reports.indicators import IndicatorTally
 from monitor.reports.periods import Period
+from monitor.reports.person_figures import person_frame
 from monitor.reports.quarter import QuarterReport
 from monitor.reports.report_html import render_html
 from monitor.reports.report_pdf import html_to_pdf
@@ -22,7 +23,7 @@ from monitor.reports.summary import findings
 
 def build_report(source: ReportStore, charter: Charter, period: Period, *,
                  now: datetime | None = None) -> QuarterReport:
-    """Read the period's legs, status messages and callbacks once, in chunks."""
+    """Read the period's legs, status messages, callbacks and person rings once."""
     now = now or datetime.now(UTC)
     tally = IndicatorTally(charter)
     legs = 0
@@ -41,7 +42,8 @@ def build_report(source: ReportStore, charter: Charter, period: Period, *,
                          findings=findings(indicators, charter),
                          charts=report_charts(indicators, charter),
                          export_log=source.export_log(period), generated_at=now, leg_count=legs,
-                         pbx=source.pbx)
+                         pbx=source.pbx, persons=person_frame(source.person_rings(
+                             period, within_seconds=charter.answer_within_seconds)))
 
 
 def write_report(report: QuarterReport, fmt: ReportFormat, out: Path) -> None:

@@ -7,6 +7,7 @@ from html import escape
 import pandas as pd
 
 from monitor.reports.indicators import CAUSES
+from monitor.reports.person_figures import PERSON_COLUMNS
 from monitor.reports.quarter import QuarterReport
 from monitor.reports.wording import (
     LABELS,
@@ -16,6 +17,7 @@ from monitor.reports.wording import (
     format_value,
     label,
     month_name,
+    person_group_name,
 )
 
 TABLES: tuple[tuple[tuple[str, str], tuple[str, ...]], ...] = (
@@ -72,6 +74,24 @@ def _table(report: QuarterReport, columns: tuple[str, ...]) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
+def _persons(report: QuarterReport) -> str:
+    """Jadual 2: a heading row per queue or department, a row per person under it."""
+    frame = report.persons
+    if frame.empty:
+        return ("<p>Tiada deringan direkodkan. <span class=\"en\">/ No rings recorded.</span>"
+                "</p>")
+    columns = PERSON_COLUMNS[3:]
+    head = "".join(f"<th>{escape(label(c))}</th>" for c in columns)
+    rows = [f'<tr><th class="name">{escape(label("person"))}</th>{head}</tr>']
+    for (kind, group), people in frame.groupby(["group_kind", "group"], sort=False):
+        rows.append(f'<tr class="month"><td colspan="{len(columns) + 1}">'
+                    f"{escape(person_group_name(str(kind), str(group)))}</td></tr>")
+        for _, row in people.iterrows():
+            cells = "".join(f"<td>{escape(format_value(c, row[c]))}</td>" for c in columns)
+            rows.append(f'<tr><td class="name">{escape(str(row["person"]))}</td>{cells}</tr>')
+    return "<table>" + "".join(rows) + "</table>"
+
+
 def _standards(report: QuarterReport) -> str:
     c = report.charter
     items = (
@@ -119,6 +139,8 @@ def render_html(report: QuarterReport) -> str:
     for number, (title, columns) in enumerate(TABLES, start=1):
         parts.append(f"<section><h2>Jadual 1.{number}: {_both(title)}</h2>"
                      f"{_table(report, columns)}</section>")
+    parts.append(f"<section><h2>Jadual 2: {_both(PERSONS_TITLE)}</h2>{_persons(report)}"
+                 f"<p>{_both(PERSONS_NOTE)}</p></section>")
     parts.append(f'<h2 class="new-page">{_both(("Carta", "Charts"))}</h2>')
     parts += [f'<div class="chart">{chart.svg[chart.svg.find("<svg"):]}</div>'
               for chart in report.charts]
@@ -132,6 +154,13 @@ def render_html(report: QuarterReport) -> str:
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
+PERSONS_TITLE = ("Setiap petugas kaunter dan pegawai", "Per receptionist and officer")
+PERSONS_NOTE = (
+    "Satu deringan ialah satu telefon petugas atau pegawai yang berdering untuk panggilan "
+    "pelanggan; dijawab dalam 10 saat dikira daripada masa pemanggil mula menunggu.",
+    "A ring is one phone of a receptionist or officer rung for a customer's call; answered "
+    "within 10 s counts from when the caller started waiting.")
+
 DEFINITIONS = (
     ("answer_rate", "legs answered within the standard / legs offered; abandoned, timed-out, "
                     "no-agent and returned legs count as offered."),
@@ -140,4 +169,7 @@ DEFINITIONS = (
     ("status_rate", "status messages heard within the standard interval (+1 s) of the "
                     "previous one / status messages after each caller's first."),
     ("callback_rate", "callbacks done by their due time / callbacks opened in the period."),
+    ("person_within_rate", "rings a person answered within the standard (the leg's answer "
+                           "wait) / rings that person answered; a ring is counted in the "
+                           "period of its leg."),
 )

@@ -17,7 +17,7 @@ import pandas as pd
 
 from monitor.core.records import Callback, CallLeg, StatusAnnouncement
 from monitor.reports.periods import Period
-from monitor.store import Store
+from monitor.store import PersonRingTally, Store
 
 EXPORT_LOG_COLUMNS = ("export_id", "exported_at", "exported_by", "host", "kind", "first_day",
                       "last_day", "department", "queue", "format", "path", "row_count",
@@ -104,6 +104,11 @@ class ReportStore:
         """Callbacks whose message was left in the period."""
         return [cb for cb in self.store.callbacks(pbx=self.pbx)
                 if period.start <= cb.contacted_at < period.end]
+
+    def person_rings(self, period: Period, *, within_seconds: float) -> list[PersonRingTally]:
+        """Rings of the period's legs per queue or department, person and result."""
+        return self.store.person_ring_figures(period.start, period.end,
+                                              within_seconds=within_seconds, pbx=self.pbx)
 
     def status_announcements(self, period: Period) -> list[StatusAnnouncement]:
         return self.store.status_announcements(period.start, period.end, pbx=self.pbx)

@@ -1,4 +1,4 @@
-"""The quarterly report as an Excel workbook (openpyxl): summary, Jadual 1, charts, export log."""
+"""The quarterly report as an Excel workbook (openpyxl): summary, tables, charts, export log."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from monitor.reports.person_figures import PERSON_COLUMNS
 from monitor.reports.quarter import QuarterReport
 from monitor.reports.wording import (
     RATE_COLUMNS,
@@ -20,6 +21,7 @@ from monitor.reports.wording import (
     department_name,
     label,
     month_name,
+    person_group_name,
 )
 
 BOLD = Font(bold=True)
@@ -84,6 +86,27 @@ def _indicators(sheet: Worksheet, report: QuarterReport) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = 16
 
 
+def _persons(sheet: Worksheet, report: QuarterReport) -> None:
+    """Jadual 2: one row per person and queue or department, rates as percentages."""
+    columns = PERSON_COLUMNS[3:]
+    sheet.append([label("group"), label("person"), *(label(c) for c in columns)])
+    for cell in sheet[1]:
+        cell.font, cell.fill = BOLD, HEADER_FILL
+    for record in report.persons.to_dict("records"):
+        values = [None if isinstance(record[c], float) and record[c] != record[c] else record[c]
+                  for c in columns]
+        sheet.append([person_group_name(str(record["group_kind"]), str(record["group"])),
+                      str(record["person"]), *values])
+        for offset, column in enumerate(columns, start=3):
+            if column in RATE_COLUMNS:
+                sheet.cell(sheet.max_row, offset).number_format = "0.0%"
+    sheet.freeze_panes = "C2"
+    sheet.column_dimensions["A"].width = 48
+    sheet.column_dimensions["B"].width = 24
+    for index in range(3, len(columns) + 3):
+        sheet.column_dimensions[get_column_letter(index)].width = 18
+
+
 def _charts(sheet: Worksheet, report: QuarterReport) -> None:
     row = 1
     for chart in report.charts:
@@ -114,6 +137,7 @@ def write_xlsx(report: QuarterReport, path: Path) -> None:
     summary.title = "Ringkasan Summary"
     _summary(summary, report)
     _indicators(book.create_sheet("Jadual 1"), report)
+    _persons(book.create_sheet("Jadual 2"), report)
     _charts(book.create_sheet("Carta Charts"), report)
     _export_log(book.create_sheet("Log eksport Export log"), report)
     book.save(path)

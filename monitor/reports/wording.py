@@ -40,8 +40,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "callbacks_open": ("Panggilan balik belum selesai", "Callbacks open"),
     "callbacks_overdue": ("Belum selesai, lewat tempoh", "Open and overdue"),
     "callback_rate": ("Kadar panggilan balik dalam tempoh", "Callbacks on time rate"),
+    # the per-person table (person_figures.py)
+    "group": ("Giliran / bahagian", "Queue / department"),
+    "person": ("Petugas / pegawai", "Receptionist / officer"),
+    "rung": ("Deringan", "Rings"),
+    "person_answered": ("Dijawab", "Answered"),
+    "person_not_answered": ("Berdering, tidak dijawab", "Rung, not answered"),
+    "person_answered_elsewhere": ("Dijawab oleh telefon lain", "Answered elsewhere"),
+    "person_within": ("Dijawab dalam 10 saat", "Answered within 10 s"),
+    "person_within_rate": ("Peratus dijawab dalam 10 saat", "Share answered within 10 s"),
 }
-RATE_COLUMNS = ("answer_rate", "status_rate", "callback_rate")
+RATE_COLUMNS = ("answer_rate", "status_rate", "callback_rate", "person_within_rate")
 SECONDS_COLUMNS = ("mean_wait_seconds", "p90_wait_seconds", "max_wait_seconds")
 
 TITLE = ("Laporan Suku Tahunan Pematuhan Piagam Pelanggan (Telefon)",
@@ -57,6 +66,19 @@ def bilingual(pair: tuple[str, str]) -> str:
 
 def label(column: str) -> str:
     return bilingual(LABELS[column])
+
+
+RECEPTIONISTS = ("Petugas kaunter, giliran", "Receptionists, queue")
+OFFICERS = ("Pegawai, bahagian", "Officers, department")
+NO_DEPARTMENT = ("tiada dalam direktori", "not in the directory")
+
+
+def person_group_name(kind: str, group: str) -> str:
+    """`queue`/`frontdesk` -> `Petugas kaunter, giliran frontdesk / Receptionists, queue
+    frontdesk`; an officer leg with no department is named as such."""
+    ms, en = RECEPTIONISTS if kind == "queue" else OFFICERS
+    name_ms, name_en = (group, group) if group else NO_DEPARTMENT
+    return f"{ms} {name_ms} / {en} {name_en}"
 
 
 def department_name(department: str) -> str:

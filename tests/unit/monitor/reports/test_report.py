@@ -108,7 +108,7 @@ def test_xlsx_opens_with_openpyxl(report: QuarterReport, tmp_path: Path) -> None
     out = tmp_path / "report.xlsx"
     write_report(report, "xlsx", out)
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Ringkasan Summary", "Jadual 1", "Carta Charts",
+    assert book.sheetnames == ["Ringkasan Summary", "Jadual 1", "Jadual 2", "Carta Charts",
                                "Log eksport Export log"]
     summary = "\n".join(str(c.value) for c in book["Ringkasan Summary"]["A"] if c.value)
     assert "Charter version 2026.1" in summary
