@@ -443,7 +443,7 @@ class CallTracker:
             return [*updates, LegUpdate(leg, offered=True)]  # rings on: its DialEnd decides
         del self._officer_legs[customer]
         leg.answered_at, leg.outcome = consult.answered_at, Outcome.ANSWERED
-        leg.answered_by = consult.extension
+        leg.answered_by = consult.person  # bounded, as the ring's label
         self._talking.setdefault(customer, []).append(leg)
         return [*updates, LegUpdate(leg, offered=True, answered=True,
                                     rings=[self._ring(leg, staff, consult.person,
@@ -527,8 +527,9 @@ class CallTracker:
         if status == "ANSWER":  # from any phone of the Dial
             leg, at = officer.leg, event_time(e)
             leg.answered_at, leg.outcome = at, Outcome.ANSWERED
-            leg.answered_by = leg.officer if person is None or person == OTHER_PERSON else person
-            rung = [self._ring(leg, dest, person or self._person(leg.officer),
+            # The ring's person, bounded: a phone outside the directory answers as `other`.
+            leg.answered_by = person if person is not None else self._person(leg.officer)
+            rung = [self._ring(leg, dest, leg.answered_by,
                                RingResult.ANSWERED, at)]
             rung += [self._ring(leg, other, p, RingResult.ANSWERED_ELSEWHERE, at)
                      for other, p in officer.ringing.items()]

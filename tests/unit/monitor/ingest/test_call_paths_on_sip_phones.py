@@ -104,3 +104,15 @@ def test_each_call_path_counts_as_a_hand_count_says(name: str) -> None:
 
 def test_the_trace_files_are_the_hand_counted_paths() -> None:
     assert sorted(p.stem for p in TRACES.glob("*.txt")) == sorted(HAND_COUNT)
+
+
+@pytest.mark.parametrize("name", ["f_attended_refer", "g2_dtmf_attended", "d_blind_refer_answered",
+                                  "i_pickup"])
+def test_an_officer_outside_the_directory_answers_as_other(name: str) -> None:
+    """`answered_by` labels callsla_person_answer_wait_seconds: with no directory, no dialled
+    or consulted extension may become a label value (they are typed by people)."""
+    tracker = CallTracker("lab")  # no know_officers: every extension is outside the directory
+    answered = {update.leg.answered_by for event in trace(name)
+                for update in tracker.on_event(event)
+                if update.leg.kind.value != "front_desk" and update.leg.answered_by}
+    assert answered == {"other"}
