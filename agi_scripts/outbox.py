@@ -18,6 +18,7 @@ from pathlib import Path
 import aiomqtt
 
 from monitor.core.events import CallEvent
+from monitor.core.private_files import write_private
 from monitor.core.settings import Endpoint
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,13 @@ class Outbox:
         self.wake = asyncio.Event()
 
     def put(self, event: CallEvent) -> Path:
-        """Store one event (a few hundred bytes, no fsync: a rename is atomic) and return."""
+        """Store one event (a few hundred bytes, no fsync: a rename is atomic) and return.
+        The file is 0600: events carry caller numbers and names."""
         name = f"{time.time_ns():020d}-{event.event_id}"
         body = json.dumps({"topic": event.topic, "payload": event.to_payload()},
                           ensure_ascii=False).encode()
         tmp = self.folder / f".{name}.tmp"
-        tmp.write_bytes(body)
+        write_private(tmp, body)
         path = self.folder / f"{name}.json"
         os.replace(tmp, path)
         self.wake.set()

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import psycopg
 
+from monitor.core.private_files import ensure_private
 from monitor.store._errors import StoreError
 
 # SQLite keeps times as fixed-width UTC ISO 8601 text (2026-03-02T01:00:00.000000+00:00), so
@@ -116,19 +117,29 @@ class Connection:
         self.raw.close()
 
 
+def _private_sqlite_files(path: Path) -> None:
+    """The store 0600 before SQLite opens it: SQLite makes its -wal and -shm with the
+    database file's mode, but creates a new database 0644."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private(path)
+    for companion in (path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if companion.exists():
+            ensure_private(companion)
+
+
 def connect(db_url: str) -> Connection:
     """`sqlite:///path` (WAL, synchronous=FULL: a commit survives a crash) or `postgresql://`."""
     if db_url.startswith("sqlite:///"):
         path = db_url.removeprefix("sqlite:///")
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if path != ":memory:":
+                _private_sqlite_files(Path(path))
             raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             raw.execute("PRAGMA journal_mode=WAL")
             raw.execute("PRAGMA synchronous=FULL")
             raw.execute("PRAGMA busy_timeout=10000")
             raw.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open SQLite store {path!r}: {exc}") from exc
         return Connection(raw, SQLITE)
     if db_url.startswith(("postgresql://", "postgres://")):

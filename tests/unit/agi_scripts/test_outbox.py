@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from agi_scripts.outbox import Outbox
 from monitor.core.events import CallerChoice, parse_event
 
@@ -23,3 +25,12 @@ def test_events_wait_on_disk_in_order(tmp_path: Path) -> None:
     assert stored[0]["topic"] == "callsla/hq/events/caller_choice"
     assert parse_event(stored[0]["payload"]) == events[0]
     assert not list((tmp_path / "outbox").glob(".*.tmp"))
+
+
+@pytest.mark.usefixtures("permissive_umask")
+def test_event_files_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    """An event carries the caller's number and name (PDPA 2010)."""
+    outbox = Outbox(tmp_path / "outbox")
+    path = outbox.put(CallerChoice(pbx="hq", timestamp=datetime.now(UTC), call_id="1",
+                                   uniqueid="1", choice="1", where="waiting"))
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -235,3 +235,14 @@ def test_excel_keeps_leading_and_trailing_spaces(tmp_path: Path) -> None:
     writer.close()
     assert pd.read_excel(tmp_path / "spaces.xlsx", dtype=str)["matter"].tolist() == [
         " indented", "plain"]
+
+
+@pytest.mark.usefixtures("permissive_umask")
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_export_files_are_owner_only_whatever_the_umask(source: ReportStore, generated: tuple,
+                                                         tmp_path: Path, fmt: str) -> None:
+    """An export holds caller data (masked or not): readable by the exporting account only."""
+    _, charter, period = generated
+    out = tmp_path / f"legs.{fmt}"
+    export_calls(source, charter, _request(period, fmt, out, department="Kewangan"))
+    assert out.stat().st_mode & 0o777 == 0o600

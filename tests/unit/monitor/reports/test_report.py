@@ -155,3 +155,12 @@ def test_a_quarter_without_calls_is_an_error(source: ReportStore, generated: tup
     _, charter, _ = generated
     with pytest.raises(ReportError, match="no calls in 2025Q1"):
         build_report(source, charter, parse_quarter("2025Q1", charter.timezone))
+
+
+@pytest.mark.usefixtures("permissive_umask")
+@pytest.mark.parametrize("fmt", ["xlsx", "html"])
+def test_report_files_are_owner_only_whatever_the_umask(report: QuarterReport, tmp_path: Path,
+                                                        fmt: str) -> None:
+    out = tmp_path / f"report.{fmt}"
+    write_report(report, fmt, out)  # type: ignore[arg-type]
+    assert out.stat().st_mode & 0o777 == 0o600

@@ -235,3 +235,24 @@ def test_a_version_1_store_migrates_to_the_export_log(
                       ("x2", "2026-10-02T02:00:00+00:00", "auditor", "host", "report",
                        "2026-07-01", "2026-09-30", "", "", "pdf", "/tmp/q3.pdf", 1, 1, ""))
         assert len(store.query("SELECT * FROM export_log")) == 1 + reports_made_the_table
+
+
+@pytest.mark.usefixtures("permissive_umask")
+def test_store_files_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    """PDPA 2010: the store holds every caller's number; SQLite alone makes it 0644."""
+    with open_store(f"sqlite:///{tmp_path}/calls.db") as opened:
+        opened.save_legs([make_leg(1)])
+        files = sorted(tmp_path.iterdir())
+        assert [f.name for f in files] == ["calls.db", "calls.db-shm", "calls.db-wal"]
+        assert {f.name: oct(f.stat().st_mode & 0o777) for f in files} == {
+            f.name: "0o600" for f in files}
+
+
+def test_an_existing_world_readable_store_is_tightened(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/calls.db"
+    with open_store(url) as opened:
+        opened.save_legs([make_leg(1)])
+    (tmp_path / "calls.db").chmod(0o644)
+    with open_store(url) as opened:
+        assert opened.count_legs() == 1
+        assert (tmp_path / "calls.db").stat().st_mode & 0o777 == 0o640
