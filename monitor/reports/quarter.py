@@ -9,8 +9,8 @@ import pandas as pd
 
 from monitor.core.charter import Charter
 from monitor.reports.charts import Chart
+from monitor.reports.export_log import ChainHead, ExportLogEntry
 from monitor.reports.periods import Period
-from monitor.reports.report_store import ExportLogEntry
 from monitor.reports.summary import Finding
 
 
@@ -25,6 +25,7 @@ class QuarterReport:
     generated_at: datetime
     leg_count: int
     pbx: str | None = None  # None: every PBX in the store
+    export_log_head: ChainHead | None = None  # the log's newest entry when the report was made
 
     def notes(self) -> list[tuple[str, str]]:
         """Statements every report must carry (charter version, short-abandon rule)."""
@@ -40,4 +41,8 @@ class QuarterReport:
         else:
             out.append(("Semua panggilan yang ditinggalkan dikira.",
                         "Every abandoned call is counted as offered."))
+        if self.export_log_head is not None:  # kept with the report: a later truncation shows
+            head = self.export_log_head
+            out.append((f"Log eksport: entri terakhir #{head.seq}, SHA-256 {head.entry_hash}.",
+                        f"Export log: newest entry #{head.seq}, SHA-256 {head.entry_hash}."))
         return out
