@@ -16,6 +16,7 @@ from monitor.cli.reports import add_commands as add_report_commands
 from monitor.core.charter import CharterError, load_charter
 from monitor.core.directory import DirectoryError
 from monitor.core.settings import SettingsError, add_settings_arguments, settings_from_sources
+from monitor.core.terminal_text import for_terminal
 from monitor.store import StoreError
 
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except (SettingsError, CharterError, StoreError, DirectoryError, AmiError) as exc:
-        print(f"callsla: {exc}", file=sys.stderr)
+        print(f"callsla: {for_terminal(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -16,6 +16,7 @@ from typing import Any
 
 from monitor.core.charter import Charter, load_charter
 from monitor.core.settings import Settings, settings_from_sources
+from monitor.core.terminal_text import for_terminal
 from monitor.ingest.callback_closing import CallbackError
 from monitor.reports.errors import ReportError
 from monitor.reports.formats import EXPORT_FORMATS, REPORT_FORMATS
@@ -54,7 +55,7 @@ def _guarded(run: Run) -> Run:
         try:
             return run(args)
         except (ReportError, CallbackError, StoreError) as exc:
-            print(f"callsla: {exc}", file=sys.stderr)
+            print(f"callsla: {for_terminal(str(exc))}", file=sys.stderr)
             return 2
         except OSError as exc:
             full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -103,7 +104,7 @@ def _run_export_log_verify(args: argparse.Namespace) -> int:
     with _opened(args) as (_settings, _charter, store):
         check = verify_chain(ReportStore(store).whole_export_log())
     for problem in check.problems:
-        print(f"callsla: export log: {problem}", file=sys.stderr)
+        print(f"callsla: export log: {for_terminal(problem)}", file=sys.stderr)
     head = f"newest #{check.head.seq} sha256 {check.head.entry_hash}" if check.head else "empty"
     state = "BROKEN" if check.problems else "intact"
     print(f"export log {state}: {check.chained} chained entries ({head})"
