@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 
 import aiomqtt
@@ -55,6 +56,17 @@ class Outbox:
 
     def pending(self) -> list[Path]:
         return sorted(self.folder.glob("*.json"))
+
+    def older_than(self, before: datetime) -> list[Path]:
+        """Events (waiting or moved aside as unreadable) stored before `before`, by the time
+        in their name: what retention purges from a broker that never came back."""
+        limit = int(before.timestamp() * 1e9)
+        found = []
+        for path in sorted([*self.folder.glob("*.json"), *self.folder.glob("*.bad")]):
+            stamp = path.name.split("-", 1)[0]
+            if stamp.isdigit() and int(stamp) < limit:
+                found.append(path)
+        return found
 
 
 class MqttSender:

@@ -12,6 +12,7 @@ from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.ami import AmiError
 from monitor.cli.officers import add_commands as add_officer_commands
+from monitor.cli.purge import add_commands as add_purge_commands
 from monitor.cli.reports import add_commands as add_report_commands
 from monitor.core.charter import CharterError, load_charter
 from monitor.core.directory import DirectoryError
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_call_flow_commands(commands)
     add_report_commands(commands)
     add_officer_commands(commands)
+    add_purge_commands(commands)
     add_dashboard_commands(commands)
     return parser
 

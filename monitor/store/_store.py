@@ -21,6 +21,7 @@ from monitor.core.records import (
 from monitor.store import _rows as rows
 from monitor.store._dialect import connect
 from monitor.store._errors import StoreError
+from monitor.store._retention import PURGE_TARGETS, count_older, purge_older
 from monitor.store._schema import migrate
 
 if TYPE_CHECKING:
@@ -442,6 +443,21 @@ class Store:
             (mark.pbx, mark.source, mark.position, d.time_param(mark.read_until),
              d.time_param(datetime.now(UTC))))
         self._done()
+
+    # -- retention (PDPA 2010) ------------------------------------------------------------
+    def count_older_than(self, before: datetime, *, pbx: str | None = None) -> dict[str, int]:
+        """Per table, how many caller-data rows `purge_older_than` would delete."""
+        return {t.table: count_older(self._conn, t, before, pbx) for t in PURGE_TARGETS}
+
+    def purge_older_than(self, before: datetime, *, pbx: str | None = None,
+                         batch_rows: int = 10_000) -> Iterator[tuple[str, int]]:
+        """Delete caller-data rows older than `before` (legs, call-flow events, status
+        messages, closed callbacks); yields (table, rows) after each committed batch."""
+        if self._batch_depth:
+            raise StoreError("purge commits batch by batch: not inside batch()")
+        for target in PURGE_TARGETS:
+            for deleted in purge_older(self._conn, target, before, pbx, batch_rows):
+                yield target.table, deleted
 
 
 def _wait_bucket_sql(bounds: Sequence[float]) -> tuple[str, str]:

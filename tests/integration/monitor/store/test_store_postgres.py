@@ -23,6 +23,8 @@ from tests.unit.monitor.store.test_store import (  # noqa: F401 - collected agai
     test_legs_with_equal_offer_times_are_all_read_across_chunks,
     test_new_store_is_at_the_latest_schema_version,
     test_open_legs_are_those_in_progress,
+    test_purge_of_one_pbx_keeps_the_others,
+    test_purge_removes_only_caller_records_older_than_the_cut,
     test_saving_a_leg_again_updates_it_in_place,
     test_status_announcements_read_back_in_time_order,
     test_times_from_any_zone_compare_as_instants,

@@ -196,3 +196,13 @@ def test_every_report_states_the_export_log_head(source: ReportStore, generated:
     assert again.export_log_head == head
     assert f"Export log: newest entry #{head.seq}, SHA-256 {head.entry_hash}." in (
         write_and_read_html(again, tmp_path))
+
+
+def test_every_report_states_the_retention_period(report: QuarterReport, tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    write_report(report, "html", html)
+    assert "Call records are kept 730 days, then purged (PDPA 2010)." in html.read_text()
+    xlsx = tmp_path / "r.xlsx"
+    write_report(report, "xlsx", xlsx)
+    summary = [str(c.value) for c in openpyxl.load_workbook(xlsx)["Ringkasan Summary"]["A"]]
+    assert any("Call records are kept 730 days" in line for line in summary)

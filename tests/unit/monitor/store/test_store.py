@@ -258,3 +258,48 @@ def test_an_existing_world_readable_store_is_tightened(tmp_path: Path) -> None:
     with open_store(url) as opened:
         assert opened.count_legs() == 1
         assert (tmp_path / "calls.db").stat().st_mode & 0o777 == 0o640
+
+
+def _aged_records(store: Store) -> None:
+    """Per table, records on both sides of T0 + 1 day; equal times to cross batch bounds."""
+    store.save_legs([make_leg(n, offered_at=T0 + timedelta(hours=n // 2)) for n in range(12)])
+    store.save_legs([make_leg(99, pbx="pbx2", offered_at=T0)])
+    for n in range(4):
+        store.record_event(StoredEvent(pbx="pbx1", event_id=f"e-{n}", source="mqtt",
+                                       type="voicemail_left", call_id=f"call-{n}",
+                                       occurred_at=T0 + timedelta(hours=12 * n), payload="{}"))
+        store.save_status_announcement(StatusAnnouncement(
+            pbx="pbx1", event_id=f"s-{n}", call_id="call-1", uniqueid="1.1",
+            department="Licensing", officer="2001", announced_at=T0 + timedelta(hours=12 * n),
+            position=1, waited_seconds=20.0, interval_seconds=None))
+    for n in range(3):
+        store.save_callback(make_callback(n))  # contacted at T0
+    store.close_callback("pbx1", "cb-0", action_taken="called", done_at=T0)
+    store.close_callback("pbx1", "cb-1", action_taken="called", done_at=T0)
+
+
+def test_purge_removes_only_caller_records_older_than_the_cut(store: Store) -> None:
+    _aged_records(store)
+    cut = T0 + timedelta(days=1)
+    expected = {"call_legs": 13, "call_events": 2, "status_announcements": 2, "callbacks": 2}
+    assert store.count_older_than(cut) == expected
+    assert store.count_older_than(cut, pbx="pbx2") == {
+        "call_legs": 1, "call_events": 0, "status_announcements": 0, "callbacks": 0}
+    batches = list(store.purge_older_than(cut, batch_rows=3))
+    totals: dict[str, int] = {}
+    for table, rows in batches:
+        totals[table] = totals.get(table, 0) + rows
+    assert totals == expected
+    assert len([b for b in batches if b[0] == "call_legs"]) >= 4  # committed in batches
+    assert store.count_older_than(cut) == dict.fromkeys(expected, 0)
+    assert store.count_legs() == 0  # every leg was offered before the cut
+    assert [e.event_id for e in store.call_events(T0, T0 + timedelta(days=3))] == ["e-2", "e-3"]
+    assert len(store.status_announcements(T0, T0 + timedelta(days=3))) == 2
+    assert [cb.callback_id for cb in store.callbacks()] == ["cb-2"]  # still owed: kept
+
+
+def test_purge_of_one_pbx_keeps_the_others(store: Store) -> None:
+    _aged_records(store)
+    cut = T0 + timedelta(days=1)
+    assert list(store.purge_older_than(cut, pbx="pbx2")) == [("call_legs", 1)]
+    assert store.count_legs() == 12
