@@ -97,8 +97,9 @@ class AmiClient:
         await self.close()
 
     async def action(self, name: str, *, timeout: float = 10.0, **fields: str) -> AmiMessage:
-        """Send one action and wait for its response."""
-        if self._writer is None:
+        """Send one action and wait for its response; fails at once when the connection is
+        gone (the reader has stopped: no response could ever arrive)."""
+        if self._writer is None or not self.connected:
             raise AmiError("AMI is not connected")
         action_id = f"callsla-{next(self._ids)}"
         lines = [f"Action: {name}", f"ActionID: {action_id}"]
