@@ -178,3 +178,44 @@ def test_a_client_from_the_ami_url_setting() -> None:
     assert client._secret == "s@cret"
     assert client._want_events is False
     assert client._only_events == frozenset({"Hangup"})
+
+
+async def test_a_cancel_as_the_connection_opens_is_not_lost(ami: FakeAmi,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Python 3.11's `asyncio.wait_for` returns the result and drops a cancel that arrives as
+    its awaitable completes; a monitor stopping then would hang in a connection it thought
+    it had left. The client waits with `asyncio.timeout`, which keeps the cancel."""
+    from monitor.ami import client as client_module
+
+    real_open = asyncio.open_connection
+    connecting: list[asyncio.Task[None]] = []
+
+    async def open_then_cancelled(*args: object, **kwargs: object) -> object:
+        opened = await real_open(*args, **kwargs)  # type: ignore[arg-type]
+        connecting[0].cancel()  # the stop arrives just as the connection is made
+        return opened
+
+    monkeypatch.setattr(client_module.asyncio, "open_connection", open_then_cancelled)
+    client = client_of(ami)
+    connecting.append(asyncio.create_task(client.connect()))
+    with pytest.raises(asyncio.CancelledError):
+        await connecting[0]
+    await client.close()
+    assert not client.connected
+
+
+async def test_a_cancel_as_a_response_arrives_is_not_lost(ami: FakeAmi) -> None:
+    async with client_of(ami) as client:
+        asking: list[asyncio.Task[AmiMessage]] = []
+        dispatch = client._dispatch
+
+        def dispatch_then_cancel(message: AmiMessage) -> None:
+            dispatch(message)
+            if message.is_response and asking:
+                asking[0].cancel()  # the stop arrives with the response
+
+        client._dispatch = dispatch_then_cancel  # type: ignore[method-assign]
+        asking.append(asyncio.create_task(client.action("Ping")))
+        with pytest.raises(asyncio.CancelledError):
+            await asking[0]
