@@ -84,8 +84,8 @@ class Running:
                 os.kill(os.getpid(), signal.SIGTERM)
                 await asyncio.wait_for(self.task, 10)
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):  # run() leaves them on the loop
-                loop.remove_signal_handler(sig)
+            for sig in (signal.SIGINT, signal.SIGTERM):  # run() took its handlers away
+                assert loop.remove_signal_handler(sig) is False, sig
 
 
 @pytest.fixture
