@@ -58,8 +58,9 @@ class MqttFeed:
             except StoreError as exc:
                 # The message stays unacknowledged: the broker redelivers it after reconnect.
                 log.error("store failed (%s); reconnecting MQTT in %.0f s", exc, delay)
-                with contextlib.suppress(StoreError):
-                    self.recorder.store.reconnect()
+                with contextlib.suppress(StoreError):  # connecting blocks: not on the loop
+                    store = self.recorder.store
+                    store.reconnect(await asyncio.to_thread(store.open_connection))
             finally:
                 self.connected = False
                 connected.set(0)

@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from monitor.core.private_files import ensure_private
 from monitor.store._errors import StoreError
+
+# Without it libpq waits for an unresponsive server forever; a URL's own connect_timeout wins.
+PG_CONNECT_TIMEOUT_SECONDS = 10
 
 # SQLite keeps times as fixed-width UTC ISO 8601 text (2026-03-02T01:00:00.000000+00:00), so
 # text order is time order.
@@ -128,7 +132,9 @@ def _private_sqlite_files(path: Path) -> None:
 
 
 def connect(db_url: str) -> Connection:
-    """`sqlite:///path` (WAL, synchronous=FULL: a commit survives a crash) or `postgresql://`."""
+    """`sqlite:///path` (WAL, synchronous=FULL: a commit survives a crash) or `postgresql://`
+    (at most PG_CONNECT_TIMEOUT_SECONDS to connect). Blocking: an event loop runs it in a
+    thread."""
     if db_url.startswith("sqlite:///"):
         path = db_url.removeprefix("sqlite:///")
         try:
@@ -144,7 +150,9 @@ def connect(db_url: str) -> Connection:
         return Connection(raw, SQLITE)
     if db_url.startswith(("postgresql://", "postgres://")):
         try:
-            pg = psycopg.connect(db_url, autocommit=False)
+            given = conninfo_to_dict(db_url)
+            timeout = given.get("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
+            pg = psycopg.connect(db_url, autocommit=False, connect_timeout=timeout)
         except psycopg.Error as exc:
             host = db_url.split("@")[-1]
             raise StoreError(f"cannot connect to PostgreSQL at {host}: {exc}") from exc

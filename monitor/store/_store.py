@@ -19,7 +19,7 @@ from monitor.core.records import (
     StatusAnnouncement,
 )
 from monitor.store import _rows as rows
-from monitor.store._dialect import connect
+from monitor.store._dialect import Connection, connect
 from monitor.store._errors import StoreError
 from monitor.store._retention import PURGE_TARGETS, count_older, purge_older
 from monitor.store._schema import migrate
@@ -118,13 +118,20 @@ class Store:
         self._conn.commit()
         self._conn.close()
 
-    def reconnect(self) -> None:
-        """Drop the connection and open a new one (after the database went away); raises
-        StoreError while it is still away. Uncommitted writes are gone: callers redo them."""
+    def open_connection(self) -> Connection:
+        """A new connection to the same database, for `reconnect`; it blocks (up to the
+        connect timeout), so an event loop runs it in a thread. Raises StoreError."""
+        return connect(self._url)
+
+    def reconnect(self, connection: Connection | None = None) -> None:
+        """Drop the connection and use `connection` (default: open one here) after the
+        database went away; raises StoreError while it is still away. Uncommitted writes are
+        gone: callers redo them."""
+        fresh = connection if connection is not None else connect(self._url)
         with suppress(Exception):
             self._conn.close()
         self._batch_depth = 0
-        self._conn = connect(self._url)
+        self._conn = fresh
 
     def __enter__(self) -> Store:
         return self
