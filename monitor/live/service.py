@@ -50,7 +50,8 @@ class MonitorService:
 
     def health(self) -> dict[str, object]:
         return {
-            "ok": self.recorder is not None,
+            "ok": self.recorder is not None and self.store is not None and not self.store.failure,
+            "store_error": self.store.failure if self.store else None,
             "pbx": self.settings.pbx,
             "ami_connected": bool(self.ami and self.ami.connected),
             "mqtt_connected": bool(self.mqtt and self.mqtt.connected),
@@ -150,6 +151,8 @@ class MonitorService:
             if self.store is not None and loop.time() - last_callbacks >= CALLBACK_REFRESH_SECONDS:
                 last_callbacks = loop.time()
                 try:
+                    if self.store.failure:  # /healthz says so until a write commits again
+                        self.store.probe_write(self.settings.pbx)
                     self._refresh_callbacks(now)
                 except StoreError as exc:  # the feeds reconnect the store; try again later
                     log.warning("callback gauges not refreshed: %s", exc)

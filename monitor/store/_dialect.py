@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from psycopg.conninfo import conninfo_to_dict
 
 from monitor.core.private_files import ensure_private
 from monitor.store._errors import StoreError
+
+log = logging.getLogger(__name__)
 
 # Without it libpq waits for an unresponsive server forever; a URL's own connect_timeout wins.
 PG_CONNECT_TIMEOUT_SECONDS = 10
@@ -63,29 +66,68 @@ SQLITE = Dialect(name="sqlite", time_type="TEXT", float_type="REAL")
 POSTGRES = Dialect(name="postgresql", time_type="TIMESTAMPTZ", float_type="DOUBLE PRECISION")
 
 
+class StoreHealth:
+    """Whether the store works: the last failure, until a commit shows it works again.
+
+    A failed write (a full disk, a database gone) is cleared only by a committed write, not by
+    a read that happens to work (SQLite reads fine from a full disk). Kept across reconnects.
+    """
+
+    def __init__(self) -> None:
+        self.failure: str | None = None
+        self.failed_at: datetime | None = None
+        self._in_write = False
+
+    def failed(self, message: str, *, writing: bool) -> None:
+        if self.failure is None:
+            self.failed_at = datetime.now(UTC)
+        self.failure, self._in_write = message, self._in_write or writing
+
+    def committed(self, *, wrote: bool) -> None:
+        if self.failure is not None and (wrote or not self._in_write):
+            log.warning("store works again (it failed at %s: %s)",
+                        self.failed_at.isoformat() if self.failed_at else "?", self.failure)
+            self.failure, self.failed_at, self._in_write = None, None, False
+
+
+def _writes(text: str) -> bool:
+    return not text.lstrip()[:6].upper().startswith("SELECT")
+
+
 class Connection:
     """A DB-API connection with the dialect's placeholders; one transaction at a time."""
 
     def __init__(self, raw: sqlite3.Connection | psycopg.Connection[Any], dialect: Dialect):
         self.raw = raw
         self.dialect = dialect
+        self.health = StoreHealth()
         self._sqlite = raw if isinstance(raw, sqlite3.Connection) else None
+        self._wrote = False  # in the open transaction
 
     def _begin(self) -> None:
         """SQLite runs in autocommit mode so DDL is transactional too; open one explicitly."""
         if self._sqlite is not None and not self._sqlite.in_transaction:
             self._sqlite.execute("BEGIN")
 
+    def _failed(self, message: str) -> StoreError:
+        """Record the failure; the transaction's writes are lost (SQLite rolls back a commit
+        that failed on a full disk), so none count towards a later commit."""
+        self.health.failed(message, writing=self._wrote)
+        self._wrote = False
+        return StoreError(message)
+
     def execute(self, text: str, params: Sequence[object] = ()) -> Cursor:
+        self._wrote = self._wrote or _writes(text)
         try:
             self._begin()
             cursor: Cursor = self.raw.execute(  # type: ignore[assignment]
                 self.dialect.sql(text), params)
         except (sqlite3.Error, psycopg.Error) as exc:
-            raise StoreError(f"{self.dialect.name}: {exc}".strip()) from exc
+            raise self._failed(f"{self.dialect.name}: {exc}".strip()) from exc
         return cursor
 
     def executemany(self, text: str, rows: Sequence[Sequence[object]]) -> None:
+        self._wrote = True
         try:
             self._begin()
             if self._sqlite is not None:
@@ -94,7 +136,7 @@ class Connection:
                 with self.raw.cursor() as cursor:  # type: ignore[union-attr]
                     cursor.executemany(self.dialect.sql(text), rows)
         except (sqlite3.Error, psycopg.Error) as exc:
-            raise StoreError(f"{self.dialect.name}: {exc}".strip()) from exc
+            raise self._failed(f"{self.dialect.name}: {exc}".strip()) from exc
 
     def commit(self) -> None:
         try:
@@ -104,10 +146,13 @@ class Connection:
             else:
                 self.raw.commit()
         except (sqlite3.Error, psycopg.Error) as exc:
-            raise StoreError(f"{self.dialect.name}: commit failed: {exc}") from exc
+            raise self._failed(f"{self.dialect.name}: commit failed: {exc}") from exc
+        self.health.committed(wrote=self._wrote)
+        self._wrote = False
 
     def rollback(self) -> None:
         """Undo the open transaction; on a connection already lost there is nothing to undo."""
+        self._wrote = False
         try:
             if self._sqlite is not None:
                 if self._sqlite.in_transaction:

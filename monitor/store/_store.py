@@ -128,10 +128,17 @@ class Store:
         database went away; raises StoreError while it is still away. Uncommitted writes are
         gone: callers redo them."""
         fresh = connection if connection is not None else connect(self._url)
+        fresh.health = self._conn.health  # a failure stays until a write commits again
         with suppress(Exception):
             self._conn.close()
         self._batch_depth = 0
         self._conn = fresh
+
+    @property
+    def failure(self) -> str | None:
+        """The store's last failure (e.g. a full disk) until a write commits again; None
+        while it works. /healthz is not ok meanwhile."""
+        return self._conn.health.failure
 
     def __enter__(self) -> Store:
         return self
@@ -465,6 +472,12 @@ class Store:
         for target in PURGE_TARGETS:
             for deleted in purge_older(self._conn, target, before, pbx, batch_rows):
                 yield target.table, deleted
+
+    def probe_write(self, pbx: str) -> None:
+        """One small committed write (a `store-probe` row among the backfill marks), so a store
+        that failed shows it works again without waiting for the next call; raises StoreError
+        while it still fails."""
+        self.set_backfill_mark(BackfillMark(pbx, "store-probe", "", datetime.now(UTC)))
 
 
 def _wait_bucket_sql(bounds: Sequence[float]) -> tuple[str, str]:

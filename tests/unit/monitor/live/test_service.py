@@ -166,3 +166,41 @@ async def test_a_restart_serves_the_counters_rebuilt_from_the_store(
         assert sample(text, "callsla_calls_missed_total", {**FRONT_DESK, "cause": "abandoned"}) == 1
     finally:
         await again.stop()
+
+
+async def test_a_full_disk_makes_healthz_not_ok_until_the_store_works_again(
+        ami: FakeAmi, tmpfs: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A store that cannot write is reported (503, the error, a log line), and the monitor
+    recovers by itself when space returns: /healthz is ok again before the next call, and
+    the next calls are counted."""
+    from monitor.live import service as service_module
+    from tests.support.full_disk import fill_disk
+
+    monkeypatch.setattr(service_module, "CALLBACK_REFRESH_SECONDS", 0.2)
+    disk = tmpfs("4m")
+    settings = settings_for(disk, ami)
+    running = Running(settings)
+    try:
+        await running.until(lambda h: h["ami_connected"] is True, "AMI connected")
+        assert (await running.health())["store_error"] is None
+        filler = fill_disk(disk)
+        await ami.send(*CAPTURE)
+        await running.until(lambda h: h["ok"] is False, "healthz not ok on a full disk")
+        health = await running.health()
+        assert "full" in str(health["store_error"])
+        assert any("store failed" in r.getMessage() and r.levelname == "ERROR"
+                   for r in caplog.records)
+        filler.unlink()
+        await running.until(lambda h: h["ok"] is True, "healthz ok once space returns")
+        await running.until(lambda h: h["ami_connected"] is True, "AMI connected again")
+        await ami.send(*CAPTURE)
+        async with asyncio.timeout(10):
+            while True:
+                _, text = await http_get(running.port, "/metrics")
+                if sample(text, "callsla_calls_offered_total", FRONT_DESK) == 2:
+                    break
+                await asyncio.sleep(0.05)
+        assert (await running.health())["ok"] is True
+    finally:
+        await running.stop()

@@ -4,7 +4,7 @@ same tests on PostgreSQL."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from monitor.store import (
     _schema,
     open_store,
 )
+from tests.support.full_disk import fill_disk
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -303,3 +304,25 @@ def test_purge_of_one_pbx_keeps_the_others(store: Store) -> None:
     cut = T0 + timedelta(days=1)
     assert list(store.purge_older_than(cut, pbx="pbx2")) == [("call_legs", 1)]
     assert store.count_legs() == 12
+
+
+def test_a_full_disk_is_a_failure_until_a_write_commits_again(
+        tmpfs: Callable[[str], Path]) -> None:
+    """Reads still work on a full disk, so only a committed write clears the failure."""
+    disk = tmpfs("2m")
+    with open_store(f"sqlite:///{disk}/calls.db") as opened:
+        opened.save_legs([make_leg(1)])
+        assert opened.failure is None
+        filler = fill_disk(disk)
+        with pytest.raises(StoreError):
+            opened.save_legs([make_leg(n, caller_name="x" * 2000) for n in range(2, 400)])
+        assert opened.failure is not None
+        assert "full" in opened.failure
+        assert opened.count_legs() == 1  # a read works ...
+        assert opened.failure is not None  # ... and proves nothing about writes
+        opened.reconnect()
+        assert opened.failure is not None  # kept across a reconnect
+        filler.unlink()
+        opened.save_legs([make_leg(2)])
+        assert opened.failure is None
+        assert opened.count_legs() == 2
