@@ -50,6 +50,16 @@ def sample(text: bytes, name: str, labels: dict[str, str]) -> float | None:
     return None
 
 
+async def metrics_once_offered(port: int, offered: int) -> bytes:
+    """/metrics as soon as it counts `offered` front-desk legs (10 s at most)."""
+    async with asyncio.timeout(10):
+        while True:
+            _, text = await http_get(port, "/metrics")
+            if sample(text, "callsla_calls_offered_total", FRONT_DESK) == offered:
+                return text
+            await asyncio.sleep(0.05)
+
+
 class Running:
     """One MonitorService.run() as a task, stopped the way an operator stops it: SIGTERM."""
 
@@ -119,12 +129,7 @@ async def test_the_service_counts_ami_calls_serves_them_and_stops_on_sigterm(
         assert sample(before, "callsla_calls_offered_total",
                       {"pbx": "unit", "queue": "", "department": "finance"}) == 0
         await ami.send(*CAPTURE)
-        async with asyncio.timeout(10):
-            while True:
-                _, text = await http_get(running.port, "/metrics")
-                if sample(text, "callsla_calls_offered_total", FRONT_DESK) == 2:
-                    break
-                await asyncio.sleep(0.05)
+        text = await metrics_once_offered(running.port, 2)
         assert sample(text, "callsla_calls_answered_total", FRONT_DESK) == 1
         assert sample(text, "callsla_calls_missed_total", {**FRONT_DESK, "cause": "abandoned"}) == 1
         assert sample(text, "callsla_answer_wait_seconds_bucket", {**FRONT_DESK, "le": "10.0"}) == 1
@@ -195,12 +200,7 @@ async def test_a_full_disk_makes_healthz_not_ok_until_the_store_works_again(
         await running.until(lambda h: h["ok"] is True, "healthz ok once space returns")
         await running.until(lambda h: h["ami_connected"] is True, "AMI connected again")
         await ami.send(*CAPTURE)
-        async with asyncio.timeout(10):
-            while True:
-                _, text = await http_get(running.port, "/metrics")
-                if sample(text, "callsla_calls_offered_total", FRONT_DESK) == 2:
-                    break
-                await asyncio.sleep(0.05)
+        await metrics_once_offered(running.port, 2)
         assert (await running.health())["ok"] is True
     finally:
         await running.stop()
