@@ -4,18 +4,28 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup host demo test test-unit test-lab lint bench clean
+.PHONY: setup host demo test test-unit test-lab lint bench clean lock
 
 setup: host $(VENV)/.installed
 
 host:
 	@bash lab/setup-host.sh
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the versions in requirements.lock (hash-checked), then callsla itself without
+# resolving anything again. `make lock` rewrites the lock after a change to pyproject.toml.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
+
+# Debian 12's CPython 3.11 on x86_64 (glibc 2.36); every wheel's hash is kept, so aarch64 and
+# later glibc install from the same lock.
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_36 --no-header \
+		--quiet -o requirements.lock
 
 demo: setup
 	$(PY) -m lab demo

@@ -23,7 +23,7 @@ from agi_scripts.outbox import (
 )
 from agi_scripts.prompt_build import build_prompts
 from agi_scripts.server import FastAgiServer
-from monitor.ami import AmiClient, AmiError
+from monitor.ami import KeptAmiConnection
 from monitor.core.charter import load_charter
 from monitor.core.settings import (
     SettingsError,
@@ -57,14 +57,10 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     directory = _agi_setting(args, "--directory")
     spool = _agi_setting(args, "--voicemail-spool")
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
-    ami: AmiClient | None = None
+    ami: KeptAmiConnection | None = None
     if settings.ami is not None:  # optional: lets a freed officer cut a status message short
-        ami = AmiClient.from_endpoint(settings.ami, events=False)
-        try:
-            await ami.connect()
-        except AmiError as exc:
-            log.warning("no AMI (%s): status messages play to the end of a prompt", exc)
-            ami = None
+        ami = KeptAmiConnection(settings.ami)  # logs in again after a drop
+        await ami.start()
     flows = CallFlows(FlowSettings(
         pbx=settings.pbx, charter=load_charter(settings.charter),
         directory_file=Path(directory) if directory else None,
@@ -84,6 +80,8 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     finally:
         for task in tasks:
             task.cancel()
+        if ami is not None:
+            await ami.close()
 
 
 def _agi_server(args: argparse.Namespace) -> int:

@@ -13,17 +13,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 
 from agi_scripts.officer_line import BUSY_DEVICE_STATES
-from monitor.ami import AmiClient, AmiError
+from monitor.ami import AmiError, AmiMessage
 
 log = logging.getLogger(__name__)
+
+
+class AmiActions(Protocol):
+    """What the interrupter needs of AMI: an `AmiClient` or a `KeptAmiConnection`."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def action(self, name: str, *, timeout: float = ..., **fields: str) -> AmiMessage: ...
+
+    async def close(self) -> None: ...
 
 
 class PromptInterrupter:
     """Polls one device through AMI while a prompt plays; stops the prompt when it frees."""
 
-    def __init__(self, ami: AmiClient | None, *, poll_seconds: float = 0.2) -> None:
+    def __init__(self, ami: AmiActions | None, *, poll_seconds: float = 0.2) -> None:
         self.ami = ami
         self.poll_seconds = poll_seconds
 

@@ -13,11 +13,13 @@ import json
 import logging
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 
 import aiomqtt
 
 from monitor.core.events import CallEvent
+from monitor.core.private_files import write_private
 from monitor.core.settings import Endpoint
 
 log = logging.getLogger(__name__)
@@ -40,12 +42,13 @@ class Outbox:
         self.wake = asyncio.Event()
 
     def put(self, event: CallEvent) -> Path:
-        """Store one event (a few hundred bytes, no fsync: a rename is atomic) and return."""
+        """Store one event (a few hundred bytes, no fsync: a rename is atomic) and return.
+        The file is 0600: events carry caller numbers and names."""
         name = f"{time.time_ns():020d}-{event.event_id}"
         body = json.dumps({"topic": event.topic, "payload": event.to_payload()},
                           ensure_ascii=False).encode()
         tmp = self.folder / f".{name}.tmp"
-        tmp.write_bytes(body)
+        write_private(tmp, body)
         path = self.folder / f"{name}.json"
         os.replace(tmp, path)
         self.wake.set()
@@ -53,6 +56,17 @@ class Outbox:
 
     def pending(self) -> list[Path]:
         return sorted(self.folder.glob("*.json"))
+
+    def older_than(self, before: datetime) -> list[Path]:
+        """Events (waiting or moved aside as unreadable) stored before `before`, by the time
+        in their name: what retention purges from a broker that never came back."""
+        limit = int(before.timestamp() * 1e9)
+        found = []
+        for path in sorted([*self.folder.glob("*.json"), *self.folder.glob("*.bad")]):
+            stamp = path.name.split("-", 1)[0]
+            if stamp.isdigit() and int(stamp) < limit:
+                found.append(path)
+        return found
 
 
 class MqttSender:

@@ -64,15 +64,15 @@ class AmiClient:
                    secret=endpoint.password, events=events, only_events=only_events)
 
     async def connect(self, timeout: float = 5.0) -> None:
-        """Open the TCP connection, read the banner and log in."""
+        """Open the TCP connection, read the banner and log in.
+
+        Waits use `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 the latter drops a
+        cancel that arrives as its awaitable completes, so a stopping monitor carried on."""
         try:
-            reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), timeout
-            )
-            self._reader = reader
-            self.banner = (await asyncio.wait_for(reader.readline(), timeout)).decode(
-                "utf-8", "replace"
-            ).strip()
+            async with asyncio.timeout(timeout):
+                reader, self._writer = await asyncio.open_connection(self.host, self.port)
+                self._reader = reader
+                self.banner = (await reader.readline()).decode("utf-8", "replace").strip()
         except (OSError, TimeoutError) as exc:
             raise AmiError(f"cannot reach AMI at {self.host}:{self.port}: {exc}") from exc
         self._reader_task = asyncio.create_task(self._read_loop(), name="ami-reader")
@@ -97,8 +97,9 @@ class AmiClient:
         await self.close()
 
     async def action(self, name: str, *, timeout: float = 10.0, **fields: str) -> AmiMessage:
-        """Send one action and wait for its response."""
-        if self._writer is None:
+        """Send one action and wait for its response; fails at once when the connection is
+        gone (the reader has stopped: no response could ever arrive)."""
+        if self._writer is None or not self.connected:
             raise AmiError("AMI is not connected")
         action_id = f"callsla-{next(self._ids)}"
         lines = [f"Action: {name}", f"ActionID: {action_id}"]
@@ -111,8 +112,9 @@ class AmiClient:
         self._pending[action_id] = future
         self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         try:
-            await self._writer.drain()
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                await self._writer.drain()
+                return await future
         except TimeoutError as exc:
             raise AmiError(f"AMI action {name} got no response in {timeout} s") from exc
         except OSError as exc:

@@ -21,6 +21,43 @@ class BackfillWindow:
     lines: int = 0
 
 
+@dataclass(frozen=True)
+class FileMark:
+    """How far a log file was read: its inode (None: not known, a mark from an older callsla)
+    and a byte offset. Stored as text: `inode:offset`, or a bare offset."""
+
+    inode: int | None
+    offset: int
+
+    @classmethod
+    def parse(cls, text: str) -> FileMark:
+        inode, _, offset = text.rpartition(":")
+        if not offset.isdigit() or (inode and not inode.isdigit()):
+            return cls(None, 0)
+        return cls(int(inode) if inode else None, int(offset))
+
+    def text(self) -> str:
+        return str(self.offset) if self.inode is None else f"{self.inode}:{self.offset}"
+
+
+def file_inode(path: Path) -> int | None:
+    """The file's inode now; None when it is missing."""
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def start_offset(path: Path, mark: FileMark) -> tuple[int | None, int]:
+    """(the file's inode, where to read from): the mark's offset in the same file; 0 in a new
+    file (a rotation renames the old one and the PBX starts another, which may already be
+    longer than the old offset, so size alone cannot tell)."""
+    inode = file_inode(path)
+    if mark.inode is not None and inode is not None and inode != mark.inode:
+        return inode, 0
+    return inode, mark.offset
+
+
 def read_complete_lines(path: Path, offset: int) -> tuple[list[bytes], int]:
     """Lines from `offset` up to the last newline, and the offset after them. A file shorter
     than the offset was rotated: read it from the start. A missing file reads as empty."""

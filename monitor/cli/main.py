@@ -12,10 +12,12 @@ from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.ami import AmiError
 from monitor.cli.officers import add_commands as add_officer_commands
+from monitor.cli.purge import add_commands as add_purge_commands
 from monitor.cli.reports import add_commands as add_report_commands
 from monitor.core.charter import CharterError, load_charter
 from monitor.core.directory import DirectoryError
 from monitor.core.settings import SettingsError, add_settings_arguments, settings_from_sources
+from monitor.core.terminal_text import for_terminal
 from monitor.store import StoreError
 
 
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_call_flow_commands(commands)
     add_report_commands(commands)
     add_officer_commands(commands)
+    add_purge_commands(commands)
     add_dashboard_commands(commands)
     return parser
 
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except (SettingsError, CharterError, StoreError, DirectoryError, AmiError) as exc:
-        print(f"callsla: {exc}", file=sys.stderr)
+        print(f"callsla: {for_terminal(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

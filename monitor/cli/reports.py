@@ -1,4 +1,5 @@
-"""`callsla export | report | callbacks`: the auditors' and help desk's sub-commands."""
+"""`callsla export | report | export-log | callbacks`: the auditors' and help desk's
+sub-commands."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from monitor.core.charter import Charter, load_charter
 from monitor.core.settings import Settings, settings_from_sources
+from monitor.core.terminal_text import for_terminal
 from monitor.ingest.callback_closing import CallbackError
 from monitor.reports.errors import ReportError
 from monitor.reports.formats import EXPORT_FORMATS, REPORT_FORMATS
@@ -53,7 +55,7 @@ def _guarded(run: Run) -> Run:
         try:
             return run(args)
         except (ReportError, CallbackError, StoreError) as exc:
-            print(f"callsla: {exc}", file=sys.stderr)
+            print(f"callsla: {for_terminal(str(exc))}", file=sys.stderr)
             return 2
         except OSError as exc:
             full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -92,6 +94,23 @@ def _run_report(args: argparse.Namespace) -> int:
         report_and_log(ReportStore(store, pbx=args.pbx), charter, period, args.format, out)
     print(f"report {period.label} -> {out}")
     return 0
+
+
+def _run_export_log_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when the chain is intact, 1 when an entry was edited or deleted."""
+    from monitor.reports.export_log import verify_chain
+    from monitor.reports.report_store import ReportStore
+
+    with _opened(args) as (_settings, _charter, store):
+        check = verify_chain(ReportStore(store).whole_export_log())
+    for problem in check.problems:
+        print(f"callsla: export log: {for_terminal(problem)}", file=sys.stderr)
+    head = f"newest #{check.head.seq} sha256 {check.head.entry_hash}" if check.head else "empty"
+    state = "BROKEN" if check.problems else "intact"
+    print(f"export log {state}: {check.chained} chained entries ({head})"
+          + (f"; {check.unchained} from before the chain, not verifiable" if check.unchained
+             else ""))
+    return 1 if check.problems else 0
 
 
 def _run_callbacks(args: argparse.Namespace) -> int:
@@ -177,6 +196,13 @@ def add_commands(commands: Any) -> None:
     report.add_argument("--format", choices=REPORT_FORMATS, default="pdf")
     report.add_argument("--out", default=None, metavar="FILE")
     report.set_defaults(run=_guarded(_run_report))
+
+    export_log = commands.add_parser("export-log", help="the export log (verify)")
+    log_actions = export_log.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verify = log_actions.add_parser(
+        "verify", help="check the hash chain: exit 1 if an entry was edited or deleted")
+    _common(verify)
+    verify.set_defaults(run=_guarded(_run_export_log_verify))
 
     register = commands.add_parser("callbacks", help="the callback register (list|show|close)")
     actions = register.add_subparsers(dest="action", required=True, metavar="ACTION")

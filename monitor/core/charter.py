@@ -26,6 +26,10 @@ class Charter:
     short_abandon_seconds: float
     callback_due_hours: float
     max_wait_seconds: float
+    # PDPA 2010: personal data is kept no longer than needed. Call records (legs, events,
+    # status messages, closed callbacks) older than this many days are purged by
+    # `callsla purge`; every report states it. None: the charter sets no period.
+    retention_days: int | None = None
 
 
 _POSITIVE = (
@@ -56,6 +60,7 @@ def load_charter(path: Path | None = None) -> Charter:
         version = str(doc["version"])
         effective = date.fromisoformat(str(doc["effective_from"]))
         zone = ZoneInfo(str(doc["timezone"]))
+        retention = _retention_days(doc.get("retention", {}))
     except tomllib.TOMLDecodeError as exc:
         raise CharterError(f"{origin}: not valid TOML: {exc}") from exc
     except KeyError as exc:
@@ -69,4 +74,18 @@ def load_charter(path: Path | None = None) -> Charter:
         raise CharterError(f"{origin}: answer_rate_target must be in (0, 1]")
     if values["short_abandon_seconds"] < 0:
         raise CharterError(f"{origin}: short_abandon_seconds must be >= 0")
-    return Charter(version=version, effective_from=effective, timezone=zone, **values)
+    if retention is not None and retention < 1:
+        raise CharterError(f"{origin}: retention.call_records_days must be >= 1, not {retention}")
+    return Charter(version=version, effective_from=effective, timezone=zone,
+                   retention_days=retention, **values)
+
+
+def _retention_days(section: object) -> int | None:
+    if not isinstance(section, dict):
+        raise TypeError("[retention] must be a table")
+    days = section.get("call_records_days")
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise TypeError(f"retention.call_records_days must be a whole number of days: {days!r}")
+    return days

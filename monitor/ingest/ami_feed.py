@@ -64,7 +64,7 @@ class AmiFeed:
                 # Events since the last commit are lost here; the next connection's backfill
                 # brings them back from the PBX's logs.
                 log.error("store failed (%s); reconnecting AMI in %.0f s", exc, delay)
-                self.recover()
+                await self.recover()
             finally:
                 self.connected = False
                 connected.set(0)
@@ -72,9 +72,12 @@ class AmiFeed:
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_SECONDS)
 
-    def recover(self) -> None:
+    async def recover(self) -> None:
+        """Reconnect the store in a thread (PostgreSQL may take its connect timeout), then
+        rebuild the recorder's state on the loop."""
         try:
-            self.recorder.recover()
+            fresh = await asyncio.to_thread(self.recorder.store.open_connection)
+            self.recorder.recover(fresh)
         except StoreError as exc:
             log.error("store still unavailable: %s", exc)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from monitor.backfill.cdr_csv import CdrReader
 from monitor.backfill.queue_log import QueueLogReader
-from monitor.backfill.window import BackfillWindow
+from monitor.backfill.window import BackfillWindow, FileMark, start_offset
 from monitor.ingest.recorder import Recorder
 from monitor.store import BackfillMark
 
@@ -37,16 +37,19 @@ def backfill_cdr_csv(recorder: Recorder, path: Path) -> BackfillResult:
 def _backfill(recorder: Recorder, path: Path, kind: str,
               read: Callable[[int], tuple[BackfillWindow, int]]) -> BackfillResult:
     """Safe to repeat: nothing counts twice. The mark moves only after the merge committed, so
-    a crash in between re-reads the same lines and the merge finds those legs settled."""
+    a crash in between re-reads the same lines and the merge finds those legs settled. The
+    mark holds the file's inode too: a rotated log is read from its start."""
     pbx, store, metrics = recorder.pbx, recorder.store, recorder.metrics
     source = f"{kind}:{path}"
     mark = store.backfill_mark(pbx, source)
-    offset = int(mark.position) if mark and mark.position.isdigit() else 0
-    window, new_offset = read(offset)
+    inode, offset = start_offset(path, FileMark.parse(mark.position) if mark else FileMark(None, 0))
+    if mark and offset == 0 and FileMark.parse(mark.position).offset:
+        log.info("%s is a new file (rotated): reading it from the start", path)
+    window, new_offset = read(offset)  # a rotation between stat and read re-reads: harmless
     counted = recorder.merge_backfill(window)
     last = max((leg.offered_at for leg in window.legs.values()),
                default=mark.read_until if mark else None)
-    store.set_backfill_mark(BackfillMark(pbx, source, str(new_offset), last))
+    store.set_backfill_mark(BackfillMark(pbx, source, FileMark(inode, new_offset).text(), last))
     metrics.backfill_runs.labels(pbx, kind).inc()
     metrics.backfill_legs.labels(pbx, kind).inc(counted)
     if window.bad_lines:

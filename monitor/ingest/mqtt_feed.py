@@ -16,6 +16,7 @@ import aiomqtt
 from monitor.core.events import EventSchemaError, parse_event, payload_text, subscription
 from monitor.core.settings import Endpoint
 from monitor.ingest.flow_recorder import record_flow_event
+from monitor.ingest.mqtt_ack import enable_manual_ack
 from monitor.ingest.recorder import Recorder
 from monitor.store import StoreError
 
@@ -42,8 +43,7 @@ class MqttFeed:
                     username=self.endpoint.username or None,
                     password=self.endpoint.password or None,
                     identifier=f"callsla-monitor-{pbx}", clean_session=False)
-                # aiomqtt has no manual-ack option; paho's (underneath) does.
-                client._client.manual_ack_set(True)
+                paho = enable_manual_ack(client)  # ack after the commit, not on receipt
                 async with client:
                     await client.subscribe(self.topic, qos=1)
                     self.connected, delay = True, 1.0
@@ -51,15 +51,16 @@ class MqttFeed:
                     log.info("MQTT subscribed to %s at %s", self.topic, self.endpoint.redacted())
                     async for message in client.messages:
                         self.handle(message.payload)
-                        client._client.ack(message.mid, message.qos)
+                        paho.ack(message.mid, message.qos)
             except aiomqtt.MqttError as exc:
                 log.warning("MQTT %s: %s; retrying in %.0f s", self.endpoint.redacted(), exc,
                             delay)
             except StoreError as exc:
                 # The message stays unacknowledged: the broker redelivers it after reconnect.
                 log.error("store failed (%s); reconnecting MQTT in %.0f s", exc, delay)
-                with contextlib.suppress(StoreError):
-                    self.recorder.store.reconnect()
+                with contextlib.suppress(StoreError):  # connecting blocks: not on the loop
+                    store = self.recorder.store
+                    store.reconnect(await asyncio.to_thread(store.open_connection))
             finally:
                 self.connected = False
                 connected.set(0)

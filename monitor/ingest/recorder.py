@@ -21,7 +21,7 @@ from monitor.core.records import CallLeg, Outcome, PersonRing, RingResult
 from monitor.ingest.call_state import AmiEventError, CallTracker, LegUpdate
 from monitor.ingest.customers import CustomerRule
 from monitor.ingest.leg_counter import LegCounter, leg_labels, transitions
-from monitor.store import Store
+from monitor.store import Store, StoreConnection
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,11 @@ class Recorder:
         self.refresh_waiting(datetime.now(UTC))
         return n
 
-    def recover(self) -> None:
-        """After a failed commit: reconnect the store and rebuild the tracker from what it
-        holds, so nothing the store lacks is believed counted; a backfill then fills the gap."""
-        self.store.reconnect()
+    def recover(self, connection: StoreConnection | None = None) -> None:
+        """After a failed commit: reconnect the store (to `connection`, opened off the event
+        loop by the caller) and rebuild the tracker from what it holds, so nothing the store
+        lacks is believed counted; a backfill then fills the gap."""
+        self.store.reconnect(connection)
         self.tracker = CallTracker(self.pbx, customers=self.customers)
         self.tracker.resume(self.store.open_legs(self.pbx))
         self._settled_by_backfill.clear()

@@ -50,7 +50,8 @@ class MonitorService:
 
     def health(self) -> dict[str, object]:
         return {
-            "ok": self.recorder is not None,
+            "ok": self.recorder is not None and self.store is not None and not self.store.failure,
+            "store_error": self.store.failure if self.store else None,
             "pbx": self.settings.pbx,
             "ami_connected": bool(self.ami and self.ami.connected),
             "mqtt_connected": bool(self.mqtt and self.mqtt.connected),
@@ -72,7 +73,8 @@ class MonitorService:
 
     async def run(self) -> None:
         pbx = self.settings.pbx
-        self.store = open_store(self.settings.db_url)
+        # PostgreSQL may take up to its connect timeout: the loop must not stop meanwhile
+        self.store = await asyncio.to_thread(open_store, self.settings.db_url)
         self.recorder = Recorder(store=self.store, metrics=self.metrics, pbx=pbx,
                                  customers=CustomerRule(self.settings.customer_context_names))
         directory = self.load_officers()
@@ -89,6 +91,17 @@ class MonitorService:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)
+        try:
+            await self._run_feeds()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):  # the loop may outlive the service
+                loop.remove_signal_handler(sig)
+            await self.http.close()
+            self.store.close()
+
+    async def _run_feeds(self) -> None:
+        """Until SIGINT/SIGTERM or a feed task ends; then every task is cancelled."""
+        assert self.recorder is not None
         tasks = [asyncio.create_task(self._refresh_gauges(), name="gauges"),
                  asyncio.create_task(self.wallboard.run(), name="wallboard")]
         if (ami := self.settings.ami) is not None:
@@ -100,16 +113,16 @@ class MonitorService:
             self.mqtt = MqttFeed(endpoint=mqtt, recorder=self.recorder)
             tasks.append(asyncio.create_task(self.mqtt.run(), name="mqtt-feed"))
         stopped = asyncio.create_task(self._stop.wait())
-        done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is not stopped and task.exception() is not None:
-                log.error("%s failed", task.get_name(), exc_info=task.exception())
-        log.info("stopping")
-        for task in [stopped, *tasks]:
-            task.cancel()
-        await asyncio.gather(stopped, *tasks, return_exceptions=True)
-        await self.http.close()
-        self.store.close()
+        try:
+            done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopped and task.exception() is not None:
+                    log.error("%s failed", task.get_name(), exc_info=task.exception())
+            log.info("stopping")
+        finally:
+            for task in [stopped, *tasks]:
+                task.cancel()
+            await asyncio.gather(stopped, *tasks, return_exceptions=True)
 
     @staticmethod
     def load_officers() -> Directory | None:
@@ -138,6 +151,8 @@ class MonitorService:
             if self.store is not None and loop.time() - last_callbacks >= CALLBACK_REFRESH_SECONDS:
                 last_callbacks = loop.time()
                 try:
+                    if self.store.failure:  # /healthz says so until a write commits again
+                        self.store.probe_write(self.settings.pbx)
                     self._refresh_callbacks(now)
                 except StoreError as exc:  # the feeds reconnect the store; try again later
                     log.warning("callback gauges not refreshed: %s", exc)

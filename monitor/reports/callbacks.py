@@ -11,6 +11,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from monitor.core.records import Callback, CallbackStatus
+from monitor.core.terminal_text import for_terminal
 from monitor.reports.errors import ReportError
 from monitor.store import Store
 
@@ -49,12 +50,13 @@ def _local(at: datetime | None, zone: ZoneInfo) -> str:
 
 
 def format_register(lines: list[RegisterLine], zone: ZoneInfo) -> str:
-    """One line per callback, widest first columns; the help desk reads it in a terminal."""
+    """One line per callback, widest first columns; the help desk reads it in a terminal, so
+    control characters from caller data are shown escaped."""
     header = ("ID", "STATE", "MESSAGE LEFT", "DUE", "CALLER", "NUMBER", "DEPARTMENT", "OFFICER")
-    rows = [header] + [(
+    rows = [header] + [tuple(for_terminal(str(v)) for v in (
         line.callback.callback_id, line.state, _local(line.callback.contacted_at, zone),
         _local(line.callback.due_at, zone), line.callback.caller_name,
-        line.callback.caller_number, line.callback.department, line.callback.officer)
+        line.callback.caller_number, line.callback.department, line.callback.officer))
         for line in lines]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
@@ -62,7 +64,7 @@ def format_register(lines: list[RegisterLine], zone: ZoneInfo) -> str:
 
 
 def format_callback(callback: Callback, zone: ZoneInfo, now: datetime | None = None) -> str:
-    """The help desk's record, (a) to (f)."""
+    """The help desk's record, (a) to (f), control characters shown escaped."""
     now = now or datetime.now(UTC)
     fields = (
         ("Callback", callback.callback_id),
@@ -79,4 +81,4 @@ def format_callback(callback: Callback, zone: ZoneInfo, now: datetime | None = N
         ("(f) Caller informed", _local(callback.caller_informed_at, zone)),
     )
     width = max(len(name) for name, _ in fields)
-    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in fields)
+    return "\n".join(f"{name.ljust(width)}  {for_terminal(value)}" for name, value in fields)

@@ -42,7 +42,8 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
     Column("missed_cause", "text", "For missed legs: abandoned, timeout, no_agents, "
                                    "transfer_unanswered, after_hours, lost (the PBX lost the "
                                    "call) or other."),
-    Column("answered_by", "text", "Who answered: the receptionist's or officer's extension."),
+    Column("answered_by", "text", "Who answered: the queue member's name (a receptionist) or "
+           "the directory extension (an officer); `other` for a phone outside the directory."),
     Column("returned_from", "text", "For returned legs: the officer whose transfer came back."),
     Column("voicemail", "bool", "The caller left a message on this leg."),
     Column("callback_id", "text", "The callback opened for this call's message, if any."),

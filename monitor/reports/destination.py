@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from monitor.core.private_files import PRIVATE_MODE
 from monitor.reports.errors import ReportError
 
 
@@ -31,7 +32,8 @@ def os_error_message(path: Path, exc: OSError) -> str:
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[Path]:
-    """Yield a temporary path; on success it becomes `path`, on any failure it is removed."""
+    """Yield a temporary path (0600); on success it becomes `path`, on any failure it is
+    removed."""
     check_writable(path)
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
@@ -42,7 +44,7 @@ def atomic_file(path: Path) -> Iterator[Path]:
     temp = Path(temp_name)
     try:
         yield temp
-        os.chmod(temp, 0o640)  # exports hold personal data: not world-readable
+        os.chmod(temp, PRIVATE_MODE)  # exports hold personal data; a writer may replace it
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)

@@ -1,64 +1,29 @@
 """What reports read from the store beyond its own API, and the export log they keep in it.
 
-The export log's table is the store's migration 2 (`monitor/store/_schema.py`). Everything
-goes through the store's public methods (its one connection), so reads see its writes.
+The export log's table is the store's migrations 2 and 3 (`monitor/store/_schema.py`), a hash
+chain (`monitor/reports/export_log.py`). Everything goes through the store's public methods
+(its one connection), so reads see its writes.
 """
 
 from __future__ import annotations
 
-import getpass
-import socket
-import uuid
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pandas as pd
 
 from monitor.core.records import Callback, CallLeg, StatusAnnouncement
+from monitor.reports.export_log import ChainHead, ExportLogEntry, chained
 from monitor.reports.periods import Period
-from monitor.store import PersonRingTally, Store
+from monitor.store import PersonRingTally, Store, StoreError
+
+log = logging.getLogger(__name__)
 
 EXPORT_LOG_COLUMNS = ("export_id", "exported_at", "exported_by", "host", "kind", "first_day",
                       "last_day", "department", "queue", "format", "path", "row_count",
-                      "masked", "reason")
-
-
-@dataclass(frozen=True)
-class ExportLogEntry:
-    """Who took which records out, when, for which range, masked or not (PDPA 2010)."""
-
-    exported_at: datetime
-    exported_by: str
-    host: str
-    kind: str  # export | report
-    first_day: date
-    last_day: date
-    department: str
-    queue: str
-    format: str
-    path: str
-    row_count: int
-    masked: bool
-    reason: str
-    export_id: str = ""
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"
-
-
-def new_log_entry(*, kind: str, period: Period, fmt: str, path: str, row_count: int,
-                  masked: bool, reason: str = "", department: str = "",
-                  queue: str = "") -> ExportLogEntry:
-    return ExportLogEntry(exported_at=datetime.now(UTC), exported_by=current_user(),
-                          host=socket.gethostname(), kind=kind, first_day=period.first_day,
-                          last_day=period.last_day, department=department, queue=queue,
-                          format=fmt, path=path, row_count=row_count, masked=masked,
-                          reason=reason, export_id=uuid.uuid4().hex)
+                      "masked", "reason", "seq", "previous_hash", "entry_hash")
+_APPEND_ATTEMPTS = 5  # another export appending at the same moment takes the number: retry
 
 
 class ReportStore:
@@ -113,7 +78,26 @@ class ReportStore:
     def status_announcements(self, period: Period) -> list[StatusAnnouncement]:
         return self.store.status_announcements(period.start, period.end, pbx=self.pbx)
 
-    def log_export(self, entry: ExportLogEntry) -> None:
+    def log_export(self, entry: ExportLogEntry) -> ExportLogEntry:
+        """Append `entry` to the chain and commit; returns it with its number and hashes."""
+        for attempt in range(1, _APPEND_ATTEMPTS + 1):
+            try:
+                with self.store.batch():
+                    linked = chained(entry, self._head())
+                    self._insert(linked)
+                return linked
+            except StoreError as exc:  # e.g. the unique seq taken by a concurrent export
+                if attempt == _APPEND_ATTEMPTS:
+                    raise
+                log.info("export log append retried (%s)", exc)
+        raise AssertionError("unreachable")
+
+    def _head(self) -> ChainHead | None:
+        found = self.store.query("SELECT seq, entry_hash FROM export_log WHERE seq IS NOT NULL"
+                                 " ORDER BY seq DESC LIMIT 1")
+        return ChainHead(int(found[0][0]), str(found[0][1])) if found else None
+
+    def _insert(self, entry: ExportLogEntry) -> None:
         t = self.store.time_param
         self.store.execute(
             f"INSERT INTO export_log ({', '.join(EXPORT_LOG_COLUMNS)}) "
@@ -121,16 +105,27 @@ class ReportStore:
             (entry.export_id, t(entry.exported_at), entry.exported_by, entry.host, entry.kind,
              entry.first_day.isoformat(), entry.last_day.isoformat(), entry.department,
              entry.queue, entry.format, entry.path, entry.row_count, int(entry.masked),
-             entry.reason))
+             entry.reason, entry.seq, entry.previous_hash, entry.entry_hash))
+
+    def export_log_head(self) -> ChainHead | None:
+        """The newest chained entry: the report states it, so a truncated log shows later."""
+        return self._head()
 
     def export_log(self, period: Period) -> list[ExportLogEntry]:
         """Exports made during the period or covering any part of it, oldest first."""
-        found = self.store.query(
-            f"SELECT {', '.join(EXPORT_LOG_COLUMNS)} FROM export_log "
-            "WHERE (exported_at >= ? AND exported_at < ?) OR (first_day <= ? AND last_day >= ?) "
-            "ORDER BY exported_at",
+        return self._entries(
+            "WHERE (exported_at >= ? AND exported_at < ?) OR (first_day <= ? AND last_day >= ?)",
             (self.store.time_param(period.start), self.store.time_param(period.end),
              period.last_day.isoformat(), period.first_day.isoformat()))
+
+    def whole_export_log(self) -> list[ExportLogEntry]:
+        """Every entry, oldest first: what `callsla export-log verify` checks."""
+        return self._entries("", ())
+
+    def _entries(self, where: str, params: tuple[object, ...]) -> list[ExportLogEntry]:
+        found = self.store.query(
+            f"SELECT {', '.join(EXPORT_LOG_COLUMNS)} FROM export_log {where} "
+            "ORDER BY exported_at, seq", params)
         out = []
         for row in found:
             v = dict(zip(EXPORT_LOG_COLUMNS, row, strict=True))
@@ -144,5 +139,7 @@ class ReportStore:
                 format=str(v["format"]), path=str(v["path"]),
                 row_count=int(v["row_count"]),
                 masked=bool(v["masked"]), reason=str(v["reason"]),
-                export_id=str(v["export_id"])))
+                export_id=str(v["export_id"]),
+                seq=None if v["seq"] is None else int(v["seq"]),
+                previous_hash=str(v["previous_hash"]), entry_hash=str(v["entry_hash"])))
         return out

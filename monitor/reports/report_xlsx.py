@@ -130,6 +130,16 @@ def _export_log(sheet: Worksheet, report: QuarterReport) -> None:
                       e.masked, e.reason, e.path])
 
 
+def _text_never_formula(book: Workbook) -> None:
+    """openpyxl makes any text beginning with `=` a formula; the report has none of its own,
+    so such a text (a department or reason from outside) stays text."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
 def write_xlsx(report: QuarterReport, path: Path) -> None:
     book = Workbook()
     summary = book.active
@@ -140,4 +150,5 @@ def write_xlsx(report: QuarterReport, path: Path) -> None:
     _persons(book.create_sheet("Jadual 2"), report)
     _charts(book.create_sheet("Carta Charts"), report)
     _export_log(book.create_sheet("Log eksport Export log"), report)
+    _text_never_formula(book)
     book.save(path)

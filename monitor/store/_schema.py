@@ -94,11 +94,25 @@ def _v3(d: Dialect) -> list[str]:
     ]
 
 
+def _v4(_d: Dialect) -> list[str]:
+    # The export log becomes a hash chain: entry n stores the hash of entry n-1 and its own
+    # hash over both (monitor/reports/export_log.py), so an edited or deleted entry shows.
+    # `seq` is unique: two exports appending at once cannot fork the chain (one retries).
+    # Entries from before this version keep seq NULL and are reported as unchained.
+    return [
+        "ALTER TABLE export_log ADD COLUMN seq INTEGER",
+        "ALTER TABLE export_log ADD COLUMN previous_hash TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE export_log ADD COLUMN entry_hash TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX export_log_seq ON export_log (seq)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
               _v1),
     Migration(2, "export log (kept if the reports made it before)", _v2),
     Migration(3, "person rings (per receptionist and officer)", _v3),
+    Migration(4, "export log hash chain (seq, previous_hash, entry_hash)", _v4),
 )
 LATEST = MIGRATIONS[-1].version
 

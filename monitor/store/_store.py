@@ -21,8 +21,9 @@ from monitor.core.records import (
 )
 from monitor.store import _rings as rings
 from monitor.store import _rows as rows
-from monitor.store._dialect import connect
+from monitor.store._dialect import Connection, connect
 from monitor.store._errors import StoreError
+from monitor.store._retention import PURGE_TARGETS, count_older, purge_older
 from monitor.store._rings import PersonRingTally
 from monitor.store._schema import migrate
 
@@ -120,13 +121,27 @@ class Store:
         self._conn.commit()
         self._conn.close()
 
-    def reconnect(self) -> None:
-        """Drop the connection and open a new one (after the database went away); raises
-        StoreError while it is still away. Uncommitted writes are gone: callers redo them."""
+    def open_connection(self) -> Connection:
+        """A new connection to the same database, for `reconnect`; it blocks (up to the
+        connect timeout), so an event loop runs it in a thread. Raises StoreError."""
+        return connect(self._url)
+
+    def reconnect(self, connection: Connection | None = None) -> None:
+        """Drop the connection and use `connection` (default: open one here) after the
+        database went away; raises StoreError while it is still away. Uncommitted writes are
+        gone: callers redo them."""
+        fresh = connection if connection is not None else connect(self._url)
+        fresh.health = self._conn.health  # a failure stays until a write commits again
         with suppress(Exception):
             self._conn.close()
         self._batch_depth = 0
-        self._conn = connect(self._url)
+        self._conn = fresh
+
+    @property
+    def failure(self) -> str | None:
+        """The store's last failure (e.g. a full disk) until a write commits again; None
+        while it works. /healthz is not ok meanwhile."""
+        return self._conn.health.failure
 
     def __enter__(self) -> Store:
         return self
@@ -489,6 +504,27 @@ class Store:
             (mark.pbx, mark.source, mark.position, d.time_param(mark.read_until),
              d.time_param(datetime.now(UTC))))
         self._done()
+
+    # -- retention (PDPA 2010) ------------------------------------------------------------
+    def count_older_than(self, before: datetime, *, pbx: str | None = None) -> dict[str, int]:
+        """Per table, how many caller-data rows `purge_older_than` would delete."""
+        return {t.table: count_older(self._conn, t, before, pbx) for t in PURGE_TARGETS}
+
+    def purge_older_than(self, before: datetime, *, pbx: str | None = None,
+                         batch_rows: int = 10_000) -> Iterator[tuple[str, int]]:
+        """Delete caller-data rows older than `before` (legs, call-flow events, status
+        messages, closed callbacks); yields (table, rows) after each committed batch."""
+        if self._batch_depth:
+            raise StoreError("purge commits batch by batch: not inside batch()")
+        for target in PURGE_TARGETS:
+            for deleted in purge_older(self._conn, target, before, pbx, batch_rows):
+                yield target.table, deleted
+
+    def probe_write(self, pbx: str) -> None:
+        """One small committed write (a `store-probe` row among the backfill marks), so a store
+        that failed shows it works again without waiting for the next call; raises StoreError
+        while it still fails."""
+        self.set_backfill_mark(BackfillMark(pbx, "store-probe", "", datetime.now(UTC)))
 
 
 def _wait_bucket_sql(bounds: Sequence[float]) -> tuple[str, str]:

@@ -24,6 +24,8 @@ from tests.unit.monitor.store.test_store import (  # noqa: F401 - collected agai
     test_new_store_is_at_the_latest_schema_version,
     test_open_legs_are_those_in_progress,
     test_person_ring_figures_follow_their_legs_window_and_labels,
+    test_purge_of_one_pbx_keeps_the_others,
+    test_purge_removes_only_caller_records_older_than_the_cut,
     test_rings_read_back_by_leg_in_the_order_they_ended,
     test_saving_a_leg_again_updates_it_in_place,
     test_status_announcements_read_back_in_time_order,

@@ -156,3 +156,26 @@ def test_closing_records_the_event_and_errors_are_one_line(
     assert code == 2
     assert err.count("\n") == 1
     assert "already closed" in err
+
+
+def test_export_log_verify_finds_an_edited_and_a_deleted_entry(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    url = generated_store(tmp_path, calls=100)[0]
+    for n in range(3):
+        assert _run(capsys, "export", "--db-url", url, "--format", "csv", "-q", "--from",
+                    "2026-07-01", "--to", "2026-09-30", "--out", str(tmp_path / f"{n}.csv"))[0] == 0
+    code, out, err = _run(capsys, "export-log", "verify", "--db-url", url)
+    assert (code, err) == (0, "")
+    assert out.startswith("export log intact: 3 chained entries (newest #3 sha256 ")
+    with open_store(url) as store:
+        store.execute("UPDATE export_log SET row_count = 1 WHERE seq = 2")
+    code, out, err = _run(capsys, "export-log", "verify", "--db-url", url)
+    assert code == 1
+    assert out.startswith("export log BROKEN")
+    assert "entry 2 (" in err
+    assert "was edited" in err
+    with open_store(url) as store:
+        store.execute("DELETE FROM export_log WHERE seq = 2")
+    code, _, err = _run(capsys, "export-log", "verify", "--db-url", url)
+    assert code == 1
+    assert "entries 2..2 are missing (deleted)" in err

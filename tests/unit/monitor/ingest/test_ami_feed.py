@@ -257,3 +257,35 @@ async def test_the_back_off_starts_again_at_1_s_after_a_good_connection(
         await running.stop()
     assert sleeps[:3] == [1, 2, 4]
     assert sleeps[3] == 1, "a good connection resets the back-off"
+
+
+async def test_reconnecting_the_store_does_not_stop_the_event_loop(
+        recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a store failure the feed reconnects it; a PostgreSQL that takes its connect
+    timeout must not freeze /metrics, /healthz and the other feeds meanwhile."""
+    import time
+
+    endpoint = parse_endpoint("CALLSLA_AMI_URL", "tcp://u:p@127.0.0.1:1", schemes={"tcp": 5038})
+    feed = AmiFeed(endpoint=endpoint, recorder=recorder, catch_up=lambda: None)
+    real_open = recorder.store.open_connection
+
+    def slow_open() -> object:
+        time.sleep(0.5)  # a database slow to answer
+        return real_open()
+
+    monkeypatch.setattr(recorder.store, "open_connection", slow_open)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.05)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await feed.recover()
+    finally:
+        ticker.cancel()
+    assert ticks >= 5
+    assert recorder.store.count_legs() == 0  # the new connection works

@@ -50,6 +50,16 @@ def sample(text: bytes, name: str, labels: dict[str, str]) -> float | None:
     return None
 
 
+async def metrics_once_offered(port: int, offered: int) -> bytes:
+    """/metrics as soon as it counts `offered` front-desk legs (10 s at most)."""
+    async with asyncio.timeout(10):
+        while True:
+            _, text = await http_get(port, "/metrics")
+            if sample(text, "callsla_calls_offered_total", FRONT_DESK) == offered:
+                return text
+            await asyncio.sleep(0.05)
+
+
 class Running:
     """One MonitorService.run() as a task, stopped the way an operator stops it: SIGTERM."""
 
@@ -84,8 +94,8 @@ class Running:
                 os.kill(os.getpid(), signal.SIGTERM)
                 await asyncio.wait_for(self.task, 10)
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):  # run() leaves them on the loop
-                loop.remove_signal_handler(sig)
+            for sig in (signal.SIGINT, signal.SIGTERM):  # run() took its handlers away
+                assert loop.remove_signal_handler(sig) is False, sig
 
 
 @pytest.fixture
@@ -119,12 +129,7 @@ async def test_the_service_counts_ami_calls_serves_them_and_stops_on_sigterm(
         assert sample(before, "callsla_calls_offered_total",
                       {"pbx": "unit", "queue": "", "department": "finance"}) == 0
         await ami.send(*CAPTURE)
-        async with asyncio.timeout(10):
-            while True:
-                _, text = await http_get(running.port, "/metrics")
-                if sample(text, "callsla_calls_offered_total", FRONT_DESK) == 2:
-                    break
-                await asyncio.sleep(0.05)
+        text = await metrics_once_offered(running.port, 2)
         assert sample(text, "callsla_calls_answered_total", FRONT_DESK) == 1
         assert sample(text, "callsla_calls_missed_total", {**FRONT_DESK, "cause": "abandoned"}) == 1
         assert sample(text, "callsla_answer_wait_seconds_bucket", {**FRONT_DESK, "le": "10.0"}) == 1
@@ -166,3 +171,36 @@ async def test_a_restart_serves_the_counters_rebuilt_from_the_store(
         assert sample(text, "callsla_calls_missed_total", {**FRONT_DESK, "cause": "abandoned"}) == 1
     finally:
         await again.stop()
+
+
+async def test_a_full_disk_makes_healthz_not_ok_until_the_store_works_again(
+        ami: FakeAmi, tmpfs: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A store that cannot write is reported (503, the error, a log line), and the monitor
+    recovers by itself when space returns: /healthz is ok again before the next call, and
+    the next calls are counted."""
+    from monitor.live import service as service_module
+    from tests.support.full_disk import fill_disk
+
+    monkeypatch.setattr(service_module, "CALLBACK_REFRESH_SECONDS", 0.2)
+    disk = tmpfs("4m")
+    settings = settings_for(disk, ami)
+    running = Running(settings)
+    try:
+        await running.until(lambda h: h["ami_connected"] is True, "AMI connected")
+        assert (await running.health())["store_error"] is None
+        filler = fill_disk(disk)
+        await ami.send(*CAPTURE)
+        await running.until(lambda h: h["ok"] is False, "healthz not ok on a full disk")
+        health = await running.health()
+        assert "full" in str(health["store_error"])
+        assert any("store failed" in r.getMessage() and r.levelname == "ERROR"
+                   for r in caplog.records)
+        filler.unlink()
+        await running.until(lambda h: h["ok"] is True, "healthz ok once space returns")
+        await running.until(lambda h: h["ami_connected"] is True, "AMI connected again")
+        await ami.send(*CAPTURE)
+        await metrics_once_offered(running.port, 2)
+        assert (await running.health())["ok"] is True
+    finally:
+        await running.stop()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -159,17 +158,9 @@ def test_unwritable_path_fails_before_any_work(source: ReportStore, generated: t
 
 
 @pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+def tiny_disk(tmpfs: Callable[[str], Path]) -> Path:
     """A 64 KiB tmpfs: a real full disk (needs root to mount)."""
-    mount = tmp_path / "full"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
+    return tmpfs("64k")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
@@ -235,3 +226,73 @@ def test_excel_keeps_leading_and_trailing_spaces(tmp_path: Path) -> None:
     writer.close()
     assert pd.read_excel(tmp_path / "spaces.xlsx", dtype=str)["matter"].tolist() == [
         " indented", "plain"]
+
+
+@pytest.mark.usefixtures("permissive_umask")
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_export_files_are_owner_only_whatever_the_umask(source: ReportStore, generated: tuple,
+                                                         tmp_path: Path, fmt: str) -> None:
+    """An export holds caller data (masked or not): readable by the exporting account only."""
+    _, charter, period = generated
+    out = tmp_path / f"legs.{fmt}"
+    export_calls(source, charter, _request(period, fmt, out, department="Kewangan"))
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("per", ["leg", "call"])
+def test_the_log_entry_is_committed_before_the_file_appears(
+        source: ReportStore, generated: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        per: str) -> None:
+    """A killed export leaves a log entry, never an unlogged file: at the rename that makes the
+    file appear, another connection already sees the entry."""
+    from monitor.reports import destination
+
+    url, charter, period = generated
+    out = tmp_path / "legs.csv"
+    seen_at_rename: list[list[tuple[object, ...]]] = []
+    real_replace = os.replace
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        with open_store(url) as other:
+            seen_at_rename.append(other.query(
+                "SELECT path, row_count FROM export_log WHERE path = ?", (str(out.resolve()),)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(destination.os, "replace", replace)
+    entry = export_calls(source, charter, _request(period, "csv", out, department="Kewangan",
+                                                   per=per))
+    assert seen_at_rename == [[(str(out.resolve()), entry.row_count)]]
+    assert entry.seq is not None
+    assert entry.entry_hash
+
+
+def test_an_export_killed_at_the_rename_is_still_logged(
+        source: ReportStore, generated: tuple, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.reports import destination
+
+    _, charter, period = generated
+    out = tmp_path / "legs.csv"
+
+    def killed(src: str | Path, dst: str | Path) -> None:
+        raise KeyboardInterrupt  # the process dies where the file would appear
+
+    monkeypatch.setattr(destination.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        export_calls(source, charter, _request(period, "csv", out, masked=False,
+                                               reason="ticket 7", department="Kewangan"))
+    assert list(tmp_path.iterdir()) == []
+    logged = [e for e in source.export_log(period) if e.path == str(out.resolve())]
+    assert [(e.masked, e.reason) for e in logged] == [(False, "ticket 7")]
+
+
+def test_exported_by_is_the_process_account_not_logname(
+        source: ReportStore, generated: tuple, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import pwd
+
+    _, charter, period = generated
+    monkeypatch.setenv("LOGNAME", "mallory")
+    entry = export_calls(source, charter, _request(period, "csv", tmp_path / "x.csv",
+                                                   department="Kewangan"))
+    assert entry.exported_by == pwd.getpwuid(os.getuid()).pw_name != "mallory"

@@ -155,3 +155,54 @@ def test_a_quarter_without_calls_is_an_error(source: ReportStore, generated: tup
     _, charter, _ = generated
     with pytest.raises(ReportError, match="no calls in 2025Q1"):
         build_report(source, charter, parse_quarter("2025Q1", charter.timezone))
+
+
+@pytest.mark.usefixtures("permissive_umask")
+@pytest.mark.parametrize("fmt", ["xlsx", "html"])
+def test_report_files_are_owner_only_whatever_the_umask(report: QuarterReport, tmp_path: Path,
+                                                        fmt: str) -> None:
+    out = tmp_path / f"report.{fmt}"
+    write_report(report, fmt, out)  # type: ignore[arg-type]
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_report_is_logged_before_its_file_appears(
+        source: ReportStore, generated: tuple, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.reports import destination
+
+    _, charter, period = generated
+    out = tmp_path / "r.html"
+
+    def killed(src: object, dst: object) -> None:
+        raise KeyboardInterrupt  # the process dies where the file would appear
+
+    monkeypatch.setattr(destination.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        report_and_log(source, charter, period, "html", out)
+    assert not out.exists()
+    assert [e.kind for e in source.export_log(period) if e.path == str(out.resolve())] == [
+        "report"]
+
+
+def test_every_report_states_the_export_log_head(source: ReportStore, generated: tuple,
+                                                 tmp_path: Path) -> None:
+    """A kept report names the newest log entry: a log truncated later no longer reaches it."""
+    _, charter, period = generated
+    report_and_log(source, charter, period, "html", tmp_path / "first.html")
+    head = source.export_log_head()
+    assert head is not None
+    again = build_report(source, charter, period)
+    assert again.export_log_head == head
+    assert f"Export log: newest entry #{head.seq}, SHA-256 {head.entry_hash}." in (
+        write_and_read_html(again, tmp_path))
+
+
+def test_every_report_states_the_retention_period(report: QuarterReport, tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    write_report(report, "html", html)
+    assert "Call records are kept 730 days, then purged (PDPA 2010)." in html.read_text()
+    xlsx = tmp_path / "r.xlsx"
+    write_report(report, "xlsx", xlsx)
+    summary = [str(c.value) for c in openpyxl.load_workbook(xlsx)["Ringkasan Summary"]["A"]]
+    assert any("Call records are kept 730 days" in line for line in summary)

@@ -4,7 +4,7 @@ same tests on PostgreSQL."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from monitor.store import (
     _schema,
     open_store,
 )
+from tests.support.full_disk import fill_disk
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -229,11 +230,13 @@ def test_a_version_1_store_migrates_to_the_export_log(
                                       "export", "2026-07-01", "2026-09-30", "", "", "csv",
                                       "/tmp/q3.csv", 10, 1, ""))
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_version == SCHEMA_VERSION >= 4
         assert store.count_legs() == 1
-        logged = store.query("SELECT export_id, row_count FROM export_log")
-        assert logged == ([("x1", 10)] if reports_made_the_table else [])
-        store.execute("INSERT INTO export_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        logged = store.query("SELECT export_id, row_count, seq, entry_hash FROM export_log")
+        assert logged == ([("x1", 10, None, "")] if reports_made_the_table else [])
+        store.execute("INSERT INTO export_log (export_id, exported_at, exported_by, host, kind,"
+                      " first_day, last_day, department, queue, format, path, row_count,"
+                      " masked, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       ("x2", "2026-10-02T02:00:00+00:00", "auditor", "host", "report",
                        "2026-07-01", "2026-09-30", "", "", "pdf", "/tmp/q3.pdf", 1, 1, ""))
         assert len(store.query("SELECT * FROM export_log")) == 1 + reports_made_the_table
@@ -305,3 +308,91 @@ def test_a_version_2_store_migrates_to_person_rings(
         assert store.ring_tallies("pbx1") == []
         store.save_rings([make_ring(make_leg(2), "x", "2101", RingResult.NOT_ANSWERED, 5)])
         assert store.ring_tallies("pbx1") == [("2101", "not_answered", 1)]
+
+
+@pytest.mark.usefixtures("permissive_umask")
+def test_store_files_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    """PDPA 2010: the store holds every caller's number; SQLite alone makes it 0644."""
+    with open_store(f"sqlite:///{tmp_path}/calls.db") as opened:
+        opened.save_legs([make_leg(1)])
+        files = sorted(tmp_path.iterdir())
+        assert [f.name for f in files] == ["calls.db", "calls.db-shm", "calls.db-wal"]
+        assert {f.name: oct(f.stat().st_mode & 0o777) for f in files} == {
+            f.name: "0o600" for f in files}
+
+
+def test_an_existing_world_readable_store_is_tightened(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/calls.db"
+    with open_store(url) as opened:
+        opened.save_legs([make_leg(1)])
+    (tmp_path / "calls.db").chmod(0o644)
+    with open_store(url) as opened:
+        assert opened.count_legs() == 1
+        assert (tmp_path / "calls.db").stat().st_mode & 0o777 == 0o640
+
+
+def _aged_records(store: Store) -> None:
+    """Per table, records on both sides of T0 + 1 day; equal times to cross batch bounds."""
+    store.save_legs([make_leg(n, offered_at=T0 + timedelta(hours=n // 2)) for n in range(12)])
+    store.save_legs([make_leg(99, pbx="pbx2", offered_at=T0)])
+    for n in range(4):
+        store.record_event(StoredEvent(pbx="pbx1", event_id=f"e-{n}", source="mqtt",
+                                       type="voicemail_left", call_id=f"call-{n}",
+                                       occurred_at=T0 + timedelta(hours=12 * n), payload="{}"))
+        store.save_status_announcement(StatusAnnouncement(
+            pbx="pbx1", event_id=f"s-{n}", call_id="call-1", uniqueid="1.1",
+            department="Licensing", officer="2001", announced_at=T0 + timedelta(hours=12 * n),
+            position=1, waited_seconds=20.0, interval_seconds=None))
+    for n in range(3):
+        store.save_callback(make_callback(n))  # contacted at T0
+    store.close_callback("pbx1", "cb-0", action_taken="called", done_at=T0)
+    store.close_callback("pbx1", "cb-1", action_taken="called", done_at=T0)
+
+
+def test_purge_removes_only_caller_records_older_than_the_cut(store: Store) -> None:
+    _aged_records(store)
+    cut = T0 + timedelta(days=1)
+    expected = {"call_legs": 13, "call_events": 2, "status_announcements": 2, "callbacks": 2}
+    assert store.count_older_than(cut) == expected
+    assert store.count_older_than(cut, pbx="pbx2") == {
+        "call_legs": 1, "call_events": 0, "status_announcements": 0, "callbacks": 0}
+    batches = list(store.purge_older_than(cut, batch_rows=3))
+    totals: dict[str, int] = {}
+    for table, rows in batches:
+        totals[table] = totals.get(table, 0) + rows
+    assert totals == expected
+    assert len([b for b in batches if b[0] == "call_legs"]) >= 4  # committed in batches
+    assert store.count_older_than(cut) == dict.fromkeys(expected, 0)
+    assert store.count_legs() == 0  # every leg was offered before the cut
+    assert [e.event_id for e in store.call_events(T0, T0 + timedelta(days=3))] == ["e-2", "e-3"]
+    assert len(store.status_announcements(T0, T0 + timedelta(days=3))) == 2
+    assert [cb.callback_id for cb in store.callbacks()] == ["cb-2"]  # still owed: kept
+
+
+def test_purge_of_one_pbx_keeps_the_others(store: Store) -> None:
+    _aged_records(store)
+    cut = T0 + timedelta(days=1)
+    assert list(store.purge_older_than(cut, pbx="pbx2")) == [("call_legs", 1)]
+    assert store.count_legs() == 12
+
+
+def test_a_full_disk_is_a_failure_until_a_write_commits_again(
+        tmpfs: Callable[[str], Path]) -> None:
+    """Reads still work on a full disk, so only a committed write clears the failure."""
+    disk = tmpfs("2m")
+    with open_store(f"sqlite:///{disk}/calls.db") as opened:
+        opened.save_legs([make_leg(1)])
+        assert opened.failure is None
+        filler = fill_disk(disk)
+        with pytest.raises(StoreError):
+            opened.save_legs([make_leg(n, caller_name="x" * 2000) for n in range(2, 400)])
+        assert opened.failure is not None
+        assert "full" in opened.failure
+        assert opened.count_legs() == 1  # a read works ...
+        assert opened.failure is not None  # ... and proves nothing about writes
+        opened.reconnect()
+        assert opened.failure is not None  # kept across a reconnect
+        filler.unlink()
+        opened.save_legs([make_leg(2)])
+        assert opened.failure is None
+        assert opened.count_legs() == 2
