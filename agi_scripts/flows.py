@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from agi_scripts.agi import AgiSession, CallerHungUp, printable, quote
+from agi_scripts.held_caller import held_caller, whisper
 from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.officer_line import UNREACHABLE_DEVICE_STATES, OfficerLine, OfficerLines
 from agi_scripts.outbox import Outbox
@@ -150,7 +151,9 @@ class CallFlows:
         # the marker tells the monitor so, by AMI alone.
         call.waiting_since = self.monotonic()
         await session.set_variable(OFFICER_WAIT_VARIABLE, officer.extension)
-        await self.play(call, transfer_announcement(officer.extension, officer.department))
+        announcement = transfer_announcement(officer.extension, officer.department)
+        await self._announce_to_held_caller(call, announcement)
+        await self.play(call, announcement)
         self.publish(events.TransferAnnounced, call, officer_name=officer.name,
                      language=call.language)
         line = self.lines[officer.extension]
@@ -165,6 +168,17 @@ class CallFlows:
                 await session.set_variable("CALLSLA_RETURN_REASON", "caller_choice")
         finally:
             line.leave(call.uniqueid)
+
+    async def _announce_to_held_caller(self, call: Call, files: list[str]) -> None:
+        """An attended transfer: the caller the receptionist holds hears the announcement too,
+        in their own line's language (the receptionist hears it on the consult)."""
+        held = await held_caller(call.session)
+        if not held:
+            return
+        language = await call.session.get_variable(f"${{IMPORT({held},CHANNEL(language))}}")
+        if language not in LANGUAGES:
+            language = call.language
+        await whisper(call.session, held, [f"{call.prompts}/{language}/{name}" for name in files])
 
     async def _officer_status(self, session: AgiSession, officer: Officer) -> OfficerStatus:
         """AstDB `callsla/officer/<ext>/status` (`callsla officer set-status`) beats the file."""

@@ -94,6 +94,56 @@ async def test_a_free_officer_is_announced_in_their_language_then_rung(rig: Rig)
     assert announced.timestamp.tzinfo is not None
 
 
+ANNOUNCEMENT_2101 = ("transfer_to", "officer-2101", "dept-finance", "extension",
+                     "num-2", "num-1", "num-0", "num-1")
+
+
+@pytest.mark.parametrize("how", ["REFER with Replaces", "features atxfer"])
+async def test_an_attended_transfer_whispers_the_announcement_to_the_held_caller(
+        rig: Rig, how: str) -> None:
+    """The flow runs on the receptionist's consult; the caller they hold hears it too, in
+    their own line's language, before the officer rings."""
+    channel = rig.channel("2101", callerid="101", calleridname="Reception 101")
+    channel.env["channel"] = "PJSIP/101-0000001d"
+    v = channel.variables
+    v["CALLSLA_STAFF_CALL"] = "1"
+    if how == "features atxfer":  # the consult is a Local channel of the caller's call
+        channel.env["channel"] = "Local/2101@internal-00000003;2"
+        v["ATTENDEDTRANSFER"] = "PJSIP/101-0000001a"
+        v["CHANNELS()"] = ("PJSIP/101-0000001a Local/2101@internal-00000003;1 "
+                           "Local/2101@internal-00000003;2 PJSIP/trunk-00000018 "
+                           "PJSIP/trunk-00000019")
+        v["IMPORT(PJSIP/101-0000001a,UNIQUEID)"] = "1700000000.6"
+        v["IMPORT(PJSIP/trunk-00000018,UNIQUEID)"] = "1700000000.1"  # another caller
+        v["IMPORT(PJSIP/trunk-00000019,UNIQUEID)"] = LINKEDID
+    else:
+        v["CHANNELS(^PJSIP/101-)"] = "PJSIP/101-0000001a PJSIP/101-0000001d"
+        v["IMPORT(PJSIP/101-0000001a,BRIDGEPEER)"] = "PJSIP/trunk-00000019"
+    v["IMPORT(PJSIP/trunk-00000019,CHANNEL(language))"] = "en"
+    v["ORIGINATE_STATUS"] = "SUCCESS"
+    await rig.call(channel)
+    [originate] = channel.sent("EXEC Originate")
+    files = "&".join(f"callsla/en/{name}" for name in ANNOUNCEMENT_2101)
+    assert originate == ('EXEC Originate "Local/s@callsla-whisper/n,exten,callsla-whisper,spy,1,'
+                         f'10,av(CALLSLA_WHISPER={files}^CALLSLA_WHISPER_TO='
+                         'PJSIP/trunk-00000019)"')
+    # The receptionist hears it on the consult, in the officer's language (the line has none).
+    assert channel.played == [f"callsla/ms/{name}" for name in ANNOUNCEMENT_2101]
+    assert channel.commands.index(originate) < channel.commands.index(
+        'EXEC Dial "PJSIP/2101,20"')
+
+
+@pytest.mark.parametrize("staff", ["", "1"])
+async def test_no_whisper_without_a_held_caller(rig: Rig, staff: str) -> None:
+    """A customer's own call (not a staff call), or a staff call with nobody on hold."""
+    channel = rig.channel("2101")
+    channel.variables["CALLSLA_STAFF_CALL"] = staff
+    channel.variables["CHANNELS(^PJSIP/trunk-)"] = "PJSIP/trunk-00000007"
+    await rig.call(channel)
+    assert channel.sent("EXEC Originate") == []
+    assert channel.sent('EXEC Dial') == ['EXEC Dial "PJSIP/2101,20"']
+
+
 async def test_the_caller_line_language_wins_over_the_officer_one(rig: Rig) -> None:
     channel = rig.channel("2101", language="en")
     await rig.call(channel)
