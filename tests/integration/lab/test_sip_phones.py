@@ -1,8 +1,11 @@
 """The lab's SIP phones (lab.sip): real SIPp user agents against the lab's Asterisk over PJSIP.
 
 A caller over the trunk reaches a front desk of SIP receptionists and is answered after the
-chosen delay; a receptionist's blind REFER reaches an officer; a 486 phone is busy; stopping
-the phones, or a run killed without stopping them, leaves no SIPp and no bound port.
+chosen delay; a receptionist's blind REFER reaches an officer; a 486 phone is busy; a phone
+that serves until stopped answers one SIPp's many callers and lets the ones it ignores give
+up; a direct call over the plain trunk rings out and the caller takes the 480; a phone's
+next behaviour is ready before its next call; stopping the phones, or a run killed without
+stopping them, leaves no SIPp and no bound port.
 """
 
 from __future__ import annotations
@@ -100,6 +103,56 @@ async def test_a_486_officer_is_busy(phones: SipPhones, rig: CallFlowRig) -> Non
     await rig.log.wait_for(_of("0380000003", "AgentConnect"), 40,
                            "the front desk to take the caller back")
     await caller.finished(40)
+    await phones.finished(10)
+
+
+async def test_a_serving_phone_answers_many_callers_and_ignores_some(
+        phones: SipPhones, rig: CallFlowRig) -> None:
+    await phones.use_front_desk(["101"], strategy="rrmemory")
+    phone = phones.receptionist("101", Answer(after=0.3, talk=0.3, ignore="03804"), calls=None)
+    answered = phones.calls_in(6, numbers="0380300", per_second=4, patience=30)
+    given_up = phones.calls_in(2, numbers="0380400", per_second=1, patience=2)
+    await answered.finished(60)
+    await given_up.finished(60)
+    connects = rig.log.select(lambda e: e.event == "AgentConnect"
+                              and e.get("calleridnum", "").startswith("03803"))
+    assert sorted(e["calleridnum"] for e in connects) == [f"0380300{n}" for n in range(1, 7)]
+    abandons = rig.log.select(lambda e: e.event == "QueueCallerAbandon"
+                              and e.get("calleridnum", "").startswith("03804"))
+    assert sorted(e["calleridnum"] for e in abandons) == ["03804001", "03804002"]
+    assert not rig.log.select(lambda e: e.event == "AgentConnect"
+                              and e.get("calleridnum", "").startswith("03804"))
+    await phone.finished()  # still serving: no failure, no exit
+    assert phone.runs[0].returncode is None
+
+
+async def test_a_direct_call_on_the_plain_trunk_rings_out(phones: SipPhones,
+                                                         rig: CallFlowRig) -> None:
+    phones.officer("2201", NoAnswer())
+    caller = await phones.call_in("0380000005", dialled="2201", trunk="direct-trunk",
+                                  may_ring_out=True)
+    dial = await rig.log.wait_for(_dial_end("PJSIP/2201", "NOANSWER"), 20,
+                                  "the 4 s Dial to give up")
+    assert dial["calleridnum"] == "0380000005"
+    assert dial["context"] == "lab-direct"  # a plain Dial: no call-flow script ran
+    await caller.finished(20)
+    await phones.finished(10)
+
+
+async def test_a_phone_is_ready_for_its_next_behaviour(phones: SipPhones,
+                                                       rig: CallFlowRig) -> None:
+    await phones.use_front_desk(["101"], strategy="rrmemory")
+    phone = phones.receptionist("101", Answer(after=1, talk=1), Answer(after=3, talk=1))
+    holds = []
+    for n in range(2):
+        await phone.ready_for(n)
+        caller = await phones.call_in(f"038000001{n}", patience=30)
+        connect = await rig.log.wait_for(_of(f"038000001{n}", "AgentConnect"), 15,
+                                         "101 to answer")
+        holds.append(int(connect["holdtime"]))
+        await caller.finished(30)
+    assert holds[0] in (1, 2), holds
+    assert holds[1] in (3, 4), holds
     await phones.finished(10)
 
 
