@@ -200,6 +200,7 @@ class SipPhones:
         self.phones: list[Phone] = []
         self.callers: list[Caller] = []
         self._next_slot = iter(phonebook.DYNAMIC_SLOTS)
+        self._slot_users: dict[int, SippRun] = {}  # dynamic slot -> the SIPp last given it
         self._count = 0
         self.front_desk_changed = False
 
@@ -260,7 +261,7 @@ class SipPhones:
         `may_ring_out`, the PBX ending the call unanswered is a call that went as planned."""
         spec = CallerSpec(number=caller, name=name, dialled=dialled, patience=patience,
                           keys=tuple(keys), may_ring_out=may_ring_out)
-        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         name_ = self._name(f"caller-{caller}")
         recorder = RtpRecorder(self.folder / f"{name_}-heard", ports.recorder)
         await recorder.open()
@@ -283,7 +284,7 @@ class SipPhones:
         what a caller hears. One port slot however many calls (there are only so many)."""
         if count < 1 or per_second <= 0:
             raise ValueError(f"{count} calls at {per_second:g} a second")
-        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         name = self._name(f"callers-{numbers}x{count}")
         place = replace(self._place(TRUNK, ports, self._fresh_folder(name)), recorder_port=0)
         # SIPp's own keyword: each call's number, so every caller has a number of its own.
@@ -296,7 +297,7 @@ class SipPhones:
     def call_from(self, extension: str, dialled: str, *, talk: float = 5.0,
                   keys: Sequence[Dtmf] = ()) -> SippRun:
         """A staff phone (e.g. receptionist 101) calls `dialled` and hangs up after `talk` s."""
-        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         name = self._name(f"staff-{extension}-to-{dialled}")
         place = self._place(extension, ports, self._fresh_folder(name))
         xml = scenarios.internal_call(place, dialled, talk, keys)
@@ -352,6 +353,22 @@ class SipPhones:
 
     # ---- helpers ----
 
+    def _take_slot(self) -> int:
+        """A dynamic port slot never handed out, else one whose SIPp has exited: a traffic
+        generator (the demo) places more calls in a day than there are slots."""
+        slot = next(self._next_slot, None)
+        if slot is None:
+            slot = next((n for n, run in self._slot_users.items()
+                         if run.returncode is not None), None)
+            if slot is None:
+                raise ScenarioError("every SIPp port slot is in use")
+            done = self._slot_users.pop(slot)
+            for caller in self.callers:
+                if caller.run is done:
+                    caller.recorder.close()  # its port is the next user's
+        return slot
+
+
     def _name(self, base: str) -> str:
         self._count += 1
         return f"{self._count:02d}-{base}"
@@ -391,13 +408,16 @@ class SipPhones:
         run = SippRun(name=name, folder=folder, process=process, ports=ports,
                       expect_calls=expect_calls)
         self.runs.append(run)
+        slot = (ports.sip - self.config.ports.sip_phones) // phonebook.SLOT_SIZE
+        if slot in phonebook.DYNAMIC_SLOTS:
+            self._slot_users[slot] = run
         return run
 
     def _consult_command(self, extension: str, behaviour: AttendedTransfer,
                          name: str) -> tuple[str, Path]:
         """The shell command the receptionist's SIPp runs to start its consult line, with
         the first call's dialog ids as SIPp keywords/variables (expanded by that SIPp)."""
-        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         folder = self._fresh_folder(f"{name}-consult")
         xml_file = folder / "scenario.xml"
         xml_file.write_text(scenarios.consult_call(self._place(extension, ports), behaviour.to,
