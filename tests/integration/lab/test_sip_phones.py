@@ -4,8 +4,8 @@ A caller over the trunk reaches a front desk of SIP receptionists and is answere
 chosen delay; a receptionist's blind REFER reaches an officer; a 486 phone is busy; a phone
 that serves until stopped answers one SIPp's many callers and lets the ones it ignores give
 up; a direct call over the plain trunk rings out and the caller takes the 480; a phone's
-next behaviour is ready before its next call; stopping the phones, or a run killed without
-stopping them, leaves no SIPp and no bound port.
+next behaviour is ready before its next call; port slots are used again once free; stopping
+the phones, or a run killed without stopping them, leaves no SIPp and no bound port.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 
 from lab import Lab
 from lab.sip import phonebook
-from lab.sip.phones import SipPhones, kill_leftover_phones, sip_phones
+from lab.sip.phones import ScenarioError, SipPhones, kill_leftover_phones, sip_phones
 from lab.sip.scenarios import Answer, BlindTransfer, Busy, NoAnswer
 from monitor.ami import AmiMessage
 from tests.support.callflow_harness import CallFlowRig, start_rig
@@ -154,6 +154,19 @@ async def test_a_phone_is_ready_for_its_next_behaviour(phones: SipPhones,
     assert holds[0] in (1, 2), holds
     assert holds[1] in (3, 4), holds
     await phones.finished(10)
+
+
+async def test_port_slots_come_back_when_their_sipp_has_exited(phones: SipPhones) -> None:
+    phones._next_slot = iter(phonebook.DYNAMIC_SLOTS[:2])  # as if 39 had gone already
+    first = phones.calls_in(1, numbers="0380500", per_second=1, patience=0.5)
+    second = phones.calls_in(1, numbers="0380501", per_second=1, patience=30)
+    with pytest.raises(ScenarioError, match="every SIPp port slot is in use"):
+        phones.calls_in(1, numbers="0380502", per_second=1, patience=1)
+    await first.finished(20)
+    third = phones.calls_in(1, numbers="0380503", per_second=1, patience=0.5)
+    assert third.ports == first.ports
+    await third.finished(20)
+    await second.finished(60)
 
 
 def _bound(port: int) -> bool:
