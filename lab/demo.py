@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from dashboards import RULE_FILES
 from lab.config import LabConfig
 from lab.processes import LabStartError, ManagedProcess, wait_until
+from lab.sip.phones import sip_phones
 from lab.stack import Lab
 from lab.traffic import DEMO_ROUTES, DayProfile, TrafficSimulator
 from monitor.ami import AmiClient, AmiError
@@ -159,10 +160,11 @@ class Demo:
         config = self.config
         async with AmiClient(port=config.ports.ami, username=config.ami_user,
                              secret=config.ami_secret,
-                             only_events=frozenset({"AgentConnect"})) as ami:
-            simulator = TrafficSimulator(ami, DEMO_DAY, seed=seed, loop_days=True)
-            self.say("traffic", f"a {DEMO_DAY.day_seconds / 60:.0f}-minute working day, "
-                     "again and again — log .lab/run/demo.log")
+                             only_events=frozenset({"AgentConnect"})) as ami, \
+                sip_phones(self.lab) as phones:
+            simulator = TrafficSimulator(ami, phones, DEMO_DAY, seed=seed, loop_days=True)
+            self.say("traffic", f"a {DEMO_DAY.day_seconds / 60:.0f}-minute working day of SIP "
+                     "callers and phones, again and again — log .lab/run/demo.log")
             await simulator.run()
 
     def stop(self) -> None:

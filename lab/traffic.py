@@ -1,6 +1,7 @@
 """A compressed working day of calls for the demo: Poisson arrivals rising at the morning and
 afternoon peaks, receptionists answering in a realistic spread, callers who give up, and
-callers the front desk puts through to officers who answer, are busy, are out or don't answer."""
+callers the front desk puts through to officers who answer, are busy, are out or don't answer.
+The callers are SIP user agents on the lab's trunk and every phone is a SIP phone (lab/sip/)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from agi_scripts.officer_status import set_officer_status
-from lab.calls import place_inbound_call, set_phone
-from monitor.ami import AmiClient, AmiError
+from lab.sip.phones import ScenarioError, SipPhones
+from lab.sip.scenarios import Answer, NoAnswer
+from monitor.ami import AmiClient
 from monitor.core.directory import OfficerStatus
 
 log = logging.getLogger(__name__)
 
-RECEPTIONISTS = ("r1", "r2", "r3")
+RECEPTIONISTS = ("101", "102", "103")  # lab/sip/phonebook.py
 
 
 class Route(StrEnum):
@@ -35,12 +37,14 @@ class Route(StrEnum):
 
 @dataclass(frozen=True)
 class LabOfficers:
-    """Which of the lab's simulated officers (asterisk_conf/officers.toml) plays each part."""
+    """Which of the lab's officers (asterisk_conf/officers.toml) plays each part; `colleague`
+    is the staff phone whose calls keep the busy officer busy."""
 
     answering: tuple[str, ...] = ("2102", "2301")
     busy: str = "2101"
     out: str = "2202"
     no_answer: str = "2201"
+    colleague: str = "2302"
 
     def extension_for(self, route: Route, rng: random.Random) -> str | None:
         if route is Route.TRANSFER:
@@ -99,9 +103,9 @@ class DayProfile:
     )
     lunch: tuple[float, float] = (0.45, 0.55)  # fewer calls at lunch
     patience_mean_seconds: float = 40.0  # callers' patience, exponential
-    answer_median_seconds: float = 6.0  # receptionists' ring-to-answer, lognormal
+    answer_median_seconds: float = 6.0  # a phone's ring-to-answer, lognormal, drawn per phone
     answer_spread: float = 0.6
-    talk_mean_seconds: float = 20.0
+    talk_mean_seconds: float = 20.0  # a phone's talk time, exponential + 3 s, drawn per phone
     routes: RouteMix = RouteMix()
     officer_busy_seconds: float = 50.0  # the busy officer's calls: long enough for 2+ messages
     officer_free_seconds: float = 15.0
@@ -151,18 +155,28 @@ class TrafficStats:
 
 
 class TrafficSimulator:
-    """Places the day's calls into the lab PBX and keeps receptionists and officers moving.
+    """Places the day's calls into the lab PBX and runs the phones that take them.
 
-    Officer routes need `ami` opened with events on: the simulated receptionist transfers a
-    caller when the queue's `AgentConnect` says she has answered.
+    Receptionists 101-103 are the front desk (rrmemory); each phone answers after a delay and
+    talks for a time drawn once when it starts: a SIPp phone runs one scenario for every call
+    it takes, so the spread of waits comes from three different phones and the queueing at
+    the peaks, not from a new draw per call. Each caller is a SIPp of its own whose patience
+    is drawn per call. Officer routes need `ami` opened with events on: the receptionist's
+    call is blind-transferred (AMI `BlindTransfer`) when the queue's `AgentConnect` says she
+    has answered; the busy officer is busy because a colleague calls them, again and again.
     """
 
-    def __init__(self, ami: AmiClient, profile: DayProfile | None = None, *, seed: int = 1,
-                 loop_days: bool = False, officers: LabOfficers | None = None) -> None:
+    def __init__(self, ami: AmiClient, phones: SipPhones, profile: DayProfile | None = None, *,
+                 seed: int = 1, loop_days: bool = False,
+                 officers: LabOfficers | None = None) -> None:
         self.ami = ami
+        self.phones = phones
         self.profile = profile or DayProfile()
         self.officers = officers or LabOfficers()
         self.rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
+        # The phones' draws apart, so a seed's day (arrivals, routes, patience) is the same
+        # however many phones start.
+        self.phone_rng = random.Random(f"phones-{seed}")  # noqa: S311
         self.loop_days = loop_days
         self.stats = TrafficStats()
         self._to_transfer: dict[str, str] = {}  # caller number -> officer's extension
@@ -170,11 +184,11 @@ class TrafficSimulator:
 
     def answer_delay(self, median: float | None = None) -> float:
         p = self.profile
-        return round(min(60.0, self.rng.lognormvariate(
+        return round(min(60.0, self.phone_rng.lognormvariate(
             math.log(median or p.answer_median_seconds), p.answer_spread)), 1)
 
     def talk_time(self) -> float:
-        return round(self.rng.expovariate(1 / self.profile.talk_mean_seconds) + 3, 1)
+        return round(self.phone_rng.expovariate(1 / self.profile.talk_mean_seconds) + 3, 1)
 
     @property
     def with_officers(self) -> bool:
@@ -182,37 +196,42 @@ class TrafficSimulator:
         return bool(mix.opening) or any(r is not Route.FRONT_DESK and w > 0
                                         for r, w in mix.weights)
 
-    async def _reshuffle_phones(self) -> None:
-        """Every 5 s each receptionist (and answering officer) gets a new answer delay."""
-        while True:
-            for phone in RECEPTIONISTS:
-                await set_phone(self.ami, phone, answer_after=self.answer_delay(),
-                                talk_for=self.talk_time())
-            if self.with_officers:
-                for extension in self.officers.answering:
-                    await set_phone(self.ami, f"o{extension}", answer_after=self.answer_delay(4),
-                                    talk_for=self.talk_time())
-            await asyncio.sleep(5)
+    async def _start_phones(self) -> None:
+        """The front desk's phones, and the officers' when the day has officer routes."""
+        await self.phones.use_front_desk(RECEPTIONISTS, strategy="rrmemory")
+        started = [self.phones.receptionist(
+            extension, Answer(after=self.answer_delay(), talk=self.talk_time()), calls=None)
+            for extension in RECEPTIONISTS]
+        if self.with_officers:
+            o = self.officers
+            started += [self.phones.officer(
+                extension, Answer(after=self.answer_delay(4), talk=self.talk_time()),
+                calls=None) for extension in o.answering]
+            started.append(self.phones.officer(o.no_answer, NoAnswer(), calls=None))
+            # Stays on the line until the other side hangs up: the colleague after the busy
+            # spell, a customer when their patience runs out.
+            started.append(self.phones.officer(o.busy, Answer(after=1, wait_for_bye=True),
+                                               calls=None))
+        for phone in started:
+            await phone.ready_for(0)
 
     async def _prepare_officers(self) -> None:
-        """Statuses through AstDB (as `callsla officer set-status` does) and phone behaviour."""
+        """Statuses through AstDB, as `callsla officer set-status` does."""
         o = self.officers
         for extension in (*o.answering, o.busy, o.no_answer):
             await set_officer_status(self.ami, extension, OfficerStatus.IN)
         await set_officer_status(self.ami, o.out, OfficerStatus.OUT)
-        await set_phone(self.ami, f"o{o.no_answer}", answer_after=999, talk_for=5)
-        await set_phone(self.ami, f"o{o.busy}", answer_after=1, talk_for=5)
 
     async def _busy_officer(self) -> None:
-        """The busy officer is on a long call, then free for a while, again and again."""
-        device = f"DEVICE_STATE(Custom:o{self.officers.busy})"
+        """A colleague calls the busy officer for a long spell, then leaves them free a while,
+        again and again (a staff call: not in the charter's figures)."""
+        p, o = self.profile, self.officers
         while True:
-            for state, seconds in (("INUSE", self.profile.officer_busy_seconds),
-                                   ("NOT_INUSE", self.profile.officer_free_seconds)):
-                reply = await self.ami.action("Setvar", Variable=device, Value=state)
-                if not reply.succeeded:
-                    log.warning("cannot set %s: %s", device, reply.get("message", ""))
-                await asyncio.sleep(seconds)
+            try:
+                self.phones.call_from(o.colleague, o.busy, talk=p.officer_busy_seconds)
+            except ScenarioError as exc:
+                log.warning("colleague's call not placed: %s", exc)
+            await asyncio.sleep(p.officer_busy_seconds + p.officer_free_seconds)
 
     async def _front_desk_transfers(self) -> None:
         async for event in self.ami.events():
@@ -237,7 +256,8 @@ class TrafficSimulator:
         log.warning("transfer to %s failed: %s", extension, reply.get("message", ""))
 
     async def run(self) -> TrafficStats:
-        helpers = [self._reshuffle_phones()]
+        await self._start_phones()
+        helpers = []
         if self.with_officers:
             await self._prepare_officers()
             helpers += [self._busy_officer(), self._front_desk_transfers()]
@@ -257,20 +277,22 @@ class TrafficSimulator:
         start = loop.time()
         for at, route in day_calls(self.profile, self.rng):
             await asyncio.sleep(max(0.0, start + at - loop.time()))
-            await self._place(route)
+            self._place(route)
 
-    async def _place(self, route: Route) -> None:
-        caller = f"01{self.rng.randrange(10**8):08d}"
+    def _place(self, route: Route) -> None:
+        # One call from one SIPp: SIPp appends the call's number (1), so ten digits in all.
+        numbers = f"01{self.rng.randrange(10**7):07d}"
+        caller = f"{numbers}1"
         patience = ROUTE_PATIENCE_SECONDS.get(route) or round(
             self.rng.expovariate(1 / self.profile.patience_mean_seconds) + 2, 1)
         extension = self.officers.extension_for(route, self.rng)
         if extension is not None:
             self._to_transfer[caller] = extension
         try:
-            await place_inbound_call(self.ami, caller_id=caller, patience=patience)
+            self.phones.calls_in(1, numbers=numbers, per_second=1, patience=patience)
             self.stats.placed += 1
             self.stats.by_route[route] = self.stats.by_route.get(route, 0) + 1
-        except AmiError as exc:
+        except (ScenarioError, OSError) as exc:
             self._to_transfer.pop(caller, None)
             self.stats.failed += 1
             log.warning("call not placed: %s", exc)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from lab.pbx import CONF_SOURCE, LAB_LOCAL, AsteriskPbx
-from lab.processes import LabStartError
+from lab.processes import LabStartError, wait_until
 
 MEMBERS_FILE = "frontdesk-members.conf"
 STRATEGIES = ("ringall", "rrmemory", "leastrecent", "fewestcalls", "random", "wrandom")
@@ -39,9 +39,22 @@ def use_sip_front_desk(pbx: AsteriskPbx, members: Sequence[str], *, strategy: st
 
 
 def restore_front_desk(pbx: AsteriskPbx) -> None:
-    """Back to the lab's Local-channel receptionists (the template has no substitutions)."""
+    """Back to the lab's Local-channel receptionists (the template has no substitutions).
+    Calls still up are hung up first: a SIPp stopped mid-call sends no BYE, and app_queue
+    cannot be unloaded while a caller or member is in one of its calls."""
+    _hang_up_calls_left(pbx)
     pbx.host_path(_members_path(pbx)).write_text((LAB_LOCAL / MEMBERS_FILE).read_text())
     _reload(pbx, None, expect=["Local/r1@lab-phones/n"])
+
+
+def _hang_up_calls_left(pbx: AsteriskPbx, timeout: float = 15.0) -> None:
+    def idle() -> bool:
+        if pbx.cli("core show channels count").startswith("0 active channels"):
+            return True
+        pbx.cli("channel request hangup all")
+        return False
+
+    wait_until(idle, timeout, "the PBX to hang up the calls the phones left")
 
 
 def _frontdesk_with(text: str, strategy: str) -> str:

@@ -11,7 +11,7 @@ import shutil
 import signal
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lab.processes import ManagedProcess
@@ -32,6 +32,7 @@ from monitor.ami import AmiClient, AmiError
 log = logging.getLogger(__name__)
 
 SIPP = "sipp"
+TRUNK = "trunk"  # lab/asterisk_local/pjsip.conf: the PSTN gateway into from-pstn
 # SIPp's exit codes (sipp(1)): 0 every call succeeded, 1 at least one failed, 97 stopped by
 # command, 99 normal exit without calls processed, 255 fatal error, 254 could not bind.
 SIPP_EXIT = {0: "all calls succeeded", 1: "a call failed", 97: "stopped by command",
@@ -51,7 +52,7 @@ class SippRun:
     folder: Path
     process: ManagedProcess
     ports: phonebook.PhonePorts
-    expect_calls: int
+    expect_calls: int | None  # None: a phone that serves calls until it is stopped
     followers: list[Path] = field(default_factory=list)  # rc files of SIPps this one starts
 
     @property
@@ -72,8 +73,18 @@ class SippRun:
                     parts.append(f"{path.name}: " + " | ".join(lines[-6:]))
         return "; ".join(parts) or "no log"
 
+    def listening(self) -> bool:
+        """Its SIP port is bound (read from /proc: a probe bind could take it from SIPp)."""
+        return _udp_bound(self.ports.sip)
+
     async def finished(self, timeout: float = 60.0) -> None:
-        """Wait for the scenario to end; raise ScenarioError unless every call succeeded."""
+        """Wait for the scenario to end; raise ScenarioError unless every call succeeded.
+        A phone that serves until stopped is finished when it is still there to serve."""
+        if self.expect_calls is None:
+            if self.returncode is not None:
+                raise ScenarioError(f"{self.name}: a phone serving until stopped exited "
+                                     f"{self.returncode}: {self.why()}")
+            return
         deadline = time.monotonic() + timeout
         while self.returncode is None:
             if time.monotonic() > deadline:
@@ -126,6 +137,18 @@ class Phone:
             previous = self.phones._phone_run(self.extension, behaviour, 1)
             self.later.append(previous)
 
+    async def ready_for(self, call: int, timeout: float = 30.0) -> None:
+        """Wait until the SIPp for this phone's `call`-th call (from 0, one per behaviour) is
+        listening, so a call placed now rings it rather than a port nobody has bound yet."""
+        deadline = time.monotonic() + timeout
+        while len(self.runs) <= call or not self.runs[call].listening():
+            if self.task is not None and self.task.done():
+                self.task.result()  # a behaviour before it failed: say so
+            if time.monotonic() > deadline:
+                raise ScenarioError(f"phone {self.extension}: not ready for call {call} "
+                                     f"after {timeout:g} s")
+            await asyncio.sleep(0.05)  # a child process binding a port: nothing to await
+
     async def finished(self, timeout: float = 60.0) -> None:
         """Wait until every behaviour's call is over; raise ScenarioError on the first bad one."""
         deadline = time.monotonic() + timeout
@@ -177,17 +200,21 @@ class SipPhones:
         self.phones: list[Phone] = []
         self.callers: list[Caller] = []
         self._next_slot = iter(phonebook.DYNAMIC_SLOTS)
+        self._slot_users: dict[int, SippRun] = {}  # dynamic slot -> the SIPp last given it
         self._count = 0
         self.front_desk_changed = False
 
     # ---- phones that take calls ----
 
-    def phone(self, extension: str, *behaviours: Behaviour, calls: int = 1) -> Phone:
+    def phone(self, extension: str, *behaviours: Behaviour, calls: int | None = 1) -> Phone:
         """Start `extension`'s phone: `behaviours` one after another, one call each (a single
-        behaviour may take `calls` calls). Each behaviour is one SIPp process on the phone's
-        port; the next starts when the previous one's call is over."""
+        behaviour may take `calls` calls; None: every call until the phones stop). Each
+        behaviour is one SIPp process on the phone's port; the next starts when the previous
+        one's call is over."""
         if not behaviours:
             raise ValueError("a phone needs at least one behaviour")
+        if calls is None and len(behaviours) > 1:
+            raise ValueError("only a phone of one behaviour serves until stopped")
         phone = Phone(extension, self)
         phone.first = self._phone_run(extension, behaviours[0], calls if len(behaviours) == 1
                                       else 1)
@@ -197,17 +224,18 @@ class SipPhones:
         self.phones.append(phone)
         return phone
 
-    def receptionist(self, extension: str, *behaviours: Behaviour, calls: int = 1) -> Phone:
+    def receptionist(self, extension: str, *behaviours: Behaviour,
+                     calls: int | None = 1) -> Phone:
         if extension not in phonebook.RECEPTIONISTS:
             raise ValueError(f"{extension} is not a lab receptionist")
         return self.phone(extension, *behaviours, calls=calls)
 
-    def officer(self, extension: str, *behaviours: Behaviour, calls: int = 1) -> Phone:
+    def officer(self, extension: str, *behaviours: Behaviour, calls: int | None = 1) -> Phone:
         if extension not in phonebook.OFFICERS or extension in phonebook.REGISTERING:
             raise ValueError(f"{extension} is not a lab officer with a static contact")
         return self.phone(extension, *behaviours, calls=calls)
 
-    def _phone_run(self, extension: str, behaviour: Behaviour, calls: int) -> SippRun:
+    def _phone_run(self, extension: str, behaviour: Behaviour, calls: int | None) -> SippRun:
         ports = phonebook.phone_ports(self.config.ports, extension)
         name = self._name(f"phone-{extension}")
         place = self._place(extension, ports, self._fresh_folder(name))
@@ -217,7 +245,8 @@ class SipPhones:
             consult, rc_file = self._consult_command(extension, behaviour, name)
             followers.append(rc_file)
         xml = scenarios.phone(place, behaviour, consult_command=consult)
-        run = self._start(name, xml, ports, ["-m", str(calls)], expect_calls=calls)
+        run = self._start(name, xml, ports, [] if calls is None else ["-m", str(calls)],
+                          expect_calls=calls)
         run.followers = followers
         return run
 
@@ -225,16 +254,18 @@ class SipPhones:
 
     async def call_in(self, caller: str = "0312345678", *, name: str = "Lab Caller",
                       dialled: str = "1000", patience: float = 60.0,
-                      keys: Sequence[Dtmf] = ()) -> Caller:
-        """A customer calls `dialled` over the trunk and hangs up `patience` s after the
-        PBX answers (unless the PBX hangs up first); what they hear is recorded."""
+                      keys: Sequence[Dtmf] = (), trunk: str = TRUNK,
+                      may_ring_out: bool = False) -> Caller:
+        """A customer calls `dialled` over `trunk` and hangs up `patience` s after the
+        PBX answers (unless the PBX hangs up first); what they hear is recorded. With
+        `may_ring_out`, the PBX ending the call unanswered is a call that went as planned."""
         spec = CallerSpec(number=caller, name=name, dialled=dialled, patience=patience,
-                          keys=tuple(keys))
-        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+                          keys=tuple(keys), may_ring_out=may_ring_out)
+        ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         name_ = self._name(f"caller-{caller}")
         recorder = RtpRecorder(self.folder / f"{name_}-heard", ports.recorder)
         await recorder.open()
-        place = self._place("trunk", ports, self._fresh_folder(name_))
+        place = self._place(trunk, ports, self._fresh_folder(name_))
         xml = scenarios.caller(place, spec)
         try:
             run = self._start(name_, xml, ports, self._uac_args(dialled), expect_calls=1)
@@ -245,10 +276,28 @@ class SipPhones:
         self.callers.append(call)
         return call
 
+    def calls_in(self, count: int, *, numbers: str, per_second: float, patience: float,
+                 dialled: str = "1000") -> SippRun:
+        """`count` customers call `dialled` over the trunk, `per_second` a second, from one
+        SIPp: caller n (from 1) is `numbers` followed by n; each hangs up `patience` s after
+        the PBX answers (unless it hangs up first). Nothing is recorded: for load, not for
+        what a caller hears. One port slot however many calls (there are only so many)."""
+        if count < 1 or per_second <= 0:
+            raise ValueError(f"{count} calls at {per_second:g} a second")
+        ports = phonebook.slot_ports(self.config.ports, self._take_slot())
+        name = self._name(f"callers-{numbers}x{count}")
+        place = replace(self._place(TRUNK, ports, self._fresh_folder(name)), recorder_port=0)
+        # SIPp's own keyword: each call's number, so every caller has a number of its own.
+        spec = CallerSpec(number=f"{numbers}[call_number]", dialled=dialled, patience=patience)
+        args = [f"127.0.0.1:{self.config.ports.sip}", "-s", dialled, "-m", str(count),
+                "-l", str(count), "-r", f"{per_second:g}", "-rp", "1000"]
+        return self._start(name, scenarios.caller(place, spec), ports, args,
+                           expect_calls=count)
+
     def call_from(self, extension: str, dialled: str, *, talk: float = 5.0,
                   keys: Sequence[Dtmf] = ()) -> SippRun:
         """A staff phone (e.g. receptionist 101) calls `dialled` and hangs up after `talk` s."""
-        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         name = self._name(f"staff-{extension}-to-{dialled}")
         place = self._place(extension, ports, self._fresh_folder(name))
         xml = scenarios.internal_call(place, dialled, talk, keys)
@@ -304,6 +353,22 @@ class SipPhones:
 
     # ---- helpers ----
 
+    def _take_slot(self) -> int:
+        """A dynamic port slot never handed out, else one whose SIPp has exited: a traffic
+        generator (the demo) places more calls in a day than there are slots."""
+        slot = next(self._next_slot, None)
+        if slot is None:
+            slot = next((n for n, run in self._slot_users.items()
+                         if run.returncode is not None), None)
+            if slot is None:
+                raise ScenarioError("every SIPp port slot is in use")
+            done = self._slot_users.pop(slot)
+            for caller in self.callers:
+                if caller.run is done:
+                    caller.recorder.close()  # its port is the next user's
+        return slot
+
+
     def _name(self, base: str) -> str:
         self._count += 1
         return f"{self._count:02d}-{base}"
@@ -332,7 +397,7 @@ class SipPhones:
         return folder
 
     def _start(self, name: str, xml: str, ports: phonebook.PhonePorts, extra: list[str],
-               *, expect_calls: int) -> SippRun:
+               *, expect_calls: int | None) -> SippRun:
         folder = self.folder / name
         folder.mkdir(parents=True, exist_ok=True)
         xml_file = folder / "scenario.xml"
@@ -343,13 +408,16 @@ class SipPhones:
         run = SippRun(name=name, folder=folder, process=process, ports=ports,
                       expect_calls=expect_calls)
         self.runs.append(run)
+        slot = (ports.sip - self.config.ports.sip_phones) // phonebook.SLOT_SIZE
+        if slot in phonebook.DYNAMIC_SLOTS:
+            self._slot_users[slot] = run
         return run
 
     def _consult_command(self, extension: str, behaviour: AttendedTransfer,
                          name: str) -> tuple[str, Path]:
         """The shell command the receptionist's SIPp runs to start its consult line, with
         the first call's dialog ids as SIPp keywords/variables (expanded by that SIPp)."""
-        ports = phonebook.slot_ports(self.config.ports, next(self._next_slot))
+        ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         folder = self._fresh_folder(f"{name}-consult")
         xml_file = folder / "scenario.xml"
         xml_file.write_text(scenarios.consult_call(self._place(extension, ports), behaviour.to,
@@ -367,6 +435,14 @@ class SipPhones:
         # Its arguments are this call's ids, filled in by the receptionist's SIPp.
         command = f"sh {script} [call_id] [$pbx_tag] [pid]SIPpTag01[call_number]"
         return command, rc_file
+
+
+def _udp_bound(port: int) -> bool:
+    """A UDP socket of this machine is bound to 127.0.0.1:`port` (/proc/net/udp)."""
+    wanted = f"0100007F:{port:04X}"
+    with contextlib.suppress(OSError), open("/proc/net/udp") as table:
+        return any(line.split()[1] == wanted for line in list(table)[1:])
+    return False
 
 
 @contextlib.asynccontextmanager

@@ -11,6 +11,8 @@ from lab.sip.dtmf import DtmfClock, write_pcap
 
 PCAP_DIR = Path("/usr/share/sip-tester")  # Debian's sip-tester ships G.711 and DTMF pcaps
 HELLO_PCAP = PCAP_DIR / "g711a.pcap"  # 4.7 s of A-law speech, what an answering phone "says"
+# What Asterisk answers a caller whose call it ends unanswered (a Dial that rang out: 480).
+RING_OUT_CODES = ("404", "480", "486", "487", "503", "603")
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,16 @@ class Dtmf:
 @dataclass(frozen=True)
 class Answer:
     """Ring `after` s, answer, talk `talk` s (its hello pcap), then hang up; or, if
-    `wait_for_bye`, stay on the line until the other side hangs up."""
+    `wait_for_bye`, stay on the line until the other side hangs up. A caller whose number
+    starts with a match of `ignore` (a POSIX regular expression) is never answered: the
+    phone rings until the call is cancelled, so one phone can serve some callers and let
+    others give up."""
 
     after: float = 2.0
     talk: float = 5.0
     wait_for_bye: bool = False
     keys: Sequence[Dtmf] = ()
+    ignore: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ class CallerSpec:
     dialled: str = "1000"
     patience: float = 60.0
     keys: Sequence[Dtmf] = field(default_factory=tuple)
+    may_ring_out: bool = False  # the PBX may end the call unanswered (4xx-6xx): ACK, done
 
 
 def _ms(seconds: float) -> int:
@@ -164,12 +171,18 @@ def _timeline(keys: Sequence[Dtmf], total: float, prefix: str, end_label: str,
     return "".join(out)
 
 
-def _uas_head(place: Place, *, answers: bool) -> str:
-    """Take the INVITE, remembering what a later 487, BYE or REFER needs, and ring."""
+def _uas_head(place: Place, *, answers: bool, ignore: str = "") -> str:
+    """Take the INVITE, remembering what a later 487, BYE or REFER needs (and whether the
+    caller's number matches `ignore`: `_ignored_caller_test`), and ring."""
     # Only a phone that answers sends requests of its own (to the PBX's Contact): SIPp
     # refuses a scenario that assigns a variable it never uses ("referenced 1 times").
     contact = ('\n      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" '
                'assign_to="pbx_contact"/>') if answers else ""
+    if ignore:
+        if any(c in ignore for c in '<>&"'):
+            raise ValueError(f"not usable in a SIPp regexp attribute: {ignore!r}")
+        contact += (f'\n      <ereg regexp="sip:{ignore}" search_in="hdr" header="From:" '
+                    'assign_to="ignored_caller"/>')
     return f"""\
   <recv request="INVITE" crlf="true">
     <action>
@@ -316,6 +329,17 @@ def _final_reply(code: str, place: Place, extra: str = "") -> str:
 """
 
 
+def _ignored_caller_test(ignore: str) -> str:
+    """Jump to `ignored` when the INVITE's From user (the caller's number) matched `ignore`
+    (an unmatched `ereg` leaves its variable unset, and `test` needs it set)."""
+    return '  <nop test="ignored_caller" next="ignored"/>\n' if ignore else ""
+
+
+def _ignored_caller_rings(ignore: str) -> str:
+    """An ignored caller's call rings until it is cancelled (falls through to `cancelled`)."""
+    return '  <label id="ignored"/>\n  <recv request="CANCEL"/>\n' if ignore else ""
+
+
 def phone(place: Place, behaviour: Behaviour, *, consult_command: str = "") -> str:
     """The scenario of a phone (UAS) for one call. `consult_command` (attended transfer) must
     hold no XML special characters: SIPp hands attribute text to sh undecoded."""
@@ -323,7 +347,8 @@ def phone(place: Place, behaviour: Behaviour, *, consult_command: str = "") -> s
         raise ValueError(f"not usable in a SIPp exec command: {consult_command!r}")
     name = f"phone {place.me}: {behaviour}"
     head = _uas_head(place, answers=isinstance(
-        behaviour, Answer | BlindTransfer | AttendedTransfer))
+        behaviour, Answer | BlindTransfer | AttendedTransfer),
+        ignore=behaviour.ignore if isinstance(behaviour, Answer) else "")
     # Dead ends some behaviours never reach still need their variables used twice, and
     # SIPp refuses a scenario whose ereg'd variable is used once ("referenced 1 times").
     if isinstance(behaviour, Busy):
@@ -336,13 +361,14 @@ def phone(place: Place, behaviour: Behaviour, *, consult_command: str = "") -> s
                 f'ontimeout="forward" next="cancelled"/>\n  <label id="forward"/>\n'
                 + _final_reply("302 Moved Temporarily", place, contact) + _uas_cancelled())
     elif isinstance(behaviour, Answer):
-        body = (head + f'  <recv request="CANCEL" timeout="{_ms(behaviour.after)}" '
+        body = (head + _ignored_caller_test(behaviour.ignore)
+                + f'  <recv request="CANCEL" timeout="{_ms(behaviour.after)}" '
                 f'ontimeout="answer" next="cancelled"/>\n'
                 + _uas_answer(place, hello=not behaviour.keys))
         talk = 3600.0 if behaviour.wait_for_bye else behaviour.talk
         body += _timeline(behaviour.keys, talk, "", "hangup", "bye", place)
         body += (_hang_up_as_uas(place, "hangup", 1, "done") + _reply_bye("bye", "done")
-                 + _uas_cancelled())
+                 + _ignored_caller_rings(behaviour.ignore) + _uas_cancelled())
     elif isinstance(behaviour, BlindTransfer):
         refer = (f"      Refer-To: <sip:{behaviour.to}@{place.ip}:{place.pbx_port}>\n"
                  f"      Referred-By: <sip:{place.me}@{place.ip}>\n")
@@ -370,7 +396,12 @@ def phone(place: Place, behaviour: Behaviour, *, consult_command: str = "") -> s
     return _scenario(name, body + '  <label id="done"/>\n')
 
 
-def _uac_invite(place: Place, dialled: str, extra: str, sdp: str) -> str:
+def _uac_invite(place: Place, dialled: str, extra: str, sdp: str, *,
+                may_ring_out: bool = False) -> str:
+    """INVITE, then the 200 and our ACK; with `may_ring_out`, a final 4xx-6xx (the PBX gave
+    up ringing) jumps to `rang_out` instead (see `_uac_rang_out`)."""
+    refusals = "".join(f'  <recv response="{code}" optional="true" next="rang_out"/>\n'
+                       for code in RING_OUT_CODES) if may_ring_out else ""
     return f"""\
   <send retrans="500">
     <![CDATA[
@@ -390,7 +421,7 @@ def _uac_invite(place: Place, dialled: str, extra: str, sdp: str) -> str:
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
-  <recv response="200" rrs="true">
+{refusals}  <recv response="200" rrs="true">
     <action>
       <ereg regexp=".*" search_in="hdr" header="To:" assign_to="pbx_to"/>
     </action>
@@ -404,6 +435,25 @@ def _uac_invite(place: Place, dialled: str, extra: str, sdp: str) -> str:
       Call-ID: [call_id]
       CSeq: 1 ACK
       Contact: <sip:{place.me}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+
+def _uac_rang_out(place: Place, dialled: str) -> str:
+    """The ACK of a final error response: same transaction, so the response's own Via."""
+    return f"""\
+  <label id="rang_out"/>
+  <send next="done">
+    <![CDATA[
+      ACK sip:{dialled}@{place.ip}:{place.pbx_port} SIP/2.0
+      [last_Via:]
+      From: <sip:{place.me}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
       Max-Forwards: 70
       Content-Length: 0
     ]]>
@@ -435,10 +485,12 @@ def _uac_hangup_and_bye(place: Place, cseq: int = 2) -> str:
 def caller(place: Place, spec: CallerSpec) -> str:
     """A customer over the trunk: caller ID in P-Asserted-Identity, RTP to the recorder."""
     pai = f'      P-Asserted-Identity: "{spec.name}" <sip:{spec.number}@{place.ip}>\n'
-    sdp = _sdp(str(place.recorder_port), "0 8 101")
-    body = (_uac_invite(place, spec.dialled, pai, sdp)
+    # No recorder: the audio goes to SIPp's own media port, which takes it and says nothing.
+    sdp = _sdp(str(place.recorder_port) if place.recorder_port else "[media_port]", "0 8 101")
+    body = (_uac_invite(place, spec.dialled, pai, sdp, may_ring_out=spec.may_ring_out)
             + _timeline(spec.keys, spec.patience, "", "hangup", "bye", place)
-            + _uac_hangup_and_bye(place))
+            + _uac_hangup_and_bye(place)
+            + (_uac_rang_out(place, spec.dialled) if spec.may_ring_out else ""))
     return _scenario(f"caller {spec.number} dials {spec.dialled}", body
                      + '  <label id="done"/>\n')
 

@@ -7,7 +7,10 @@ import contextlib
 
 
 class AmiProxy:
-    def __init__(self, *, listen_port: int, upstream_port: int) -> None:
+    """`listen_port` 0 takes a free port at the first `open` and keeps it for later ones (a
+    fixed offset from the lab's AMI port can be another lab's AMI port)."""
+
+    def __init__(self, *, listen_port: int = 0, upstream_port: int) -> None:
         self.listen_port = listen_port
         self.upstream_port = upstream_port
         self._server: asyncio.Server | None = None
@@ -15,6 +18,7 @@ class AmiProxy:
 
     async def open(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.listen_port)
+        self.listen_port = self._server.sockets[0].getsockname()[1]
 
     async def cut(self) -> None:
         """Refuse new connections and drop the current ones."""

@@ -39,11 +39,17 @@ class QueueWatcher:
         elif event.event == "QueueCallerLeave":
             self.left.add(event["uniqueid"])
 
+    async def wait_joined(self, count: int, timeout: float) -> None:
+        await self._wait(self.joined, count, timeout, "joined")
+
     async def wait_left(self, count: int, timeout: float) -> None:
+        await self._wait(self.left, count, timeout, "left")
+
+    async def _wait(self, seen: set[str], count: int, timeout: float, what: str) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
-        while len(self.left) < count:
+        while len(seen) < count:
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"only {len(self.left)} of {count} callers left the queue")
+                raise AssertionError(f"only {len(seen)} of {count} callers {what} the queue")
             await asyncio.sleep(0.1)
 
 

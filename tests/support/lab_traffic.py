@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import urllib.parse
@@ -12,11 +11,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from lab import Lab
-from lab.calls import place_inbound_call, set_phone
+from lab.calls import set_phone
+from lab.sip.phones import SipPhones
+from lab.sip.scenarios import Answer
 from monitor.ami import AmiClient
 
-RECEPTIONISTS = ("r1", "r2", "r3")
+RECEPTIONISTS = ("r1", "r2", "r3")  # the lab's Local-channel receptionists
+SIP_RECEPTIONISTS = ("101", "102", "103")
 CALL_SPACING_SECONDS = 2.5
+# Callers' numbers: answered, abandoning, and a caller left waiting (tests that want one).
+ANSWERED_NUMBERS, ABANDONING_NUMBERS, WAITING_NUMBERS = "0310000", "0320000", "0330000"
+NEVER_ANSWERED = "03[23]0000"  # the receptionists' `ignore`: abandoning and waiting callers
 
 
 @asynccontextmanager
@@ -31,25 +36,29 @@ async def set_receptionists(ami: AmiClient, *, answer_after: float, talk_for: fl
         await set_phone(ami, phone, answer_after=answer_after, talk_for=talk_for)
 
 
-async def answered_and_abandoned_calls(lab: Lab, *, answered: int, abandoned: int) -> None:
-    """`answered` calls picked up after 2 s, then `abandoned` callers who hang up after 4 s.
+async def answered_and_abandoned_calls(phones: SipPhones, *, answered: int,
+                                       abandoned: int) -> None:
+    """On SIP phones: `answered` callers over the trunk picked up after 2 s, then `abandoned`
+    callers who hang up after 4 s of ringing, at a front desk of three SIP receptionists
+    (rrmemory) that serve until the phones stop and never answer `NEVER_ANSWERED` numbers
+    (so a test may leave a caller waiting afterwards: a `WAITING_NUMBERS` caller).
 
     Calls are spaced wider than the lab's 1 s scrape, so each one is a separate step of its
     counters in Prometheus: a series whose first sample already counts every call shows no
     increase() at all, and the panels' "today" figures would miss them.
     """
-    async with lab_ami(lab) as ami:
-        await set_receptionists(ami, answer_after=2, talk_for=3)
-        for n in range(answered):
-            await place_inbound_call(ami, caller_id=f"0310000{n:03d}", patience=60)
-            await asyncio.sleep(CALL_SPACING_SECONDS)
-        await asyncio.sleep(8)  # the answered calls are over before the phones stop answering
-        await set_receptionists(ami, answer_after=999, talk_for=3)
-        for n in range(abandoned):
-            await place_inbound_call(ami, caller_id=f"0320000{n:03d}", patience=4)
-            await asyncio.sleep(CALL_SPACING_SECONDS)
-        await asyncio.sleep(6)
-        await set_receptionists(ami, answer_after=2, talk_for=5)
+    await phones.use_front_desk(SIP_RECEPTIONISTS, strategy="rrmemory")
+    for extension in SIP_RECEPTIONISTS:
+        phone = phones.receptionist(extension, Answer(after=2, talk=3, ignore=NEVER_ANSWERED),
+                                    calls=None)
+        await phone.ready_for(0)
+    per_second = 1 / CALL_SPACING_SECONDS
+    served = phones.calls_in(answered, numbers=ANSWERED_NUMBERS, per_second=per_second,
+                             patience=60)
+    await served.finished(answered * CALL_SPACING_SECONDS + 30)
+    gave_up = phones.calls_in(abandoned, numbers=ABANDONING_NUMBERS, per_second=per_second,
+                              patience=4)
+    await gave_up.finished(abandoned * CALL_SPACING_SECONDS + 30)
 
 
 def prometheus(lab: Lab, path: str, **params: str) -> Any:

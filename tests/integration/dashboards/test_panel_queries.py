@@ -1,5 +1,6 @@
 """Every panel query of every dashboard, run against the lab's real Prometheus scraping the real
-monitor during front-desk traffic, returns data of the shape its panel draws.
+monitor during front-desk traffic (SIP callers on the trunk, SIP receptionists), returns data of
+the shape its panel draws.
 
 The lab's Prometheus loads dashboards/rules/*.yml, so the recording rules the panels read are
 evaluated for real. Grafana's variables are substituted the way Grafana would.
@@ -20,13 +21,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from dashboards import DASHBOARD_DIR
 from dashboards.build import BUILDERS
 from lab import Lab
+from lab.sip.phones import sip_phones
 from tests.support.lab_traffic import answered_and_abandoned_calls, instant, prometheus, wait_for
 
 VARIABLES = {"$pbx": "lab", "$__range": "1h", "$window": "1h", "$__interval": "15s",
              "$__rate_interval": "1m"}
-# Families only the call-flow scripts (agi_scripts/, over MQTT) feed: front-desk calls placed
-# through lab/calls.py cannot produce them, so their panels are checked for a valid query and,
-# when they do return data, for its shape.
+# Families only the call-flow scripts (agi_scripts/, over MQTT) feed: front-desk calls cannot
+# produce them, so their panels are checked for a valid query and, when they do return data,
+# for its shape.
 CALL_FLOW_SERIES = {
     "callsla_transfers_returned_total", "callsla_voicemails_total", "callsla_callbacks_open",
     "callsla_callbacks_overdue", "callsla_status_announcement_interval_seconds_bucket",
@@ -50,8 +52,9 @@ def _grafana_expr(expr: str) -> str:
 
 @pytest.fixture(scope="module")
 async def traffic(lab: Lab, monitor_process: str) -> Lab:
-    await answered_and_abandoned_calls(lab, answered=TRAFFIC_ANSWERED,
-                                       abandoned=TRAFFIC_ABANDONED)
+    async with sip_phones(lab) as phones:
+        await answered_and_abandoned_calls(phones, answered=TRAFFIC_ANSWERED,
+                                           abandoned=TRAFFIC_ABANDONED)
     calls = TRAFFIC_ANSWERED + TRAFFIC_ABANDONED
     wait_for(lab, 'sum(callsla_calls_offered_total{pbx="lab"})', calls)
     wait_for(lab, 'sum(callsla_calls_missed_total{pbx="lab"})', TRAFFIC_ABANDONED)

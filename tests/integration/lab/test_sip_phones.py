@@ -1,7 +1,10 @@
 """The lab's SIP phones (lab.sip): real SIPp user agents against the lab's Asterisk over PJSIP.
 
 A caller over the trunk reaches a front desk of SIP receptionists and is answered after the
-chosen delay; a receptionist's blind REFER reaches an officer; a 486 phone is busy; stopping
+chosen delay; a receptionist's blind REFER reaches an officer; a 486 phone is busy; a phone
+that serves until stopped answers one SIPp's many callers and lets the ones it ignores give
+up; a direct call over the plain trunk rings out and the caller takes the 480; a phone's
+next behaviour is ready before its next call; port slots are used again once free; stopping
 the phones, or a run killed without stopping them, leaves no SIPp and no bound port.
 """
 
@@ -16,7 +19,7 @@ import pytest
 
 from lab import Lab
 from lab.sip import phonebook
-from lab.sip.phones import SipPhones, kill_leftover_phones, sip_phones
+from lab.sip.phones import ScenarioError, SipPhones, kill_leftover_phones, sip_phones
 from lab.sip.scenarios import Answer, BlindTransfer, Busy, NoAnswer
 from monitor.ami import AmiMessage
 from tests.support.callflow_harness import CallFlowRig, start_rig
@@ -101,6 +104,69 @@ async def test_a_486_officer_is_busy(phones: SipPhones, rig: CallFlowRig) -> Non
                            "the front desk to take the caller back")
     await caller.finished(40)
     await phones.finished(10)
+
+
+async def test_a_serving_phone_answers_many_callers_and_ignores_some(
+        phones: SipPhones, rig: CallFlowRig) -> None:
+    await phones.use_front_desk(["101"], strategy="rrmemory")
+    phone = phones.receptionist("101", Answer(after=0.3, talk=0.3, ignore="03804"), calls=None)
+    answered = phones.calls_in(6, numbers="0380300", per_second=4, patience=30)
+    given_up = phones.calls_in(2, numbers="0380400", per_second=1, patience=2)
+    await answered.finished(60)
+    await given_up.finished(60)
+    connects = rig.log.select(lambda e: e.event == "AgentConnect"
+                              and e.get("calleridnum", "").startswith("03803"))
+    assert sorted(e["calleridnum"] for e in connects) == [f"0380300{n}" for n in range(1, 7)]
+    abandons = rig.log.select(lambda e: e.event == "QueueCallerAbandon"
+                              and e.get("calleridnum", "").startswith("03804"))
+    assert sorted(e["calleridnum"] for e in abandons) == ["03804001", "03804002"]
+    assert not rig.log.select(lambda e: e.event == "AgentConnect"
+                              and e.get("calleridnum", "").startswith("03804"))
+    await phone.finished()  # still serving: no failure, no exit
+    assert phone.runs[0].returncode is None
+
+
+async def test_a_direct_call_on_the_plain_trunk_rings_out(phones: SipPhones,
+                                                         rig: CallFlowRig) -> None:
+    phones.officer("2201", NoAnswer())
+    caller = await phones.call_in("0380000005", dialled="2201", trunk="direct-trunk",
+                                  may_ring_out=True)
+    dial = await rig.log.wait_for(_dial_end("PJSIP/2201", "NOANSWER"), 20,
+                                  "the 4 s Dial to give up")
+    assert dial["calleridnum"] == "0380000005"
+    assert dial["context"] == "lab-direct"  # a plain Dial: no call-flow script ran
+    await caller.finished(20)
+    await phones.finished(10)
+
+
+async def test_a_phone_is_ready_for_its_next_behaviour(phones: SipPhones,
+                                                       rig: CallFlowRig) -> None:
+    await phones.use_front_desk(["101"], strategy="rrmemory")
+    phone = phones.receptionist("101", Answer(after=1, talk=1), Answer(after=3, talk=1))
+    holds = []
+    for n in range(2):
+        await phone.ready_for(n)
+        caller = await phones.call_in(f"038000001{n}", patience=30)
+        connect = await rig.log.wait_for(_of(f"038000001{n}", "AgentConnect"), 15,
+                                         "101 to answer")
+        holds.append(int(connect["holdtime"]))
+        await caller.finished(30)
+    assert holds[0] in (1, 2), holds
+    assert holds[1] in (3, 4), holds
+    await phones.finished(10)
+
+
+async def test_port_slots_come_back_when_their_sipp_has_exited(phones: SipPhones) -> None:
+    phones._next_slot = iter(phonebook.DYNAMIC_SLOTS[:2])  # as if 39 had gone already
+    first = phones.calls_in(1, numbers="0380500", per_second=1, patience=0.5)
+    second = phones.calls_in(1, numbers="0380501", per_second=1, patience=30)
+    with pytest.raises(ScenarioError, match="every SIPp port slot is in use"):
+        phones.calls_in(1, numbers="0380502", per_second=1, patience=1)
+    await first.finished(20)
+    third = phones.calls_in(1, numbers="0380503", per_second=1, patience=0.5)
+    assert third.ports == first.ports
+    await third.finished(20)
+    await second.finished(60)
 
 
 def _bound(port: int) -> bool:

@@ -1,5 +1,11 @@
 """Scripted calls with known waits and abandons give exact metric values; the monitor agrees with
-Asterisk's own ServicelevelPerf, and Prometheus' 10-s rate equals the store's."""
+Asterisk's own ServicelevelPerf, and Prometheus' 10-s rate equals the store's.
+
+This is the Local-channel variant (issue 9), kept on purpose: some sites' queue members are
+Local channels, so here the callers are AMI-originated Local channels and the receptionists
+the lab's Local members in [lab-phones] (lab/calls.py). Every other monitor lab test rings
+SIP phones (lab/sip/).
+"""
 
 from __future__ import annotations
 

@@ -1,20 +1,24 @@
 """Nothing lost, nothing counted twice: kill -9 during 100 calls, and a cut AMI link backfilled.
 
-Both with SQLite and with the lab's PostgreSQL.
+Both with SQLite and with the lab's PostgreSQL. The callers are SIP user agents on the lab's
+trunk (one SIPp places many calls); the front desk is three SIP receptionists' phones that
+answer within 0.2 s and talk 0.2 s, and never answer the callers who give up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from lab import Lab
-from lab.calls import place_inbound_call, set_phone
+from lab.sip.phones import SipPhones, SippRun, sip_phones
+from lab.sip.scenarios import Answer, NoAnswer
 from monitor.ami import AmiClient
 from monitor.core.records import Outcome
 from monitor.store import open_store
@@ -24,6 +28,12 @@ from tests.support.calls_helper import QueueWatcher, utc_window
 from tests.support.monitor_run import MonitorRun, wait_for
 
 CALLS = 100
+RECEPTIONISTS = ("101", "102", "103")
+CALLS_PER_SECOND = 8.3  # ~0.12 s apart
+# A caller number is <tag>0<n> for one who waits to be answered, <tag>9<n> for one who gives
+# up after 1 s; the receptionists never answer the latter (tags are four digits).
+GIVES_UP = "0[0-9]{3}9"
+DIRECT_TRUNK = "direct-trunk"  # lab/asterisk_local/pjsip.conf: a plain Dial, no scripts
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,22 +45,37 @@ def db_url(request: pytest.FixtureRequest, lab: Lab, tmp_path: Path) -> Iterator
             yield url
 
 
-async def place_calls(ami: AmiClient, count: int, *, tag: str) -> None:
-    """Calls arrive ~8 a second; every 10th caller gives up after 1 s unanswered."""
-    for n in range(count):
-        if n % 10 == 9:
-            await place_inbound_call(ami, caller_id=f"{tag}{n:03d}", patience=1,
-                                     answer_after=999)
-        else:
-            await place_inbound_call(ami, caller_id=f"{tag}{n:03d}", patience=120,
-                                     answer_after=0.2)
-        await asyncio.sleep(0.12)
+@pytest.fixture
+async def front_desk(lab: Lab) -> AsyncIterator[SipPhones]:
+    """Receptionists who answer after 0.2 s and talk 0.2 s, serving until the test ends."""
+    async with sip_phones(lab) as phones:
+        await phones.use_front_desk(RECEPTIONISTS, strategy="rrmemory")
+        for extension in RECEPTIONISTS:
+            phone = phones.receptionist(
+                extension, Answer(after=0.2, talk=0.2, ignore=GIVES_UP), calls=None)
+            await phone.ready_for(0)
+        yield phones
 
 
-async def quick_receptionists(ami: AmiClient) -> None:
-    """Receptionists who talk 0.2 s; each call says when its phone answers (or never)."""
-    for phone in ("r1", "r2", "r3"):
-        await set_phone(ami, phone, answer_after=999, talk_for=0.2)
+async def place_calls(phones: SipPhones, watcher: QueueWatcher, count: int, *,
+                      tag: str) -> list[SippRun]:
+    """Calls arrive ~8 a second; every 10th caller gives up after 1 s unanswered. Returns
+    once all `count` callers are in the queue; the calls go on."""
+    joined = len(watcher.joined)
+    gives_up = count // 10
+    runs = [phones.calls_in(count - gives_up, numbers=f"{tag}0", patience=120,
+                            per_second=CALLS_PER_SECOND * (count - gives_up) / count)]
+    if gives_up:
+        runs.append(phones.calls_in(gives_up, numbers=f"{tag}9", patience=1,
+                                    per_second=CALLS_PER_SECOND * gives_up / count))
+    await watcher.wait_joined(joined + count, timeout=count / CALLS_PER_SECOND + 30)
+    return runs
+
+
+async def calls_over(runs: list[SippRun], timeout: float) -> None:
+    """Every caller's call ended as its scenario says (answered and hung up, or gave up)."""
+    for run in runs:
+        await run.finished(timeout)
 
 
 async def wait_settled(run: MonitorRun, pbx: str, base: tuple[float, float], calls: int,
@@ -71,79 +96,82 @@ def settled_counts(run: MonitorRun, pbx: str) -> tuple[float, float]:
     return offered, settled
 
 
-def check_store(db_url: str, pbx: str, window: list[object], calls: int) -> None:
+def check_store(db_url: str, pbx: str, window: list[object], calls: int, *,
+                missed: dict[str, int]) -> None:
+    """Each call once, none in progress, and exactly the callers who gave up missed."""
     with open_store(db_url) as store:
         legs = list(store.legs_between(window[0], window[1], pbx=pbx))  # type: ignore[arg-type]
     assert len(legs) == calls
     assert len({leg.leg_id for leg in legs}) == calls
     assert [leg for leg in legs if leg.outcome is Outcome.IN_PROGRESS] == []
+    assert Counter(str(leg.missed_cause) for leg in legs
+                   if leg.outcome is Outcome.MISSED) == missed
+    assert sum(leg.outcome is Outcome.ANSWERED for leg in legs) == calls - sum(missed.values())
 
 
 async def test_kill_9_during_100_calls_then_restart_counts_each_call_once(
-        lab: Lab, ami: AmiClient, db_url: str) -> None:
+        lab: Lab, ami: AmiClient, db_url: str, front_desk: SipPhones) -> None:
     pbx = f"lab-kill-{uuid.uuid4().hex[:6]}"
     run = MonitorRun(lab, db_url, pbx=pbx).start()
     try:
-        await quick_receptionists(ami)
         base_offered, base_settled = settled_counts(run, pbx)
         with utc_window() as window:
             async with QueueWatcher(ami) as watcher:
-                placing = asyncio.create_task(place_calls(ami, CALLS, tag="0366"))
+                placing = asyncio.create_task(place_calls(front_desk, watcher, CALLS,
+                                                          tag="0366"))
                 await asyncio.to_thread(wait_for, lambda: settled_counts(run, pbx)[0]
                                         - base_offered >= 30, 60, "30 calls offered")
                 run.kill9()
                 await asyncio.sleep(2)
                 run.start()
-                await placing
+                await calls_over(await placing, timeout=180)
                 await watcher.wait_left(CALLS, timeout=180)
         await wait_settled(run, pbx, (base_offered, base_settled), CALLS, 30)
         assert settled_counts(run, pbx) == (base_offered + CALLS, base_settled + CALLS)
-        check_store(db_url, pbx, window, CALLS)
+        check_store(db_url, pbx, window, CALLS, missed={"abandoned": CALLS // 10})
     finally:
         run.stop()
 
 
-async def test_a_cut_ami_link_is_backfilled_from_queue_log(lab: Lab, ami: AmiClient,
-                                                            db_url: str) -> None:
+async def test_a_cut_ami_link_is_backfilled_from_queue_log(
+        lab: Lab, ami: AmiClient, db_url: str, front_desk: SipPhones) -> None:
     pbx = f"lab-gap-{uuid.uuid4().hex[:6]}"
-    proxy_port = lab.config.ports.ami + 50
-    proxy = AmiProxy(listen_port=proxy_port, upstream_port=lab.config.ports.ami)
+    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
     await proxy.open()
     run = MonitorRun(lab, db_url, pbx=pbx)
     run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
-                                                            f":{proxy_port}")
+                                                            f":{proxy.listen_port}")
     await asyncio.to_thread(run.start)
     try:
-        await quick_receptionists(ami)
         base_offered, base_settled = settled_counts(run, pbx)
         runs_before = run.value("callsla_monitor_backfill_runs_total", pbx=pbx)
         with utc_window() as window:
             async with QueueWatcher(ami) as watcher:
-                await place_calls(ami, 10, tag="0377")
+                calls = await place_calls(front_desk, watcher, 10, tag="0377")
                 await proxy.cut()
-                await place_calls(ami, 20, tag="0378")
+                calls += await place_calls(front_desk, watcher, 20, tag="0378")
+                await calls_over(calls, timeout=120)
                 await watcher.wait_left(30, timeout=120)
                 await proxy.open()
         await wait_settled(run, pbx, (base_offered, base_settled), 30, 60)
         assert run.value("callsla_monitor_backfill_runs_total", pbx=pbx) > runs_before
         assert run.value("callsla_monitor_backfill_legs_total", pbx=pbx) > 0
-        check_store(db_url, pbx, window, 30)
+        check_store(db_url, pbx, window, 30, missed={"abandoned": 1 + 2})
     finally:
         run.stop()
         await proxy.cut()
 
 
 async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
-        lab: Lab, ami: AmiClient, db_url: str) -> None:
+        lab: Lab, db_url: str) -> None:
     pbx = f"lab-cdr-{uuid.uuid4().hex[:6]}"
-    proxy_port = lab.config.ports.ami + 51
-    proxy = AmiProxy(listen_port=proxy_port, upstream_port=lab.config.ports.ami)
+    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
     await proxy.open()
     run = MonitorRun(lab, db_url, pbx=pbx, queue_log=False, cdr_csv=True)
     run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
-                                                            f":{proxy_port}")
+                                                            f":{proxy.listen_port}")
     await asyncio.to_thread(run.start)
-    labels = {"pbx": pbx, "queue": "", "department": ""}
+    labels = {"pbx": pbx, "queue": ""}  # direct legs, whatever the phone's department
 
     def direct_counts() -> tuple[float, float, float]:
         return (run.value("callsla_calls_offered_total", **labels),
@@ -153,27 +181,34 @@ async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
     try:
         base = direct_counts()
         with utc_window() as window:
-            await place_inbound_call(ami, dialled="r1", context="lab-direct", answer_after=1,
-                                     patience=1, caller_id="0399900001")
-            await asyncio.to_thread(wait_for, lambda: direct_counts()[1] == base[1] + 1, 20,
-                                    "the live direct call")
-            await proxy.cut()
-            for n, answer_after in enumerate((1, 999, 1, 999)):
-                await place_inbound_call(ami, dialled=f"r{n % 3 + 1}", context="lab-direct",
-                                         answer_after=answer_after, patience=1,
-                                         caller_id=f"039990001{n}")
-            await asyncio.sleep(7)  # every ring over (answered after 1 s or given up at 4 s)
+            async with sip_phones(lab) as phones:
+                phones.receptionist("101", Answer(after=1, talk=5))
+                live = await phones.call_in("0399900001", dialled="101", patience=1,
+                                            trunk=DIRECT_TRUNK)
+                await asyncio.to_thread(wait_for, lambda: direct_counts()[1] == base[1] + 1,
+                                        20, "the live direct call")
+                await live.finished(20)
+                await proxy.cut()
+                # Answered after 1 s, or rung out by the 4 s Dial.
+                cut = [("102", Answer(after=1, talk=5)), ("103", NoAnswer()),
+                       ("2101", Answer(after=1, talk=5)), ("2102", NoAnswer())]
+                for n, (extension, behaviour) in enumerate(cut):
+                    phones.phone(extension, behaviour)
+                    await phones.call_in(f"039990001{n}", dialled=extension, patience=1,
+                                         trunk=DIRECT_TRUNK, may_ring_out=True)
+                await phones.finished(30)  # every ring over, every call ended
             await proxy.open()
         await asyncio.to_thread(wait_for, lambda: direct_counts() == (
             base[0] + 5, base[1] + 3, base[2] + 2), 60, "the cut calls backfilled from CDR")
         assert run.value("callsla_monitor_backfill_legs_total", pbx=pbx, source="cdr_csv") > 0
-        check_store(db_url, pbx, window, 5)
+        check_store(db_url, pbx, window, 5, missed={"timeout": 2})
     finally:
         run.stop()
         await proxy.cut()
 
 
-async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiClient) -> None:
+async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiClient,
+                                                           front_desk: SipPhones) -> None:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     base_url = lab.config.postgres_url
     with psycopg.connect(base_url, autocommit=True) as admin:
@@ -182,17 +217,17 @@ async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiCli
     pbx = f"lab-pgdown-{uuid.uuid4().hex[:6]}"
     run = MonitorRun(lab, db_url, pbx=pbx).start()
     try:
-        await quick_receptionists(ami)
         base_offered, base_settled = settled_counts(run, pbx)
         with utc_window() as window:
             async with QueueWatcher(ami) as watcher:
-                await place_calls(ami, 10, tag="0344")
+                calls = await place_calls(front_desk, watcher, 10, tag="0344")
                 await asyncio.to_thread(lab.postgres.stop)
-                await place_calls(ami, 10, tag="0345")
+                calls += await place_calls(front_desk, watcher, 10, tag="0345")
+                await calls_over(calls, timeout=120)
                 await watcher.wait_left(20, timeout=120)
                 await asyncio.to_thread(lab.postgres.start)
         await wait_settled(run, pbx, (base_offered, base_settled), 20, 90)
-        check_store(db_url, pbx, window, 20)
+        check_store(db_url, pbx, window, 20, missed={"abandoned": 1 + 1})
     finally:
         run.stop()
         with psycopg.connect(base_url, autocommit=True) as admin:

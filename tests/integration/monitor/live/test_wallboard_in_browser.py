@@ -5,6 +5,7 @@ The wallboard reads the monitor's own counters; Prometheus scrapes the same coun
 second. Once Prometheus has scraped after the page's reading (`as_of`) and no call has changed
 state in between, both must agree: windows are counter differences since the window's start
 (`window_from`, `day_from` in /wallboard.json), computed in PromQL with the `@` modifier.
+The callers are SIP user agents on the lab's trunk, the receptionists SIP phones.
 """
 
 from __future__ import annotations
@@ -22,18 +23,18 @@ import pytest
 
 from lab import Lab
 from lab.browser import rendered_dom, screenshot
-from lab.calls import place_inbound_call
+from lab.sip.phones import sip_phones
 from monitor.live.service import GAUGE_REFRESH_SECONDS
 from tests.support.lab_traffic import (
+    WAITING_NUMBERS,
     answered_and_abandoned_calls,
     instant,
-    lab_ami,
     scalar,
-    set_receptionists,
     wait_for,
 )
 
 PBX = 'pbx="lab"'
+ANSWERED, ABANDONED = 3, 2  # the fixture's calls before the caller left waiting
 
 
 class WallboardDom(HTMLParser):
@@ -143,18 +144,16 @@ def _steady_reading(lab: Lab, url: str) -> tuple[WallboardDom, dict[str, Any], f
 
 @pytest.fixture(scope="module")
 async def caller_waiting(lab: Lab, monitor_process: str) -> Any:
-    """Answered and abandoned calls, then one caller left waiting for a receptionist."""
-    await answered_and_abandoned_calls(lab, answered=3, abandoned=2)
-    async with lab_ami(lab) as ami:
-        await set_receptionists(ami, answer_after=999, talk_for=3)
-        await place_inbound_call(ami, caller_id="0330000001", patience=90)
-    wait_for(lab, f"sum(callsla_callers_waiting{{{PBX}}})", 1)
-    yield monitor_process
-    assert lab.pbx is not None
-    lab.pbx.cli("channel request hangup all")
-    async with lab_ami(lab) as ami:
-        await set_receptionists(ami, answer_after=2, talk_for=5)
-    await asyncio.sleep(1)
+    """Answered and abandoned calls, then one caller left waiting for a receptionist (whose
+    phone never answers that number) while the test runs."""
+    async with sip_phones(lab) as phones:
+        await answered_and_abandoned_calls(phones, answered=ANSWERED, abandoned=ABANDONED)
+        await phones.call_in(f"{WAITING_NUMBERS}01", patience=90)
+        wait_for(lab, f"sum(callsla_callers_waiting{{{PBX}}})", 1)
+        yield monitor_process
+        assert lab.pbx is not None
+        lab.pbx.cli("channel request hangup all")
+        await asyncio.sleep(1)
 
 
 def test_wallboard_shows_prometheus_figures_at_the_same_moment(lab: Lab,
@@ -178,9 +177,12 @@ def test_wallboard_shows_prometheus_figures_at_the_same_moment(lab: Lab,
     assert dom.number("answer_rate_today") == pytest.approx(rate_today)
     assert dom.values["answer_rate_today"][1] == _percent_text(rate_today)
     assert dom.number("offered_today") == _total(_since(lab, offered, day_from, at=at))
+    # This module's monitor started on an empty store: every call of the fixture, exactly.
+    assert dom.number("offered_today") == ANSWERED + ABANDONED + 1
 
     missed = _since(lab, f"callsla_calls_missed_total{{{PBX}}}", day_from, at=at, by="cause")
     assert dom.causes == {cause: n for cause, n in missed.items() if n > 0}
+    assert dom.causes == {"abandoned": ABANDONED}
     assert dom.number("missed_today") == _total(missed)
     assert dom.number("returned_today") == _total(
         _since(lab, f"callsla_transfers_returned_total{{{PBX}}}", day_from, at=at))

@@ -1,5 +1,8 @@
 """For the lab's scripted calls, the quarterly report's 10-s answer rate and missed-call counts
-equal what Prometheus scraped from the live monitor for the same calls."""
+equal what Prometheus scraped from the live monitor for the same calls.
+
+The callers are SIP user agents on the lab's trunk; the front desk is one SIP receptionist's
+phone (101), which answers each call after the script's delay (a SIPp run per call)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ import pandas as pd
 import pytest
 
 from lab import Lab
-from lab.calls import set_phone
-from monitor.ami import AmiClient
+from lab.sip.phones import sip_phones
+from lab.sip.scenarios import Answer, Behaviour, NoAnswer
 from monitor.core.charter import load_charter
 from monitor.reports.export import ExportRequest, export_calls
 from monitor.reports.indicators import ALL_DEPARTMENTS
@@ -22,12 +25,14 @@ from monitor.reports.periods import Period, day_range
 from monitor.reports.report import build_report
 from monitor.reports.report_store import ReportStore
 from monitor.store import open_store
-from tests.support.calls_helper import QueueWatcher, call_and_wait
 from tests.support.monitor_run import MonitorRun, wait_for
 
 PBX = "lab-report"
-# (answer after s, patience s): answered in 3, 12 and 1.5 s; one caller gives up after 5 s
-SCRIPT = [(3, 120), (12, 120), (1.5, 120), (999, 5)]
+# (receptionist 101's phone, the caller's patience in s): answered in 3, 12 and 1.5 s; one
+# caller gives up after 5 s of ringing
+SCRIPT: list[tuple[Behaviour, float]] = [
+    (Answer(after=3, talk=0.5), 120), (Answer(after=12, talk=0.5), 120),
+    (Answer(after=1.5, talk=0.5), 120), (NoAnswer(), 5)]
 
 
 def prometheus_vector(lab: Lab, expr: str) -> dict[str, float]:
@@ -44,21 +49,23 @@ def prometheus(lab: Lab, expr: str) -> float | None:
     return next(iter(found.values())) if found else None
 
 
-async def test_report_equals_live_metrics(lab: Lab, ami: AmiClient, tmp_path: Path) -> None:
+async def test_report_equals_live_metrics(lab: Lab, tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path}/report.db"
     run = MonitorRun(lab, db_url, pbx=PBX).start()
     try:
-        for phone in ("r1", "r2", "r3"):
-            await set_phone(ami, phone, answer_after=999, talk_for=0.5)
         # rate() is exact for a ratio only when both series were scraped at 0 before the
         # first call, as on a monitor that has run a while: wait for that first scrape.
         zero = (f'sum(callsla_calls_offered_total{{pbx="{PBX}"}})'
                 f' + sum(callsla_answer_wait_seconds_bucket{{pbx="{PBX}",le="10.0"}})')
         wait_for(lambda: prometheus(lab, zero) == 0, 20, "Prometheus to scrape the zeros")
-        async with QueueWatcher(ami) as watcher:
-            for n, (answer_after, patience) in enumerate(SCRIPT):
-                await call_and_wait(ami, watcher, answer_after=answer_after,
-                                    patience=patience, caller_id=f"03666000{n:02d}")
+        async with sip_phones(lab) as phones:
+            await phones.use_front_desk(["101"])
+            phone = phones.receptionist("101", *(behaviour for behaviour, _ in SCRIPT))
+            for n, (_, patience) in enumerate(SCRIPT):
+                await phone.ready_for(n)  # one call after another: each wait is its own
+                caller = await phones.call_in(f"03666000{n:02d}", patience=patience)
+                await caller.finished(patience + 30)
+            await phones.finished(30)
         wait_for(lambda: run.value("callsla_calls_answered_total", pbx=PBX)
                  + run.value("callsla_calls_missed_total", pbx=PBX) == len(SCRIPT), 15,
                  "all legs settled")
