@@ -20,18 +20,21 @@ async def ami_problems(endpoint: Endpoint, *, wait_seconds: float = 3.0) -> list
                         "`manager reload` after a change")]
     try:
         async with asyncio.timeout(wait_seconds):
-            async for event in client.events():  # FullyBooted follows every login
+            async for event in client.events():
+                if event.event == "FullyBooted":
+                    continue  # written by the login itself, never timestamped
                 if event.get("timestamp"):
                     return []
                 return [Problem("timestampevents", Severity.ERROR,
                                 f"the running Asterisk sends {event.event} without Timestamp",
                                 "manager.conf [general]: timestampevents = yes, then "
                                 "`manager reload`")]
-    except TimeoutError:
-        return [Problem("ami-events", Severity.ERROR,
-                        f"no AMI event within {wait_seconds:.0f} s of logging in",
-                        "give the monitor's user read = call,agent,user,dialplan,cdr,"
-                        "reporting")]
+    except TimeoutError:  # an idle PBX may send nothing: the file check still applies
+        return [Problem("ami-events", Severity.WARNING,
+                        f"no AMI event within {wait_seconds:.0f} s of logging in: the "
+                        "event time could not be checked live",
+                        "run the check while calls are up, or give the monitor's user "
+                        "read = call,agent,user,dialplan,cdr,reporting")]
     finally:
         await client.close()
     return []

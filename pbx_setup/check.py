@@ -48,6 +48,10 @@ class PbxFiles:
     answer_seconds: int = 10  # the charter's T-a threshold, the queue's servicelevel
     customer_contexts: tuple[str, ...] = ("from-pstn",)
     texts_file: Path | None = None
+    root: Path = Path("/")  # where the PBX's `/` is here (a chroot): absolute paths in its files
+
+    def seen_here(self, path: Path) -> Path:
+        return self.root / path.relative_to("/") if path.is_absolute() else path
 
 
 def check_files(pbx: PbxFiles) -> list[Problem]:
@@ -119,7 +123,7 @@ def _music(pbx: PbxFiles) -> list[Problem]:
         if name == "general" or table.get("mode", "files") != "files":
             continue
         folder = Path(table.get("directory", "moh"))
-        folder = folder if folder.is_absolute() else pbx.data_dir / folder
+        folder = pbx.seen_here(folder) if folder.is_absolute() else pbx.data_dir / folder
         if not sound_files(folder):
             problems.append(Problem("music-on-hold", Severity.ERROR,
                                     f"music class {name!r}: {folder} has no sound file, so "
@@ -158,7 +162,7 @@ def _globals(pbx: PbxFiles) -> dict[str, str]:
 
 def _prompts(pbx: PbxFiles) -> list[Problem]:
     setting = _globals(pbx).get("CALLSLA_PROMPTS", "callsla")
-    folder = Path(setting) if setting.startswith("/") else pbx.sounds / setting
+    folder = pbx.seen_here(Path(setting)) if setting.startswith("/") else pbx.sounds / setting
     texts = load_texts(pbx.texts_file)
     problems = []
     for lang in LANGUAGES:

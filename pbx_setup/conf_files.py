@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_SECTION = re.compile(r"^\[([^\]]+)\]")
+_SECTION = re.compile(r"^\[([^\]]+)\](?:\(([^)]*)\))?")
+TEMPLATES = "(templates)"  # not a keyword: the parents named in a section's header
 _INCLUDE = re.compile(r'^#(?:try)?include\s+"?([^"]+)"?')
 
 
@@ -44,6 +45,8 @@ def read_conf(etc: Path, name: str, *, _depth: int = 0) -> list[ConfLine]:
         if header:
             section = header.group(1).strip()
             lines.append(ConfLine(section, "", "", f"{name}:{number}"))
+            if header.group(2):  # `[name](!)` is a template, `[name](tpl,...)` inherits
+                lines.append(ConfLine(section, TEMPLATES, header.group(2), f"{name}:{number}"))
             continue
         key, sep, value = text.partition("=")
         if sep:
@@ -53,10 +56,14 @@ def read_conf(etc: Path, name: str, *, _depth: int = 0) -> list[ConfLine]:
 
 
 def sections(lines: list[ConfLine]) -> dict[str, dict[str, str]]:
-    """Section -> key -> last value (enough for the settings the check reads)."""
+    """Section -> key -> last value, templates' settings first (enough for the check)."""
     result: dict[str, dict[str, str]] = {}
     for line in lines:
         table = result.setdefault(line.section, {})
+        if line.key == TEMPLATES:
+            for parent in (p.strip() for p in line.value.split(",")):
+                table.update({k: v for k, v in result.get(parent, {}).items()
+                              if k != TEMPLATES})
         if line.key:
             table[line.key] = line.value
     return result
