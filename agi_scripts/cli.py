@@ -22,6 +22,7 @@ from agi_scripts.outbox import (
     send_pending,
 )
 from agi_scripts.prompt_build import build_prompts
+from agi_scripts.prompts import TEXTS_ENV
 from agi_scripts.server import FastAgiServer
 from monitor.ami import KeptAmiConnection
 from monitor.core.charter import load_charter
@@ -105,8 +106,9 @@ async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) ->
 
 
 def _prompts_build(args: argparse.Namespace) -> int:
-    out = build_prompts(Path(args.out), directory_file=Path(args.directory)
-                        if args.directory else None)
+    out = build_prompts(Path(args.out),
+                        directory_file=Path(args.directory) if args.directory else None,
+                        texts_file=Path(args.texts) if args.texts else None)
     print(f"prompts written to {out}")
     return 0
 
@@ -127,5 +129,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
     build = prompts_sub.add_parser("build", help="speak texts.toml into 8 kHz WAV files")
     build.add_argument("--out", default="prompts", help="folder for <lang>/<key>.wav")
-    build.add_argument("--directory", default=None, help="officers file (names to speak)")
+    build.add_argument("--directory", default=None,
+                       help="officers file (names to speak); overrides $CALLSLA_DIRECTORY")
+    build.add_argument("--texts", default=None,
+                       help=f"prompt texts; overrides ${TEXTS_ENV} (default: the packaged one)")
     build.set_defaults(run=_prompts_build)

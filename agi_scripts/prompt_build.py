@@ -11,7 +11,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agi_scripts.prompts import LANGUAGES, MAX_NUMBER, TEXTS_FILE, load_texts, number_words
+from agi_scripts.prompts import LANGUAGES, MAX_NUMBER, load_texts, number_words
 from monitor.core.directory import Directory, directory_path, load_directory
 
 VOICES = {"ms": "ms", "en": "en-gb"}
@@ -21,7 +21,7 @@ class PromptBuildError(RuntimeError):
     """espeak-ng or sox is missing or failed; the message names the prompt."""
 
 
-def prompt_texts(directory: Directory, texts_file: Path = TEXTS_FILE) -> dict[str, str]:
+def prompt_texts(directory: Directory, texts_file: Path | None = None) -> dict[str, str]:
     """Every prompt to build, as `<lang>/<key>` -> text (fixed texts, numbers, names)."""
     texts = load_texts(texts_file)
     wanted: dict[str, str] = {}
@@ -36,7 +36,7 @@ def prompt_texts(directory: Directory, texts_file: Path = TEXTS_FILE) -> dict[st
 
 
 def build_prompts(out_dir: Path, *, directory_file: Path | None = None,
-                  texts_file: Path = TEXTS_FILE, cache_dir: Path | None = None) -> Path:
+                  texts_file: Path | None = None, cache_dir: Path | None = None) -> Path:
     """Write `<out_dir>/<lang>/<key>.wav` (8 kHz, mono, 16-bit); reuse a cached build if any."""
     source = directory_path(directory_file)
     wanted = prompt_texts(load_directory(source), texts_file)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
-TEXTS_FILE = Path(__file__).resolve().parent.parent / "asterisk_conf" / "prompts" / "texts.toml"
+from asterisk_conf import PROMPT_TEXTS_FILE
+
+TEXTS_FILE = PROMPT_TEXTS_FILE  # package data; CALLSLA_PROMPT_TEXTS or --texts for a site's own
+TEXTS_ENV = "CALLSLA_PROMPT_TEXTS"
 LANGUAGES = ("ms", "en")
 MAX_NUMBER = 99  # number prompts are generated for 0..99; larger values are said as 99
 
@@ -43,9 +47,24 @@ def number_words(n: int, language: str) -> str:
     raise PromptError(f"no number words for language {language!r}")
 
 
-def load_texts(path: Path = TEXTS_FILE) -> dict[str, dict[str, str]]:
+def texts_path(path: Path | None = None) -> Path:
+    """The texts file: the argument, else $CALLSLA_PROMPT_TEXTS, else the packaged one."""
+    if path is not None:
+        return path
+    env = os.environ.get(TEXTS_ENV)
+    return Path(env) if env else TEXTS_FILE
+
+
+def load_texts(path: Path | None = None) -> dict[str, dict[str, str]]:
     """Prompt texts by language then key; every key must exist in every language."""
-    doc = tomllib.loads(path.read_text("utf-8"))
+    path = texts_path(path)
+    try:
+        doc = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise PromptError(f"cannot read prompt texts {path}: {exc.strerror} "
+                          f"(--texts or ${TEXTS_ENV})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PromptError(f"{path}: not valid TOML: {exc}") from exc
     texts = {lang: {k: str(v) for k, v in doc.get(lang, {}).items()} for lang in LANGUAGES}
     keys = set().union(*(t.keys() for t in texts.values()))
     for lang, table in texts.items():

@@ -69,6 +69,12 @@ class FastAgiServer:
         except asyncio.CancelledError:
             log.info("server closing: call on %s left to the dialplan's fallback",
                      printable(session.env.get("channel", "?")))
+        except AgiError:
+            if session.env:
+                self.failed += 1
+                log.exception("FastAGI connection failed before its script ran")
+            else:  # connected and closed, nothing sent: a reachability probe (pbx check)
+                log.debug("FastAGI connection closed before any request")
         except Exception:
             self.failed += 1
             log.exception("FastAGI connection failed before its script ran")

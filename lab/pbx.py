@@ -7,14 +7,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from agi_scripts.prompt_build import build_prompts
-from lab.config import REPO_ROOT, LabConfig
+from lab.config import LabConfig
 from lab.processes import LabStartError, ManagedProcess, port_open, wait_until
 from lab.sip import phonebook
+from pbx_setup.installer import InstallTarget, install
 
 log = logging.getLogger(__name__)
 
-CONF_SOURCE = REPO_ROOT / "asterisk_conf"
 LAB_LOCAL = Path(__file__).resolve().parent / "asterisk_local"
 
 ASTERISK_CONF = """\
@@ -60,6 +59,7 @@ class AsteriskPbx:
         self.root = root
         self.inst = f"/srv/callsla/{config.instance}"
         self.process = ManagedProcess("asterisk", config.lab_dir / "run")
+        self.install_report: list[str] = []
 
     def host_path(self, chroot_path: str) -> Path:
         """Where a path inside the chroot is on the host."""
@@ -82,12 +82,16 @@ class AsteriskPbx:
         }
 
     def install_config(self) -> None:
-        """Copy asterisk_conf/ and the lab's local/ files into this instance's folder."""
+        """Install onto a fresh etc/ as a site does (`callsla pbx install`), then the lab's
+        local/ files over the skeletons: every lab test runs on the installer's result."""
         inst = self.host_path(self.inst)
         shutil.rmtree(inst, ignore_errors=True)
         etc = inst / "etc"
-        shutil.copytree(CONF_SOURCE, etc, ignore=shutil.ignore_patterns("local", "*.md"))
-        (etc / "local").mkdir(exist_ok=True)
+        # The call flows' Malay and English prompts, spoken once per text change and cached;
+        # the chroot's music (asterisk-moh-opsound-gsm) is found, so nothing is written there.
+        self.install_report = install(InstallTarget(
+            etc=etc, sounds=inst / "sounds", moh=self.host_path("/usr/share/asterisk/moh"),
+            log_dir=inst / "log", prompt_cache=self.config.cache_dir))
         for template in sorted(LAB_LOCAL.glob("*.conf")):
             text = template.read_text()
             for key, value in self.substitutions().items():
@@ -96,10 +100,8 @@ class AsteriskPbx:
         (etc / "asterisk.conf").write_text(ASTERISK_CONF.format(inst=self.inst))
         ports = self.config.ports
         (etc / "rtp.conf").write_text(RTP_CONF.format(start=ports.rtp_start, end=ports.rtp_end))
-        for sub in ("cache", "db", "spool", "run", "log", "log/cdr-csv"):
+        for sub in ("cache", "db", "spool", "run", "log"):
             (inst / sub).mkdir(parents=True, exist_ok=True)
-        # The call flows' Malay and English prompts, spoken once per text change and cached.
-        build_prompts(inst / "sounds" / "callsla", cache_dir=self.config.cache_dir)
 
     def start(self, timeout: float = 30.0) -> float:
         """Start Asterisk and wait until it is fully booted; return the seconds it took."""

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from lab.pbx import CONF_SOURCE, LAB_LOCAL, AsteriskPbx
+from asterisk_conf import CONF_DIR
+from lab.pbx import LAB_LOCAL, AsteriskPbx
 from lab.processes import LabStartError, wait_until
 
 MEMBERS_FILE = "frontdesk-members.conf"
@@ -66,7 +67,7 @@ def _frontdesk_with(text: str, strategy: str) -> str:
 def _reload(pbx: AsteriskPbx, strategy: str | None, expect: Sequence[str]) -> None:
     """Reload app_queue; with a strategy other than the running one, unload and load it."""
     queues = pbx.host_path(f"{pbx.inst}/etc/queues.conf")
-    site = (CONF_SOURCE / "queues.conf").read_text()
+    site = (CONF_DIR / "queues.conf").read_text()
     wanted = site if strategy is None else _frontdesk_with(site, strategy)
     queues.write_text(wanted)
     # Always a fresh app_queue, not a reload: a new strategy takes, and the queue's memory

@@ -8,6 +8,8 @@ import logging
 import sys
 
 from agi_scripts.cli import add_commands as add_call_flow_commands
+from agi_scripts.prompt_build import PromptBuildError
+from agi_scripts.prompts import PromptError
 from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.ami import AmiError
@@ -19,6 +21,7 @@ from monitor.core.directory import DirectoryError
 from monitor.core.settings import SettingsError, add_settings_arguments, settings_from_sources
 from monitor.core.terminal_text import for_terminal
 from monitor.store import StoreError
+from pbx_setup.cli import add_commands as add_pbx_commands
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
@@ -57,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_officer_commands(commands)
     add_purge_commands(commands)
     add_dashboard_commands(commands)
+    add_pbx_commands(commands)
     return parser
 
 
@@ -68,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         code: int = args.run(args)
-    except (SettingsError, CharterError, StoreError, DirectoryError, AmiError) as exc:
+    except (SettingsError, CharterError, StoreError, DirectoryError, AmiError, PromptError,
+            PromptBuildError) as exc:
         print(f"callsla: {for_terminal(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "asterisk_conf" / "officers.toml"
+from asterisk_conf import OFFICERS_FILE
+
+DEFAULT_DIRECTORY = OFFICERS_FILE  # package data: found wherever callsla is installed
 LANGUAGES = ("ms", "en")
 _EXTENSION = re.compile(r"^[0-9]{2,8}$")
 _DEPARTMENT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

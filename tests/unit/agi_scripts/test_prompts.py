@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from agi_scripts.prompts import (
@@ -53,3 +55,8 @@ def test_transfer_announcement_says_extension_digit_by_digit() -> None:
     assert transfer_announcement("2101", "finance") == [
         "transfer_to", "officer-2101", "dept-finance", "extension",
         "num-2", "num-1", "num-0", "num-1"]
+
+
+def test_a_missing_texts_file_is_a_prompt_error_naming_the_flag(tmp_path: Path) -> None:
+    with pytest.raises(PromptError, match=r"cannot read .*\$CALLSLA_PROMPT_TEXTS"):
+        load_texts(tmp_path / "none.toml")

@@ -1,0 +1,1 @@
+"""Putting callsla onto a site's Asterisk: `callsla pbx install` and `callsla pbx check`."""
