@@ -1,0 +1,6 @@
+"""The web console (issue 12): accounts, sessions and the help desk's pages, on the monitor's
+aiohttp server."""
+
+from monitor.live.console.app import Console, ConsoleSettings
+
+__all__ = ["Console", "ConsoleSettings"]
