@@ -20,7 +20,7 @@ from aiohttp.typedefs import Handler
 
 from monitor.core.accounts import Account, Right
 from monitor.live.console.login_limit import LoginLimit
-from monitor.live.console.sessions import COOKIE_NAME, Sessions
+from monitor.live.console.sessions import COOKIE_NAME, Session, Sessions
 from monitor.live.console.wording import LANGUAGES, words_for
 from monitor.store import Store
 
@@ -28,8 +28,8 @@ LANG_COOKIE = "callsla_lang"
 KIOSK_COOKIE = "callsla_kiosk"
 OPEN_PATHS = frozenset({"/login"})
 WALLBOARD_PATHS = frozenset({"/wallboard", "/wallboard.json"})
-SESSION_KEY = "callsla.session"  # request keys the guard sets for the pages
-ACCOUNT_KEY = "callsla.account"
+SESSION_KEY = web.RequestKey("session", Session)  # set by the guard for the pages
+ACCOUNT_KEY = web.RequestKey("account", Account)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +91,7 @@ class Console:
 
     def require(self, request: web.Request, right: Right) -> Account:
         """The logged-in account if it has `right`; else 403 with a page that says so."""
-        account: Account = request[ACCOUNT_KEY]
+        account = request[ACCOUNT_KEY]
         if not account.may(right):
             raise web.HTTPForbidden(text=words_for(self.language(request))["not_allowed"])
         return account

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from monitor.live.console.accounts import find_login, password_matches, rehash_if_old
 from monitor.live.console.app import SESSION_KEY, Console
-from monitor.live.console.sessions import COOKIE_NAME, Session
+from monitor.live.console.sessions import COOKIE_NAME
 
 LOGIN_CSRF_COOKIE = "callsla_login_csrf"
 
@@ -39,14 +39,14 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
         response = web.HTTPSeeOther("/callbacks")
         console.set_cookie(response, COOKIE_NAME, session.session_id)
         response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
-        return response
+        raise response
 
     async def logout(request: web.Request) -> web.StreamResponse:
-        session: Session = request[SESSION_KEY]
+        session = request[SESSION_KEY]
         console.sessions.end(session.session_id)
         response = web.HTTPSeeOther("/login")
         response.del_cookie(COOKIE_NAME, path="/")
-        return response
+        raise response
 
     async def home(_request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther("/callbacks")

@@ -12,7 +12,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from monitor.core.accounts import Account, Right
+from monitor.core.accounts import Right
 from monitor.core.records import Callback, CallbackStatus
 from monitor.ingest.callback_closing import CallbackError, close_callback, find_callback
 from monitor.live.console.app import ACCOUNT_KEY, Console
@@ -37,7 +37,7 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
 
     async def page(request: web.Request) -> web.Response:
         console.require(request, Right.VIEW_CALLBACKS)
-        account: Account = request[ACCOUNT_KEY]
+        account = request[ACCOUNT_KEY]
         raw = request.query.get("show", "open")
         show: Show = raw if raw in ("open", "overdue", "closed") else "open"  # type: ignore[assignment]
         now = datetime.now(UTC)

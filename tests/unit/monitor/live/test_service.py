@@ -135,7 +135,8 @@ async def test_the_service_counts_ami_calls_serves_them_and_stops_on_sigterm(
         assert sample(text, "callsla_answer_wait_seconds_bucket", {**FRONT_DESK, "le": "10.0"}) == 1
         assert sample(text, "callsla_monitor_source_connected",
                       {"pbx": "unit", "source": "ami"}) == 1
-        assert (await http_get(running.port, "/nowhere"))[0] == 404
+        # without a console session any other path is the login page (issue 12)
+        assert (await http_get(running.port, "/nowhere"))[0] == 303
         assert (await http_get(running.port, "/wallboard"))[0] == 200
     finally:
         await running.stop()
