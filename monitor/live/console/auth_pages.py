@@ -57,7 +57,9 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
 
 def _login_form(console: Console, request: web.Request, *, failed: bool,
                 status: int = 200) -> web.Response:
-    token = secrets.token_urlsafe(32)
+    # One token per browser until it logs in: a second tab (or the browser's own favicon
+    # request, redirected here) must not invalidate the form already shown.
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     response = console.render(request, "login.html", status=status, failed=failed,
                               csrf_token=token)
     console.set_cookie(response, LOGIN_CSRF_COOKIE, token)
