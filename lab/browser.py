@@ -61,7 +61,7 @@ class BrowserTab:
         import aiohttp
 
         profile = tempfile.mkdtemp(prefix="callsla-chromium-")
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: ASYNC220 - starts at once; its output is ignored
             [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
              "--remote-debugging-port=0", f"--window-size={width},{height}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -114,7 +114,7 @@ class BrowserTab:
 
         shot = await self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(shot["data"]))
+        path.write_bytes(base64.b64decode(shot["data"]))  # noqa: ASYNC240 - a test's screenshot
         return path
 
     async def close(self) -> None:

@@ -32,7 +32,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.action == "list":
             for a in store.accounts():
                 state = "disabled" if a.disabled else "enabled"
-                print(for_terminal(f"{a.username:<20} {a.role.value:<10} {state:<8} {a.display_name}"))
+                line = f"{a.username:<20} {a.role.value:<10} {state:<8} {a.display_name}"
+                print(for_terminal(line))
             return 0
         if args.action == "add":
             done = accounts.add_account(store, args.username, parse_role(args.role),

@@ -19,7 +19,7 @@ from monitor.ingest.backfill_runner import BackfillResult, backfill_cdr_csv, bac
 from monitor.ingest.customers import CustomerRule
 from monitor.ingest.mqtt_feed import MqttFeed
 from monitor.ingest.recorder import Recorder
-from monitor.live.console import Console, ConsoleSettings
+from monitor.live.console import Console, ConsoleSettings, console_routes
 from monitor.live.http_server import MonitorHttpServer
 from monitor.live.wallboard import Wallboard
 from monitor.store import Store, StoreError, open_store
@@ -45,7 +45,8 @@ class MonitorService:
             wallboard_token=settings.wallboard_token, voicemail_spool=settings.voicemail_spool),
             store=lambda: self.store, callbacks_changed=self._callbacks_changed)
         self.http = MonitorHttpServer(registry=self.registry, health=self.health,
-                                      pages=self.wallboard.pages(), routes=self.console.routes(),
+                                      pages=self.wallboard.pages(),
+                                      routes=console_routes(self.console),
                                       middlewares=[self.console.guard])
         self.store: Store | None = None
         self.recorder: Recorder | None = None

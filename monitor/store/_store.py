@@ -525,8 +525,8 @@ class Store:
     # -- console accounts ---------------------------------------------------------------
     def save_account(self, account: Account) -> None:
         """Insert or update by user name (its created_at kept as first written)."""
-        self._conn.execute(
-            account_rows.upsert_account_sql(), account_rows.account_row(self._conn.dialect, account))
+        row = account_rows.account_row(self._conn.dialect, account)
+        self._conn.execute(account_rows.upsert_account_sql(), row)
         self._done()
 
     def get_account(self, username: str) -> Account | None:

@@ -2,5 +2,6 @@
 aiohttp server."""
 
 from monitor.live.console.app import Console, ConsoleSettings
+from monitor.live.console.pages import console_routes
 
-__all__ = ["Console", "ConsoleSettings"]
+__all__ = ["Console", "ConsoleSettings", "console_routes"]

@@ -64,10 +64,6 @@ class Console:
             raise web.HTTPServiceUnavailable(text="the monitor's store is not open yet")
         return store
 
-    def routes(self) -> list[web.AbstractRouteDef]:
-        from monitor.live.console import auth_pages, callback_pages
-        return [*auth_pages.routes(self), *callback_pages.routes(self)]
-
     def language(self, request: web.Request) -> str:
         asked = request.query.get("lang") or request.cookies.get(LANG_COOKIE, "")
         return asked if asked in LANGUAGES else LANGUAGES[0]

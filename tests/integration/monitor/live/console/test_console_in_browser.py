@@ -91,13 +91,14 @@ async def test_a_help_desk_user_closes_a_callback_in_the_browser(
         await tab.goto(f"{base}/callbacks?lang=ms")
         assert await tab.evaluate("location.pathname") == "/login"
         await tab.screenshot(DOCS / "console-login.png")
-        await tab.evaluate("""document.getElementById('username').value = 'siti';
-            document.getElementById('password').value = '%s';
-            document.getElementById('login-form').submit();""" % PASSWORD)
+        await tab.evaluate(f"""document.getElementById('username').value = 'siti';
+            document.getElementById('password').value = '{PASSWORD}';
+            document.getElementById('login-form').submit();""")
         await tab.wait_for("document.querySelector('[data-callback=\"cb-browser\"]')")
         card = await tab.evaluate(
             "document.querySelector('[data-callback=\"cb-browser\"]').innerText")
-        assert "Puan Aminah binti Yusof" in card and "0123456789" in card
+        assert "Puan Aminah binti Yusof" in card
+        assert "0123456789" in card
         await tab.evaluate("document.getElementById('action-cb-browser').value = "
                            "'Dihubungi semula; lesen diperbaharui'")
         await tab.screenshot(DOCS / "console-callbacks.png")
@@ -111,7 +112,8 @@ async def test_a_help_desk_user_closes_a_callback_in_the_browser(
         await tab.close()
     with open_store(db_url) as store:
         closed = store.get_callback("lab", "cb-browser")
-    assert closed is not None and closed.status is CallbackStatus.CLOSED
+    assert closed is not None
+    assert closed.status is CallbackStatus.CLOSED
     assert closed.action_taken == "Dihubungi semula; lesen diperbaharui"
     assert closed.caller_informed_at is not None
     for _ in range(20):  # the console refreshes the gauge at the close
