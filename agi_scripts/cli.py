@@ -40,8 +40,8 @@ _AGI_SOURCES = (
     ("--agi-addr", "CALLSLA_AGI_ADDR", "127.0.0.1:4573"),
     ("--directory", "CALLSLA_DIRECTORY", ""),
     ("--outbox", OUTBOX_ENV, DEFAULT_OUTBOX),
-    ("--voicemail-spool", "CALLSLA_VOICEMAIL_SPOOL", ""),
 )
+# CALLSLA_VOICEMAIL_SPOOL is a monitor setting too (monitor/core/settings.py): one flag for both.
 
 
 def _agi_setting(args: argparse.Namespace, flag: str) -> str:
@@ -56,7 +56,6 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     settings = settings_from_sources(args)
     host, port = parse_listen_addr("CALLSLA_AGI_ADDR", _agi_setting(args, "--agi-addr"))
     directory = _agi_setting(args, "--directory")
-    spool = _agi_setting(args, "--voicemail-spool")
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
     ami: KeptAmiConnection | None = None
     if settings.ami is not None:  # optional: lets a freed officer cut a status message short
@@ -65,7 +64,7 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     flows = CallFlows(FlowSettings(
         pbx=settings.pbx, charter=load_charter(settings.charter),
         directory_file=Path(directory) if directory else None,
-        voicemail_spool=Path(spool) if spool else None), outbox,
+        voicemail_spool=settings.voicemail_spool), outbox,
         interrupter=PromptInterrupter(ami))
     flows.directory()  # a broken directory fails here, at start, not on a caller
     server = FastAgiServer({"officer_call": flows.officer_call}, host=host, port=port)

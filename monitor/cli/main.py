@@ -16,6 +16,7 @@ from monitor.ami import AmiError
 from monitor.cli.officers import add_commands as add_officer_commands
 from monitor.cli.purge import add_commands as add_purge_commands
 from monitor.cli.reports import add_commands as add_report_commands
+from monitor.cli.users import add_commands as add_user_commands
 from monitor.core.charter import CharterError, load_charter
 from monitor.core.directory import DirectoryError
 from monitor.core.settings import SettingsError, add_settings_arguments, settings_from_sources
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(commands)
     add_officer_commands(commands)
     add_purge_commands(commands)
+    add_user_commands(commands)
     add_dashboard_commands(commands)
     add_pbx_commands(commands)
     return parser

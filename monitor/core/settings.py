@@ -74,6 +74,29 @@ class Settings:
     cdr_csv: Path | None = None  # Asterisk's cdr-csv/Master.csv, for transfer and direct legs
     # Where customer calls enter (the trunk's inbound contexts); `*` measures every call.
     customer_contexts: str = "from-pstn"
+    # The web console (issue 12)
+    console_idle_minutes: str = "15"  # a session with no request for this long ends
+    console_secure_cookies: str = "0"  # 1 when browsers reach the console over HTTPS
+    wallboard_token: str = field(default="", repr=False)  # empty: /wallboard is public
+    voicemail_spool: Path | None = None  # the PBX's spool/voicemail, readable from here
+
+    @property
+    def console_idle_seconds(self) -> float:
+        try:
+            minutes = float(self.console_idle_minutes)
+        except ValueError:
+            minutes = -1.0
+        if not 0 < minutes <= 24 * 60:
+            raise SettingsError(f"CALLSLA_CONSOLE_IDLE_MINUTES: {self.console_idle_minutes!r} "
+                                "must be minutes between 1 and 1440")
+        return minutes * 60
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.console_secure_cookies not in ("0", "1"):
+            raise SettingsError(f"CALLSLA_CONSOLE_SECURE_COOKIES: "
+                                f"{self.console_secure_cookies!r} must be 0 or 1")
+        return self.console_secure_cookies == "1"
 
     @property
     def ami(self) -> Endpoint | None:
@@ -97,7 +120,8 @@ class Settings:
 
     def validate(self) -> None:
         """Parse every setting once so a bad one fails at start, with its name."""
-        _ = self.ami, self.mqtt, self.metrics_listen
+        _ = self.ami, self.mqtt, self.metrics_listen, self.console_idle_seconds
+        _ = self.secure_cookies
         if not self.db_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError(
                 f"CALLSLA_DB_URL: {self.db_url!r} must be sqlite:///path or postgresql://..."
@@ -108,6 +132,8 @@ class Settings:
                 any(ch.isspace() or ch in "\"'" for ch in c) for c in self.customer_context_names):
             raise SettingsError(f"CALLSLA_CUSTOMER_CONTEXTS: {self.customer_contexts!r} must be "
                                 "dialplan context names separated by commas, or *")
+        if self.voicemail_spool is not None and not self.voicemail_spool.is_dir():
+            raise SettingsError(f"CALLSLA_VOICEMAIL_SPOOL: no folder at {self.voicemail_spool}")
         if self.charter is not None and not self.charter.is_file():
             raise SettingsError(f"CALLSLA_CHARTER: no charter file at {self.charter}")
 
@@ -123,7 +149,12 @@ _SOURCES = (
     ("--queue-log", "CALLSLA_QUEUE_LOG", "queue_log"),
     ("--cdr-csv", "CALLSLA_CDR_CSV", "cdr_csv"),
     ("--customer-contexts", "CALLSLA_CUSTOMER_CONTEXTS", "customer_contexts"),
+    ("--console-idle-minutes", "CALLSLA_CONSOLE_IDLE_MINUTES", "console_idle_minutes"),
+    ("--console-secure-cookies", "CALLSLA_CONSOLE_SECURE_COOKIES", "console_secure_cookies"),
+    ("--wallboard-token", "CALLSLA_WALLBOARD_TOKEN", "wallboard_token"),
+    ("--voicemail-spool", "CALLSLA_VOICEMAIL_SPOOL", "voicemail_spool"),
 )
+_PATHS = ("charter", "queue_log", "cdr_csv", "voicemail_spool")
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
@@ -142,7 +173,7 @@ def settings_from_sources(
         flag_value = getattr(args, flag.lstrip("-").replace("-", "_"), None) if args else None
         value = flag_value if flag_value is not None else env.get(var)
         if value:
-            values[name] = Path(value) if name in ("charter", "queue_log", "cdr_csv") else value
+            values[name] = Path(value) if name in _PATHS else value
     settings = Settings(**values)  # type: ignore[arg-type]
     settings.validate()
     return settings

@@ -19,6 +19,7 @@ from monitor.ingest.backfill_runner import BackfillResult, backfill_cdr_csv, bac
 from monitor.ingest.customers import CustomerRule
 from monitor.ingest.mqtt_feed import MqttFeed
 from monitor.ingest.recorder import Recorder
+from monitor.live.console import Console, ConsoleSettings, console_routes
 from monitor.live.http_server import MonitorHttpServer
 from monitor.live.wallboard import Wallboard
 from monitor.store import Store, StoreError, open_store
@@ -38,8 +39,15 @@ class MonitorService:
         self.registry = CollectorRegistry()
         self.metrics: CallMetrics = create_call_metrics(self.registry)
         self.wallboard = Wallboard(self.registry, charter=self.charter)
+        self.console = Console(ConsoleSettings(
+            pbx=settings.pbx, timezone=self.charter.timezone,
+            idle_seconds=settings.console_idle_seconds, secure_cookies=settings.secure_cookies,
+            wallboard_token=settings.wallboard_token, voicemail_spool=settings.voicemail_spool),
+            store=lambda: self.store, callbacks_changed=self._callbacks_changed)
         self.http = MonitorHttpServer(registry=self.registry, health=self.health,
-                                      pages=self.wallboard.pages())
+                                      pages=self.wallboard.pages(),
+                                      routes=console_routes(self.console),
+                                      middlewares=[self.console.guard])
         self.store: Store | None = None
         self.recorder: Recorder | None = None
         self.ami: AmiFeed | None = None
@@ -157,6 +165,13 @@ class MonitorService:
                 except StoreError as exc:  # the feeds reconnect the store; try again later
                     log.warning("callback gauges not refreshed: %s", exc)
             await asyncio.sleep(GAUGE_REFRESH_SECONDS)
+
+    def _callbacks_changed(self) -> None:
+        """A console close shows on /metrics at once, not at the next 10-second refresh."""
+        try:
+            self._refresh_callbacks(datetime.now(UTC))
+        except StoreError as exc:
+            log.warning("callback gauges not refreshed: %s", exc)
 
     def _refresh_callbacks(self, now: datetime) -> None:
         assert self.store is not None

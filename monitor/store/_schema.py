@@ -107,12 +107,25 @@ def _v4(_d: Dialect) -> list[str]:
     ]
 
 
+def _v5(d: Dialect) -> list[str]:
+    # The web console's accounts (issue 12): a login name, a role, an argon2 hash. An account
+    # is disabled, never deleted, so the name of who closed a callback keeps its meaning.
+    t = d.time_type
+    return [
+        f"""CREATE TABLE accounts (
+            username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0,
+            created_at {t} NOT NULL, updated_at {t} NOT NULL)""",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
               _v1),
     Migration(2, "export log (kept if the reports made it before)", _v2),
     Migration(3, "person rings (per receptionist and officer)", _v3),
     Migration(4, "export log hash chain (seq, previous_hash, entry_hash)", _v4),
+    Migration(5, "console accounts (user name, role, password hash)", _v5),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from monitor.core.accounts import Account
 from monitor.core.events import CallEvent
 from monitor.core.records import (
     Callback,
@@ -19,6 +20,7 @@ from monitor.core.records import (
     PersonRing,
     StatusAnnouncement,
 )
+from monitor.store import _accounts as account_rows
 from monitor.store import _rings as rings
 from monitor.store import _rows as rows
 from monitor.store._dialect import Connection, connect
@@ -519,6 +521,24 @@ class Store:
         for target in PURGE_TARGETS:
             for deleted in purge_older(self._conn, target, before, pbx, batch_rows):
                 yield target.table, deleted
+
+    # -- console accounts ---------------------------------------------------------------
+    def save_account(self, account: Account) -> None:
+        """Insert or update by user name (its created_at kept as first written)."""
+        row = account_rows.account_row(self._conn.dialect, account)
+        self._conn.execute(account_rows.upsert_account_sql(), row)
+        self._done()
+
+    def get_account(self, username: str) -> Account | None:
+        row = self._conn.execute(f"{account_rows.ACCOUNT_SELECT} WHERE username = ?",
+                                 (username,)).fetchone()
+        self._done()
+        return None if row is None else account_rows.account_from_row(self._conn.dialect, row)
+
+    def accounts(self) -> list[Account]:
+        found = self._conn.execute(f"{account_rows.ACCOUNT_SELECT} ORDER BY username").fetchall()
+        self._done()
+        return [account_rows.account_from_row(self._conn.dialect, r) for r in found]
 
     def probe_write(self, pbx: str) -> None:
         """One small committed write (a `store-probe` row among the backfill marks), so a store

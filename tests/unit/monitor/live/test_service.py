@@ -34,7 +34,7 @@ def free_port() -> int:
 
 async def http_get(port: int, path: str) -> tuple[int, bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".encode())
     await writer.drain()
     response = await asyncio.wait_for(reader.read(), 10)
     writer.close()
@@ -135,7 +135,8 @@ async def test_the_service_counts_ami_calls_serves_them_and_stops_on_sigterm(
         assert sample(text, "callsla_answer_wait_seconds_bucket", {**FRONT_DESK, "le": "10.0"}) == 1
         assert sample(text, "callsla_monitor_source_connected",
                       {"pbx": "unit", "source": "ami"}) == 1
-        assert (await http_get(running.port, "/nowhere"))[0] == 404
+        # without a console session any other path is the login page (issue 12)
+        assert (await http_get(running.port, "/nowhere"))[0] == 303
         assert (await http_get(running.port, "/wallboard"))[0] == 200
     finally:
         await running.stop()

@@ -138,7 +138,7 @@ def test_a_charter_standard_with_no_histogram_bucket_is_refused() -> None:
 
 async def _get(port: int, path: str) -> tuple[str, bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     await writer.drain()
     raw = await reader.read()
     writer.close()
@@ -155,8 +155,8 @@ async def test_monitor_serves_the_page_and_its_figures() -> None:
     server = MonitorHttpServer(registry=m.registry, health=lambda: {"ok": True},
                                pages=board.pages())
     await server.start("127.0.0.1", 0)
-    assert server._server is not None
-    port = server._server.sockets[0].getsockname()[1]
+    assert server.port is not None
+    port = server.port
     try:
         head, page = await _get(port, "/wallboard")
         assert "text/html" in head

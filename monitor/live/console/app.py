@@ -1,0 +1,140 @@
+"""The console on the monitor's aiohttp server: who is logged in, what they may do, which page.
+
+Every request but /metrics and /healthz passes `guard`: the login page and its POST are open,
+the wallboard is open or needs the kiosk token, everything else needs a live session, and
+every POST needs the session's CSRF token (a cross-site form has none) and a same-site Origin.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from monitor.core.accounts import Account, Right
+from monitor.live.console.login_limit import LoginLimit
+from monitor.live.console.sessions import COOKIE_NAME, Session, Sessions
+from monitor.live.console.wording import LANGUAGES, words_for
+from monitor.store import Store
+
+LANG_COOKIE = "callsla_lang"
+KIOSK_COOKIE = "callsla_kiosk"
+OPEN_PATHS = frozenset({"/login"})
+WALLBOARD_PATHS = frozenset({"/wallboard", "/wallboard.json"})
+SESSION_KEY = web.RequestKey("session", Session)  # set by the guard for the pages
+ACCOUNT_KEY = web.RequestKey("account", Account)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsoleSettings:
+    pbx: str
+    timezone: ZoneInfo
+    idle_seconds: float = 15 * 60
+    secure_cookies: bool = False  # set when the console is reached over HTTPS
+    wallboard_token: str = ""  # empty: the wallboard is public
+    voicemail_spool: Path | None = None
+    login_slow_seconds: float = 3.0
+
+
+class Console:
+    """Owns the sessions, the login limit and the templates; pages get it as `console`."""
+
+    def __init__(self, settings: ConsoleSettings, *, store: Callable[[], Store | None],
+                 callbacks_changed: Callable[[], None] = lambda: None) -> None:
+        self.settings = settings
+        self._store = store
+        self.callbacks_changed = callbacks_changed
+        self.sessions = Sessions(idle_seconds=settings.idle_seconds)
+        self.login_limit = LoginLimit(slow_seconds=settings.login_slow_seconds)
+        self._templates = jinja2.Environment(
+            loader=jinja2.PackageLoader("monitor.live.console", "templates"),
+            autoescape=True, undefined=jinja2.StrictUndefined)
+
+    @property
+    def store(self) -> Store:
+        store = self._store()
+        if store is None:
+            raise web.HTTPServiceUnavailable(text="the monitor's store is not open yet")
+        return store
+
+    def language(self, request: web.Request) -> str:
+        asked = request.query.get("lang") or request.cookies.get(LANG_COOKIE, "")
+        return asked if asked in LANGUAGES else LANGUAGES[0]
+
+    def render(self, request: web.Request, template: str, *, status: int = 200,
+               **values: Any) -> web.Response:
+        language = self.language(request)
+        session = request.get(SESSION_KEY)
+        page = self._templates.get_template(template).render(
+            w=words_for(language), lang=language, session=session,
+            account=request.get(ACCOUNT_KEY), path=request.path, **values)
+        response = web.Response(text=page, content_type="text/html", status=status)
+        if request.query.get("lang") == language:
+            self.set_cookie(response, LANG_COOKIE, language, max_age=365 * 86400)
+        return response
+
+    def set_cookie(self, response: web.StreamResponse, name: str, value: str, *,
+                   max_age: int | None = None) -> None:
+        response.set_cookie(name, value, httponly=True, samesite="Strict", path="/",
+                            secure=self.settings.secure_cookies, max_age=max_age)
+
+    def require(self, request: web.Request, right: Right) -> Account:
+        """The logged-in account if it has `right`; else 403 with a page that says so."""
+        account = request[ACCOUNT_KEY]
+        if not account.may(right):
+            raise web.HTTPForbidden(text=words_for(self.language(request))["not_allowed"])
+        return account
+
+    @web.middleware
+    async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in WALLBOARD_PATHS and self._wallboard_allowed(request):
+            response = await handler(request)
+            if request.query.get("kiosk"):
+                self.set_cookie(response, KIOSK_COOKIE, request.query["kiosk"])
+            return response
+        if request.method == "POST" and not _same_site(request):
+            raise web.HTTPForbidden(text="cross-site request refused")
+        if request.path in OPEN_PATHS:
+            return await handler(request)
+        session = self.sessions.get(request.cookies.get(COOKIE_NAME))
+        account = self.store.get_account(session.username) if session else None
+        if session is None or account is None or account.disabled:
+            if request.method != "GET":
+                raise web.HTTPForbidden(text="log in first")
+            raise web.HTTPSeeOther("/login")
+        if request.method == "POST":
+            form = await request.post()
+            token = form.get("csrf_token")
+            if not isinstance(token, str) or not session.csrf_matches(token):
+                raise web.HTTPForbidden(text="missing or wrong CSRF token")
+        request[SESSION_KEY] = session
+        request[ACCOUNT_KEY] = account
+        response = await handler(request)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def _wallboard_allowed(self, request: web.Request) -> bool:
+        token = self.settings.wallboard_token
+        if not token:
+            return True
+        given = request.query.get("kiosk") or request.cookies.get(KIOSK_COOKIE, "")
+        if hmac.compare_digest(given.encode(), token.encode()):
+            return True
+        session = self.sessions.get(request.cookies.get(COOKIE_NAME))
+        return session is not None
+
+
+def _same_site(request: web.Request) -> bool:
+    """A browser sends Origin on a cross-site POST; it must name this host. Scripts and tests
+    that send no Origin rely on the CSRF token alone."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return origin.split("://", 1)[-1].rstrip("/") == request.host

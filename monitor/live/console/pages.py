@@ -1,0 +1,12 @@
+"""Every console page's route, for the monitor's HTTP server."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from monitor.live.console import auth_pages, callback_pages
+from monitor.live.console.app import Console
+
+
+def console_routes(console: Console) -> list[web.AbstractRouteDef]:
+    return [*auth_pages.routes(console), *callback_pages.routes(console)]
