@@ -54,10 +54,13 @@ def read_prompt(path: Path) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class HeardAudio:
-    """A caller's received audio: decoded samples, and each sample's arrival time."""
+    """A caller's received audio: decoded samples, each sample's arrival time (its packet's,
+    plus its place in the packet), and a never-decreasing copy of those times to cut by
+    (packets that arrive in a burst overlap in their 20 ms)."""
 
     samples: NDArray[np.float64]
     times: NDArray[np.float64]
+    order: NDArray[np.float64]
 
     @classmethod
     def from_packets(cls, packets: Sequence[Packet]) -> HeardAudio:
@@ -69,18 +72,32 @@ class HeardAudio:
             chunks.append(LINEAR[kind][np.frombuffer(payload, dtype=np.uint8)])
             times.append(arrival + np.arange(len(payload)) / SAMPLE_RATE)
         if not chunks:
-            return cls(np.zeros(0), np.zeros(0))
-        return cls(np.concatenate(chunks), np.concatenate(times))
+            return cls(np.zeros(0), np.zeros(0), np.zeros(0))
+        joined = np.concatenate(times)
+        return cls(np.concatenate(chunks), joined, np.maximum.accumulate(joined))
+
+    def between(self, start: float, end: float, *, then: int = 0) -> HeardAudio:
+        """The audio that arrived from `start` to `end`, and `then` samples more (a prompt
+        that starts by `end` may go on past it, after a pause in the stream)."""
+        first, last = np.searchsorted(self.order, [start, end])
+        last = min(int(last) + then, len(self.samples))
+        return HeardAudio(self.samples[first:last], self.times[first:last],
+                          self.order[first:last])
 
     def scores(self, prompt: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The normalised correlation of `prompt` with the audio starting at each sample."""
-        x, p = self.samples, prompt - prompt.mean()
+        """The normalised correlation of `prompt` with the audio starting at each sample.
+
+        The audio is taken as silent past its end: Asterisk need not send a file's last short
+        frame (measured: a 3375-sample prompt arrived as 3353 samples), so a prompt
+        heard at the very end still matches."""
+        p = prompt - prompt.mean()
         m = len(p)
-        if m == 0 or len(x) < m:
+        if m == 0 or len(self.samples) == 0:
             return np.zeros(0)
+        x = np.concatenate([self.samples, np.zeros(m - 1)])
         size = 1 << int(np.ceil(np.log2(len(x) + m)))
         dot = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(p, size)), size)
-        dot = dot[:len(x) - m + 1]
+        dot = dot[:len(self.samples)]
         # Each window's energy about its own mean, so a DC offset cannot make a match.
         c1 = np.concatenate(([0.0], np.cumsum(x)))
         c2 = np.concatenate(([0.0], np.cumsum(x * x)))
@@ -120,5 +137,12 @@ class PromptHearing:
             self._prompts[name] = read_prompt(self.prompts_dir / f"{name}.wav")
         return self._prompts[name]
 
-    def times(self, heard: HeardAudio, name: str) -> list[float]:
+    def seconds(self, name: str) -> float:
+        return len(self.prompt(name)) / SAMPLE_RATE
+
+    def times(self, heard: HeardAudio, name: str,
+              between: tuple[float, float] | None = None) -> list[float]:
+        """When `name` started playing in `heard` (only audio `between` two times, if given)."""
+        if between is not None:
+            heard = heard.between(between[0], between[1], then=len(self.prompt(name)))
         return heard.find(self.prompt(name))

@@ -95,3 +95,30 @@ def test_g711_tables_are_the_itu_values() -> None:
     # A-law 0xD5 = 8, 0x55 = -8, 0xAA = 32256.
     assert (tables[PCMU][0x00], tables[PCMU][0x80], tables[PCMU][0xFF]) == (-32124, 32124, 0)
     assert (tables[PCMA][0xD5], tables[PCMA][0x55], tables[PCMA][0xAA]) == (8, -8, 32256)
+
+
+def test_a_search_between_two_times_sees_only_that_audio() -> None:
+    prompt = speechlike(0.5)
+    audio = np.concatenate([speechlike(1.0), prompt, speechlike(2.0), prompt, speechlike(0.4)])
+    heard = HeardAudio.from_packets(packets_of(encode(audio, PCMU), PCMU, start=100.0))
+    assert heard.find(prompt) == [pytest.approx(101.0), pytest.approx(103.5)]
+    assert heard.between(102.0, 105.0).find(prompt) == [pytest.approx(103.5)]
+    assert heard.between(100.0, 101.2).find(prompt) == []  # cut short: not the prompt
+
+
+def test_packets_that_arrive_in_a_burst_are_still_cut_in_order() -> None:
+    prompt = speechlike(0.4)
+    audio = encode(np.concatenate([speechlike(1.0), prompt, speechlike(0.5)]), PCMU)
+    packets = packets_of(audio, PCMU, start=50.0)
+    # Packets 10-19 all arrive within 1 ms (a late burst): their samples overlap in time.
+    burst = [(50.2 + i / 10000, *p[1:]) if 10 <= i < 20 else p for i, p in enumerate(packets)]
+    heard = HeardAudio.from_packets(burst)
+    assert bool(np.all(np.diff(heard.order) >= 0))
+    assert heard.between(50.9, 51.5).find(prompt) == [pytest.approx(51.0)]
+
+
+def test_a_prompt_whose_last_frame_never_came_still_matches() -> None:
+    prompt = speechlike(0.42)
+    audio = np.concatenate([speechlike(1.0), prompt[:-22]])  # the stream ends 22 samples short
+    heard = HeardAudio.from_packets(packets_of(encode(audio, PCMU), PCMU, start=0.0))
+    assert heard.find(prompt) == [pytest.approx(1.0)]
