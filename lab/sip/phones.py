@@ -346,7 +346,6 @@ class SipPhones:
             await run.finished(max(deadline - time.monotonic(), 0.1))
 
     async def stop(self) -> None:
-        cut_off = any(run.returncode is None for run in self.runs)
         for caller in self.callers:
             caller.recorder.close()
         for phone in self.phones:
@@ -354,22 +353,10 @@ class SipPhones:
         for run in self.runs:
             run.stop()
         kill_leftover_phones(self.config)
-        if cut_off:
-            await self._hang_up_calls()
         if self.front_desk_changed and self.lab.pbx is not None:
             restore_front_desk(self.lab.pbx)
             await self._set_officer_dialling(sip=False)
             self.front_desk_changed = False
-
-    async def _hang_up_calls(self) -> None:
-        """A phone stopped mid-call sends no BYE: end the PBX's side of every SIP call, or
-        the calls stay (a queue with callers in it cannot be reloaded back to the lab's)."""
-        if self.lab.pbx is None or not self.lab.pbx.process.running():
-            return
-        with contextlib.suppress(AmiError, OSError):
-            async with AmiClient(port=self.config.ports.ami, username=self.config.ami_user,
-                                 secret=self.config.ami_secret, events=False) as ami:
-                await ami.action("Hangup", Channel="/^PJSIP\\//")
 
     # ---- helpers ----
 

@@ -211,10 +211,10 @@ async def _caller_chooses_a_message(rig: CallFlowRig, run: Run) -> None:
 async def _hostile(rig: CallFlowRig, run: Run) -> None:
     """A caller ID built to break AGI commands, through a message and a transfer."""
     run.callers["hostile-2202"] = await run.phones.call_in(
-        "0312000001", dialled="2202", patience=18, gateway=HOSTILE_GATEWAY, talks_from=0.0)
+        "0312000001", dialled="2202", patience=18, trunk=HOSTILE_GATEWAY, talks_from=0.0)
     await asyncio.sleep(3)
     run.callers["hostile-2102"] = await run.phones.call_in(
-        "0312000002", dialled="2102", patience=40, gateway=HOSTILE_GATEWAY)
+        "0312000002", dialled="2102", patience=40, trunk=HOSTILE_GATEWAY)
     for caller in ("hostile-2202", "hostile-2102"):
         await run.callers[caller].finished(60)
 
