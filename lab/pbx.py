@@ -155,3 +155,8 @@ class AsteriskPbx:
     @property
     def spool_dir(self) -> Path:
         return self.host_path(f"{self.inst}/spool")
+
+    @property
+    def prompts_dir(self) -> Path:
+        """The call flows' prompts (`<lang>/<key>.wav`), built at start: CALLSLA_PROMPTS."""
+        return self.host_path(f"{self.inst}/sounds/callsla")

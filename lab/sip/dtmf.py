@@ -13,6 +13,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.sip.pcap import write_rtp_pcap
+
 EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 PACKET_MS = 20
 TONE_PACKETS = 8  # 160 ms of tone
@@ -47,22 +49,10 @@ def write_pcap(path: Path, keys: str, clock: DtmfClock) -> float:
             rtp = struct.pack("!BBHII", 0x80, marker | PAYLOAD_TYPE, clock.seq & 0xFFFF,
                               clock.stamp & 0xFFFFFFFF, SSRC)
             rtp += struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
-            records.append((at_ms, _udp_frame(rtp)))
+            records.append((at_ms, rtp))
             clock.seq += 1
             at_ms += PACKET_MS
         at_ms += GAP_MS
         clock.stamp += 8 * key_ms()  # the next key starts later on the RTP clock too
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # Ethernet
-    for ms, frame in records:
-        out.append(struct.pack("<IIII", ms // 1000, (ms % 1000) * 1000, len(frame), len(frame)))
-        out.append(frame)
-    path.write_bytes(b"".join(out))
+    write_rtp_pcap(path, records)
     return at_ms / 1000
-
-
-def _udp_frame(payload: bytes) -> bytes:
-    """Ethernet + IPv4 + UDP around an RTP packet (SIPp replaces addresses and ports)."""
-    udp = struct.pack("!HHHH", 4000, 4000, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
-    return b"\0" * 12 + b"\x08\x00" + ip + udp

@@ -17,6 +17,7 @@ from pathlib import Path
 from lab.processes import ManagedProcess
 from lab.sip import phonebook, scenarios
 from lab.sip.frontdesk import restore_front_desk, use_sip_front_desk
+from lab.sip.heard import HeardAudio
 from lab.sip.leftovers import kill_leftover_phones, sip_run_dir
 from lab.sip.rtp import RtpRecorder
 from lab.sip.scenarios import (
@@ -181,6 +182,10 @@ class Caller:
     def recording(self) -> Path:
         return self.recorder.wav_path
 
+    def heard(self) -> HeardAudio:
+        """The audio received so far, decoded and timed (lab.sip.heard finds prompts in it)."""
+        return HeardAudio.from_packets(self.recorder.packets)
+
     async def finished(self, timeout: float = 120.0) -> None:
         try:
             await self.run.finished(timeout)
@@ -254,13 +259,15 @@ class SipPhones:
 
     async def call_in(self, caller: str = "0312345678", *, name: str = "Lab Caller",
                       dialled: str = "1000", patience: float = 60.0,
-                      keys: Sequence[Dtmf] = (), trunk: str = TRUNK,
-                      may_ring_out: bool = False) -> Caller:
+                      keys: Sequence[Dtmf] = (), talks_from: float | None = None,
+                      trunk: str = TRUNK, may_ring_out: bool = False) -> Caller:
         """A customer calls `dialled` over `trunk` and hangs up `patience` s after the
-        PBX answers (unless the PBX hangs up first); what they hear is recorded. With
-        `may_ring_out`, the PBX ending the call unanswered is a call that went as planned."""
+        PBX answers (unless the PBX hangs up first); what they hear is recorded. From
+        `talks_from` s after the answer they talk (a message they leave has sound in it).
+        With `may_ring_out`, the PBX ending the call unanswered is a call that went as
+        planned."""
         spec = CallerSpec(number=caller, name=name, dialled=dialled, patience=patience,
-                          keys=tuple(keys), may_ring_out=may_ring_out)
+                          keys=tuple(keys), may_ring_out=may_ring_out, talks_from=talks_from)
         ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         name_ = self._name(f"caller-{caller}")
         recorder = RtpRecorder(self.folder / f"{name_}-heard", ports.recorder)

@@ -7,6 +7,8 @@ import struct
 import time
 from pathlib import Path
 
+from lab.sip.pcap import rtp_payload
+
 # G.711 payloads go into the WAV as they are (WAVE_FORMAT_MULAW 7 / ALAW 6); no decoding.
 G711_WAV_FORMAT = {0: 7, 8: 6}
 
@@ -48,9 +50,8 @@ class RtpRecorder:
     def received(self, data: bytes) -> None:
         if len(data) < 12 or data[0] >> 6 != 2:
             return  # not RTP version 2
-        count = data[0] & 0x0F
         second, seq, stamp = struct.unpack("!BHI", data[1:8])
-        payload = data[12 + 4 * count:]
+        payload = rtp_payload(data)
         self.packets.append((time.time(), second & 0x7F, second >> 7, seq, stamp, payload))
 
     def close(self) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lab.sip.dtmf import DtmfClock, write_pcap
+from lab.sip.pcap import HELLO_PCAP
+from lab.sip.speech import write_speech_pcap
 
-PCAP_DIR = Path("/usr/share/sip-tester")  # Debian's sip-tester ships G.711 and DTMF pcaps
-HELLO_PCAP = PCAP_DIR / "g711a.pcap"  # 4.7 s of A-law speech, what an answering phone "says"
 # What Asterisk answers a caller whose call it ends unanswered (a Dial that rang out: 480).
 RING_OUT_CODES = ("404", "480", "486", "487", "503", "603")
 
@@ -112,11 +112,20 @@ class _Keys:
         seconds = write_pcap(pcap, keys, self.clock)
         return f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n', seconds
 
+    def speech(self, seconds: float) -> str:
+        """The play action for `seconds` of speech (it plays on while the call waits)."""
+        if self.place.work is None:
+            raise ValueError("a scenario that speaks needs Place.work")
+        pcap = self.place.work / "speech.pcap"
+        write_speech_pcap(pcap, seconds)
+        return f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
+
 
 @dataclass(frozen=True)
 class CallerSpec:
     """A caller over the trunk: who (P-Asserted-Identity), what they dial, how long they stay
-    once the PBX answers (then they hang up), and keys they press."""
+    once the PBX answers (then they hang up), keys they press, and from when they talk (so a
+    message they leave has sound in it)."""
 
     number: str
     name: str = "Lab Caller"
@@ -124,6 +133,7 @@ class CallerSpec:
     patience: float = 60.0
     keys: Sequence[Dtmf] = field(default_factory=tuple)
     may_ring_out: bool = False  # the PBX may end the call unanswered (4xx-6xx): ACK, done
+    talks_from: float | None = None
 
 
 def _ms(seconds: float) -> int:
@@ -144,12 +154,17 @@ def _sdp(port: str, formats: str) -> str:
 
 
 def _timeline(keys: Sequence[Dtmf], total: float, prefix: str, end_label: str,
-              bye_label: str, place: Place | None = None) -> str:
-    """Wait `total` s in an established call, pressing `keys` on time; a BYE from the PBX
-    at any point jumps to `bye_label`, the end of the wait to `end_label`. Every wait is a
-    `recv BYE` with a timeout, never a `pause`: a BYE during a pause aborts the call."""
+              bye_label: str, place: Place | None = None,
+              speech_from: float | None = None) -> str:
+    """Wait `total` s in an established call, pressing `keys` on time (and from
+    `speech_from` s on, talking until the end); a BYE from the PBX at any point jumps to
+    `bye_label`, the end of the wait to `end_label`. Every wait is a `recv BYE` with a
+    timeout, never a `pause`: a BYE during a pause aborts the call."""
     out, now, waits = [], 0.0, 0
     played = _Keys(place) if place is not None else None
+    if speech_from is not None and any(d.at >= speech_from for d in keys):
+        # Two RTP streams at once (other SSRCs and numbers) would garble the keys.
+        raise ValueError("keys must be pressed before the speech starts")
 
     def wait_until(when: float, then: str) -> None:
         nonlocal now, waits
@@ -167,6 +182,11 @@ def _timeline(keys: Sequence[Dtmf], total: float, prefix: str, end_label: str,
         out.append(action)
         wait_until(now + seconds, f"{prefix}played{i}")  # play_pcap_audio returns at once
         out.append(f'  <label id="{prefix}played{i}"/>\n')
+    if speech_from is not None and speech_from < total:
+        if played is None:
+            raise ValueError("speech needs the scenario's Place")
+        wait_until(speech_from, f"{prefix}speak")
+        out.append(f'  <label id="{prefix}speak"/>\n' + played.speech(total - speech_from))
     wait_until(max(total, now + 0.001), end_label)
     return "".join(out)
 
@@ -488,7 +508,8 @@ def caller(place: Place, spec: CallerSpec) -> str:
     # No recorder: the audio goes to SIPp's own media port, which takes it and says nothing.
     sdp = _sdp(str(place.recorder_port) if place.recorder_port else "[media_port]", "0 8 101")
     body = (_uac_invite(place, spec.dialled, pai, sdp, may_ring_out=spec.may_ring_out)
-            + _timeline(spec.keys, spec.patience, "", "hangup", "bye", place)
+            + _timeline(spec.keys, spec.patience, "", "hangup", "bye", place,
+                        speech_from=spec.talks_from)
             + _uac_hangup_and_bye(place)
             + (_uac_rang_out(place, spec.dialled) if spec.may_ring_out else ""))
     return _scenario(f"caller {spec.number} dials {spec.dialled}", body

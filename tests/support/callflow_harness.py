@@ -61,8 +61,9 @@ class AmiLog:
             self.changed.set()
 
     async def wait_for(self, match: Callable[[AmiMessage], bool], timeout: float,
-                       what: str) -> AmiMessage:
-        seen = 0
+                       what: str, *, start: int = 0) -> AmiMessage:
+        """The first event from index `start` on that matches (waiting up to `timeout` s)."""
+        seen = start
         async with asyncio.timeout(timeout):
             while True:
                 for event in self.events[seen:]:

@@ -1,6 +1,7 @@
-"""Charter T-h end to end: a message left for an officer who is out becomes a voicemail file on
-the PBX and an open callback in the monitor's store; the help desk closes it with the action and
-the date, and the monitor's open-callback gauge follows."""
+"""Charter T-h end to end: a SIP caller over the trunk, told that the officer is out, leaves a
+message; it becomes a voicemail file on the PBX and an open callback in the monitor's store; the
+help desk closes it with the action and the date, and the monitor's open-callback gauge
+follows."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 
 from agi_scripts.officer_status import set_officer_status
 from lab import Lab
+from lab.sip.heard import PromptHearing
+from lab.sip.phones import sip_phones
 from monitor.ami import AmiError
 from monitor.core.directory import OfficerStatus
 from monitor.core.records import CallbackStatus
@@ -61,11 +64,17 @@ async def test_message_becomes_a_callback_that_the_help_desk_closes(
     run = MonitorRun(lab, db_url, pbx="lab").start()
     try:
         await set_officer_status(rig.ami, OFFICER, OfficerStatus.OUT)
-        reply = await rig.ami.action(  # a caller who speaks, so the message has sound in it
-            "Originate", Channel=f"Local/{OFFICER}@from-pstn", Context="lab-caller",
-            Exten="speak", Priority="1", CallerID=f'"Puan Aminah" <{CALLER}>',
-            Variable="PATIENCE=15", Async="true")
-        assert reply.succeeded, reply
+        async with sip_phones(lab) as phones:
+            # A caller who talks from the start, so the message has sound in it.
+            caller = await phones.call_in(CALLER, name="Puan Aminah", dialled=OFFICER,
+                                          patience=15, talks_from=0.0)
+            await caller.finished(40)
+        assert lab.pbx is not None
+        hearing, heard = PromptHearing(lab.pbx.prompts_dir), caller.heard()
+        told_out = hearing.times(heard, "ms/officer_out")  # 2301's line: DEFAULT_LANGUAGE ms
+        asked = hearing.times(heard, "ms/leave_message")
+        assert len(told_out) == len(asked) == 1, (told_out, asked)
+        assert told_out[0] < asked[0], "told the officer is out, then asked for a message"
 
         def stored_callbacks() -> list[object]:
             with open_store(db_url) as store:

@@ -1,8 +1,15 @@
-"""The call flows on the lab's real Asterisk and Mosquitto (issue 3, "What it must show").
+"""The call flows on the lab's real Asterisk and Mosquitto (issue 3, "What it must show"), with
+SIP phones (issue 9): callers are SIPp user agents on the lab's trunk, receptionists and officers
+PJSIP phones.
 
 One module-scoped run places every scenario's calls at once (the slow one, a caller hearing
 five status messages, takes about 100 s) and stops Mosquitto in the middle of it; the tests
-then check each promise on what Asterisk's AMI and the MQTT subscriber saw.
+then check each promise on what Asterisk's AMI and the MQTT subscriber saw, and what each
+caller heard: the prompts found, and timed, in the RTP the PBX sent them (lab/sip/heard.py).
+
+Each scenario has phones of its own (2101 for the busy officer, 2102 for the transfers that
+are answered, 2201 for the one that is not, 2202 and 2301 take messages), except the front
+desk (101, 102), which the blind transfer uses first and the returned caller after.
 """
 
 from __future__ import annotations
@@ -11,9 +18,10 @@ import asyncio
 import base64
 import itertools
 import json
+import math
 import re
 import statistics
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +31,9 @@ from prometheus_client import CollectorRegistry
 
 from agi_scripts.officer_status import set_officer_status
 from lab import Lab
-from lab.calls import place_inbound_call, set_phone
+from lab.sip.heard import HeardAudio, PromptHearing
+from lab.sip.phones import Caller, SipPhones, sip_phones
+from lab.sip.scenarios import Answer, BlindTransfer, Dtmf, NoAnswer
 from monitor.ami import AmiMessage
 from monitor.cli.main import main
 from monitor.core.directory import OfficerStatus
@@ -46,56 +56,110 @@ KEYED = "0360000001"
 CHOOSER = "0370000001"
 HOSTILE_NUMBER = '0312"|;$x'
 HOSTILE_NAME = '"x\nEXEC Dial(Local/o2101@lab-phones)'
+HOSTILE_GATEWAY = "trunk-hostile"  # lab/asterisk_local/pjsip.conf: its calls enter [lab-hostile]
 STATUS_MARK = "/position_is"
+FRONT_DESK = ("101", "102")
+BUSY_OFFICER = "PJSIP/2101"
+# A direct call's line has no language of its own: DEFAULT_LANGUAGE (ms) in extensions.conf.
+DIRECT = "ms"
 
 
 @dataclass
 class Run:
     rig: CallFlowRig
+    phones: SipPhones
+    hearing: PromptHearing
+    callers: dict[str, Caller] = field(default_factory=dict)  # by number (or a name)
+    heard: dict[str, HeardAudio] = field(default_factory=dict)  # filled once all are over
     freed_at: float = 0.0  # AMI time the busy officer came free
     notes: dict[str, object] = field(default_factory=dict)
     transferred: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def heard_at(self, caller: str, prompt: str,
+                 between: tuple[float, float] | None = None) -> list[float]:
+        """When `caller` heard `prompt` (`<lang>/<key>`) start, on the host's clock."""
+        return self.hearing.times(self.heard[caller], prompt, between)
+
+
+def _device(device: str, state: str) -> Callable[[AmiMessage], bool]:
+    return lambda e: (e.event == "DeviceStateChange" and e.get("device") == device
+                      and e.get("state") == state)
+
+
+def _dial_begin_of(caller: str) -> Callable[[AmiMessage], bool]:
+    return lambda e: e.event == "DialBegin" and e.get("calleridnum") == caller
+
+
+def _hangup_of(caller: str) -> Callable[[AmiMessage], bool]:
+    """The caller's own channel (the trunk's) hung up."""
+    return lambda e: (e.event == "Hangup" and e.get("calleridnum") == caller
+                      and e.get("channel", "").startswith("PJSIP/trunk-"))
+
+
+async def _pause_front_desk(run: Run, *receptionists: str, paused: bool = True) -> None:
+    """Receptionists not ready (AMI QueuePause): the queue rings none of them, callers wait."""
+    for extension in receptionists or FRONT_DESK:
+        reply = await run.rig.ami.action(
+            "QueuePause", Queue="frontdesk", Interface=f"PJSIP/{extension}",
+            Paused="true" if paused else "false", Reason="lab: on another call")
+        assert reply.succeeded, reply
+
+
+def _start_phones(run: Run) -> None:
+    """Every phone the scenarios ring, each with the calls it will take, in order."""
+    phones = run.phones
+    # 101 takes the caller it blind-transfers (102 is paused then), later one of the two
+    # callers waiting at the desk (the returned one and the new one); 102 the other.
+    phones.receptionist("101", BlindTransfer(to="2102", after=0.5, talk=1),
+                        Answer(after=0.5, talk=1))
+    phones.receptionist("102", Answer(after=0.5, talk=1))
+    # 2101: first the call that keeps it busy, then the three busy-line callers in turn.
+    phones.officer("2101", Answer(after=0.5, wait_for_bye=True),
+                   *(Answer(after=0.5, talk=2) for _ in BUSY_CALLERS))
+    # 2102: the blind-transferred caller, the keyed one and the hostile one, in any order.
+    phones.officer("2102", Answer(after=1, talk=2), calls=3)
+    phones.officer("2201", NoAnswer())
+
 
 async def _busy_officer(rig: CallFlowRig, run: Run) -> None:
-    """T-f: three callers wait for 2101 (busy); it comes free after caller 1's 5th message."""
-    await set_phone(rig.ami, "o2101", answer_after=0.5, talk_for=2)
-    await rig.setvar("DEVICE_STATE(Custom:o2101)", "INUSE")
+    """T-f: three callers wait for 2101, who is on another call; it ends after caller 1's 5th
+    message."""
+    start = len(rig.log.events)
+    # The other call: one that no flow put through (as a call from outside our scripts), to
+    # 2101's phone, held until the test ends it (a SIPp phone cannot be told to hang up).
+    reply = await rig.ami.action("Originate", Channel=BUSY_OFFICER, Context="lab-caller",
+                                 Exten="wait", Priority="1", Variable="PATIENCE=600",
+                                 Timeout="10000", Async="true")
+    assert reply.succeeded, reply
+    await rig.log.wait_for(_device(BUSY_OFFICER, "INUSE"), 15, "2101 on its other call",
+                           start=start)
     for caller in BUSY_CALLERS:
-        await place_inbound_call(rig.ami, dialled="2101", caller_id=caller, patience=200)
+        run.callers[caller] = await run.phones.call_in(caller, dialled="2101", patience=200)
         await asyncio.sleep(1.0)
     first = BUSY_CALLERS[0]
     await rig.log.wait_count(lambda e: is_exec(e, first, STATUS_MARK), 5, 150, "5 messages")
     await rig.log.wait_count(lambda e: is_exec(e, first, "SET MUSIC ON"), 5, 30,
                              "end of the 5th message")
     await asyncio.sleep(1.0)  # between messages: music on hold
-    await rig.setvar("DEVICE_STATE(Custom:o2101)", "NOT_INUSE")
-    change = await rig.log.wait_for(
-        lambda e: e.event == "DeviceStateChange" and e.get("device") == "Custom:o2101"
-        and e.get("state") == "NOT_INUSE", 10, "device state change")
+    start = len(rig.log.events)
+    reply = await rig.ami.action("Hangup", Channel=f"/^{BUSY_OFFICER}-/")  # the call ends
+    assert reply.succeeded, reply
+    change = await rig.log.wait_for(_device(BUSY_OFFICER, "NOT_INUSE"), 10,
+                                    "device state change", start=start)
     run.freed_at = ami_time(change)
     for caller in BUSY_CALLERS:
-        await rig.log.wait_for(lambda e, c=caller: e.event == "DialBegin"
-                               and e.get("calleridnum") == c, 60, f"{caller} rung")
-    await rig.log.wait_for(lambda e: e.event == "Hangup" and ";2" in e.get("channel", "")
-                           and e.get("calleridnum") == BUSY_CALLERS[-1], 30, "last call over")
+        await rig.log.wait_for(_dial_begin_of(caller), 60, f"{caller} rung")
+    await rig.log.wait_for(_hangup_of(BUSY_CALLERS[-1]), 30, "last call over")
 
 
 async def _blind_transfer(rig: CallFlowRig, run: Run) -> None:
-    """T-e: a receptionist blind-transfers the caller to 2102; the caller hears who first."""
-    for phone in ("r1", "r2", "r3"):
-        await set_phone(rig.ami, phone, answer_after=0.5, talk_for=60)
-    await set_phone(rig.ami, "o2102", answer_after=1, talk_for=2)
-    await place_inbound_call(rig.ami, dialled="1000", caller_id=TRANSFERRED, patience=60)
-    connect = await rig.log.wait_for(lambda e: e.event == "AgentConnect"
-                                     and e.get("calleridnum") == TRANSFERRED, 20, "answered")
-    for _ in range(20):  # AgentConnect comes just before the receptionist joins the bridge
-        reply = await rig.ami.action("BlindTransfer", Channel=connect["destchannel"],
-                                     Context="internal", Exten="2102")
-        if reply.succeeded:
-            break
-        await asyncio.sleep(0.2)
-    assert reply.succeeded, reply
+    """T-e: receptionist 101 blind-transfers (REFER) the caller to 2102; the caller hears who
+    first."""
+    run.callers[TRANSFERRED] = await run.phones.call_in(TRANSFERRED, patience=60)
+    transfer = await rig.log.wait_for(
+        lambda e: e.event == "BlindTransfer" and e.get("transfereecalleridnum") == TRANSFERRED,
+        20, "the receptionist's REFER")
+    run.notes["blind_transfer"] = dict(transfer)
     run.transferred.set()
     await rig.log.wait_for(lambda e: e.event == "DialEnd" and e.get("calleridnum") == TRANSFERRED,
                            60, "transfer rang the officer")
@@ -103,66 +167,56 @@ async def _blind_transfer(rig: CallFlowRig, run: Run) -> None:
 
 async def _unanswered_transfer(rig: CallFlowRig, run: Run) -> None:
     """T-g: 2201 never answers; the caller returns to the desk ahead of a new caller."""
-    await set_phone(rig.ami, "o2201", answer_after=999)
-    await place_inbound_call(rig.ami, dialled="2201", caller_id=UNANSWERED, patience=90)
+    run.callers[UNANSWERED] = await run.phones.call_in(UNANSWERED, dialled="2201", patience=90)
     await run.transferred.wait()
     await asyncio.sleep(2)
-    for phone in ("r1", "r2", "r3"):  # every receptionist busy: callers wait in the queue
-        await rig.setvar(f"DEVICE_STATE(Custom:{phone})", "INUSE")
+    await _pause_front_desk(run)  # every receptionist busy: callers wait in the queue
     await rig.log.wait_for(lambda e: e.event == "DialBegin" and e.get("calleridnum") == UNANSWERED,
                            30, "officer 2201 rung")
-    await place_inbound_call(rig.ami, dialled="1000", caller_id=NEW_AT_DESK, patience=90)
+    run.callers[NEW_AT_DESK] = await run.phones.call_in(NEW_AT_DESK, patience=90)
     await rig.log.wait_for(lambda e: e.event == "QueueCallerJoin"
                            and e.get("calleridnum") == NEW_AT_DESK, 10, "new caller queued")
     await rig.log.wait_for(lambda e: e.event == "QueueCallerJoin"
                            and e.get("calleridnum") == UNANSWERED, 40, "returned caller queued")
-    for phone in ("r1", "r2", "r3"):
-        await set_phone(rig.ami, phone, answer_after=0.5, talk_for=1)
-        await rig.setvar(f"DEVICE_STATE(Custom:{phone})", "NOT_INUSE")
+    await _pause_front_desk(run, paused=False)
 
 
 async def _out_of_office(rig: CallFlowRig, run: Run) -> None:
     """T-h: 2301 is set out through AstDB (no reload); the caller leaves a message."""
     await set_officer_status(rig.ami, "2301", OfficerStatus.OUT)
-    reply = await rig.ami.action(  # a caller who speaks, so the message has sound in it
-        "Originate", Channel="Local/2301@from-pstn", Context="lab-caller", Exten="speak",
-        Priority="1", CallerID=f'"Lab Caller" <{OUT_OF_OFFICE}>', Variable="PATIENCE=20",
-        Async="true")
-    assert reply.succeeded, reply
-    await rig.log.wait_for(lambda e: e.event == "Hangup" and e.get("calleridnum") == OUT_OF_OFFICE,
-                           40, "message caller hung up")
+    # A caller who talks from the start, so the message has sound in it.
+    run.callers[OUT_OF_OFFICE] = await run.phones.call_in(
+        OUT_OF_OFFICE, dialled="2301", patience=20, talks_from=0.0)
+    await rig.log.wait_for(_hangup_of(OUT_OF_OFFICE), 40, "message caller hung up")
     await set_officer_status(rig.ami, "2301", OfficerStatus.IN)
 
 
 async def _dial_by_extension(rig: CallFlowRig, run: Run) -> None:
     """The caller picks English (9), then keys extension 2102 on the dial-by-extension line."""
-    reply = await rig.ami.action(
-        "Originate", Channel="Local/1500@from-pstn", Context="lab-caller", Exten="keys",
-        Priority="1", CallerID=f'"Lab Caller" <{KEYED}>',
-        Variable="PATIENCE=30\nKEYS=9#wwwwww2102", Async="true")
-    assert reply.succeeded, reply
+    run.callers[KEYED] = await run.phones.call_in(
+        KEYED, dialled="1500", patience=30, keys=(Dtmf(1.0, "9#"), Dtmf(4.5, "2102")))
     await rig.log.wait_for(lambda e: is_exec(e, KEYED, "/transfer_to"), 40, "keyed transfer")
 
 
 async def _caller_chooses_a_message(rig: CallFlowRig, run: Run) -> None:
-    """A fourth caller for busy 2101 presses 1 while waiting (about 17 s in), leaves a message."""
-    await asyncio.sleep(4)
-    reply = await rig.ami.action(
-        "Originate", Channel="Local/2101@from-pstn", Context="lab-caller", Exten="keys",
-        Priority="1", CallerID=f'"Lab Caller" <{CHOOSER}>',
-        Variable="PATIENCE=12\nKEYS=" + "w" * 32 + "1", Async="true")
-    assert reply.succeeded, reply
-    await rig.log.wait_for(lambda e: e.event == "Hangup" and e.get("calleridnum") == CHOOSER
-                           and ";2" in e.get("channel", ""), 60, "chooser hung up")
+    """A fourth caller for busy 2101 presses 1 during its first status message (22 s in: the
+    message runs from about 16.5 to 27 s, after its position), leaves a message."""
+    await rig.log.wait_for(lambda e: is_exec(e, BUSY_CALLERS[-1], "/officer_busy"), 60,
+                           "the third caller in 2101's line")
+    run.callers[CHOOSER] = await run.phones.call_in(
+        CHOOSER, dialled="2101", patience=34, keys=(Dtmf(22.0, "1"),), talks_from=23.0)
+    await rig.log.wait_for(_hangup_of(CHOOSER), 60, "chooser hung up")
 
 
 async def _hostile(rig: CallFlowRig, run: Run) -> None:
-    """A caller ID built to break AGI commands, through a transfer and a message."""
-    await place_inbound_call(rig.ami, dialled="2202", patience=18, context="lab-hostile")
+    """A caller ID built to break AGI commands, through a message and a transfer."""
+    run.callers["hostile-2202"] = await run.phones.call_in(
+        "0312000001", dialled="2202", patience=18, trunk=HOSTILE_GATEWAY, talks_from=0.0)
     await asyncio.sleep(3)
-    await place_inbound_call(rig.ami, dialled="2102", patience=40, context="lab-hostile")
-    await rig.log.wait_for(lambda e: e.event == "Hangup" and e.get("calleridnum") == HOSTILE_NUMBER
-                           and "2102@lab-hostile" in e.get("channel", ""), 60, "hostile call ends")
+    run.callers["hostile-2102"] = await run.phones.call_in(
+        "0312000002", dialled="2102", patience=40, trunk=HOSTILE_GATEWAY)
+    for caller in ("hostile-2202", "hostile-2102"):
+        await run.callers[caller].finished(60)
 
 
 async def _broker_outage(rig: CallFlowRig, run: Run) -> None:
@@ -179,14 +233,23 @@ async def _broker_outage(rig: CallFlowRig, run: Run) -> None:
 @pytest.fixture(scope="module")
 async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run]:
     rig = await start_rig(lab, tmp_path_factory.mktemp("callflows"))
-    the_run = Run(rig)
     try:
-        async with asyncio.timeout(200):
-            await asyncio.gather(*(scenario(rig, the_run) for scenario in (
-                _busy_officer, _blind_transfer, _unanswered_transfer, _out_of_office, _hostile,
-                _dial_by_extension, _caller_chooses_a_message, _broker_outage)))
-        await drain(rig)
-        yield the_run
+        async with sip_phones(lab) as phones:
+            await phones.use_front_desk(FRONT_DESK, strategy="rrmemory")  # officers: PJSIP/
+            assert lab.pbx is not None
+            the_run = Run(rig, phones, PromptHearing(lab.pbx.prompts_dir))
+            _start_phones(the_run)
+            await _pause_front_desk(the_run, "102")  # 101 takes the first caller
+            async with asyncio.timeout(240):
+                await asyncio.gather(*(scenario(rig, the_run) for scenario in (
+                    _busy_officer, _blind_transfer, _unanswered_transfer, _out_of_office,
+                    _hostile, _dial_by_extension, _caller_chooses_a_message, _broker_outage)))
+                await phones.finished(60)  # every phone and caller did as scripted
+            the_run.heard = {who: caller.heard() for who, caller in the_run.callers.items()}
+            # From here on, callers only need to reach the front desk: nobody answers there.
+            await _pause_front_desk(the_run)
+            await drain(rig)
+            yield the_run
     finally:
         await rig.close()
 
@@ -198,6 +261,33 @@ def _calls(run: Run, caller: str, needle: str) -> list[AmiMessage]:
 def _event(run: Run, kind: str, **match: object) -> list[dict[str, object]]:
     return [p for p in run.rig.mqtt.of_type(kind)
             if all(p.get(k) == v for k, v in match.items())]
+
+
+def _prompt(command: str) -> str:
+    """`<lang>/<key>` of an AGI `STREAM FILE "<prompts>/<lang>/<key>" ...` command."""
+    found = re.search(r'STREAM FILE "[^"]*/((?:ms|en)/[^"/]+)"', command)
+    assert found, command
+    return found.group(1)
+
+
+def _heard_as_played(run: Run, caller: str, *, until: float = math.inf) -> list[float]:
+    """Every prompt the flow played whole to `caller` (before `until`) was heard: found in the
+    caller's RTP within 0.3 s of the script's STREAM FILE. Returns those delays."""
+    agi = [e for e in run.rig.log.events
+           if e.event == "AGIExecStart" and e.get("calleridnum") == caller]
+    lags = []
+    for command in agi:
+        started = ami_time(command)
+        if "STREAM FILE" not in command["command"] or started >= until:
+            continue
+        prompt = _prompt(command["command"])
+        following = min((ami_time(e) for e in agi if ami_time(e) > started), default=math.inf)
+        if following < started + run.hearing.seconds(prompt) - 0.1:
+            continue  # cut short (a key, or the officer came free): heard only in part
+        heard = run.heard_at(caller, prompt, between=(started - 0.02, started + 0.3))
+        assert len(heard) == 1, f"{caller} did not hear {prompt} (played at {started:.3f})"
+        lags.append(heard[0] - started)
+    return lags
 
 
 def test_status_every_20_seconds_from_ami_timestamps(run: Run) -> None:
@@ -212,22 +302,40 @@ def test_status_every_20_seconds_from_ami_timestamps(run: Run) -> None:
     assert {e["department"] for e in events} == {"finance"}
 
 
+def test_status_every_20_seconds_as_the_caller_hears_it(run: Run) -> None:
+    """The same messages in the caller's RTP: each heard as the script starts it, 20 s apart."""
+    commands = _calls(run, BUSY_CALLERS[0], STATUS_MARK)
+    heard = run.heard_at(BUSY_CALLERS[0], _prompt(commands[0]["command"]))
+    intervals = [b - a for a, b in itertools.pairwise(heard)]
+    print(f"status intervals (caller's RTP): {[f'{i:.3f}' for i in intervals]}")
+    assert len(heard) == len(commands)
+    lags = [h - ami_time(c) for h, c in zip(heard, commands, strict=True)]
+    print(f"AGIExecStart -> heard: {[f'{x:.3f}' for x in lags]} s")
+    assert all(0 <= x <= 0.3 for x in lags), lags
+    assert len(intervals) >= 4
+    assert all(abs(i - 20.0) <= 0.5 for i in intervals), intervals
+    assert statistics.median(intervals) == pytest.approx(20.0, abs=0.05)
+
+
 def test_freed_officer_rings_the_next_caller_within_a_second(run: Run) -> None:
     """Caller 1: freed between messages by the test. Callers 2 and 3: freed when the previous
     call ends, whatever the next caller is hearing (often mid-message)."""
     log = run.rig.log
     latencies = []
     for caller in BUSY_CALLERS:
-        dial = log.select(lambda e, c=caller: e.event == "DialBegin"
-                          and e.get("calleridnum") == c)[0]
-        freed = max(ami_time(e) for e in log.select(
-            lambda e, d=dial: e.event == "DeviceStateChange" and e.get("device") == "Custom:o2101"
-            and e.get("state") == "NOT_INUSE" and ami_time(e) <= ami_time(d)))
+        dial = log.select(_dial_begin_of(caller))[0]
+        assert dial["destchannel"].startswith(f"{BUSY_OFFICER}-")
+        freed = max(ami_time(e) for e in log.select(_device(BUSY_OFFICER, "NOT_INUSE"))
+                    if ami_time(e) <= ami_time(dial))
         latencies.append(ami_time(dial) - freed)
     print(f"officer free -> next caller rung: {[f'{x:.3f}' for x in latencies]} s")
     assert ami_time(log.select(lambda e: e.event == "DialBegin"
                                and e.get("calleridnum") == BUSY_CALLERS[0])[0]) > run.freed_at
     assert all(0 <= x <= 1.0 for x in latencies), latencies
+    answered = [e for e in log.events if e.event == "DialEnd"
+                and e.get("calleridnum") in BUSY_CALLERS]
+    assert [(e["calleridnum"], e["dialstatus"]) for e in answered] == [
+        (c, "ANSWER") for c in BUSY_CALLERS], "each answered by 2101's phone, in order"
 
 
 def test_three_callers_hear_positions_1_2_3_and_are_served_in_order(run: Run) -> None:
@@ -253,6 +361,25 @@ def test_three_callers_hear_positions_1_2_3_and_are_served_in_order(run: Run) ->
     first_message = first_caller[first_caller.index(next(
         c for c in first_caller if STATUS_MARK in c)):][:10]
     assert "/recovery" not in " ".join(first_message)
+    # ... and so each caller heard it, in the first message (up to the second one).
+    for caller, position in zip(BUSY_CALLERS, ("num-1", "num-2", "num-3"), strict=True):
+        said = run.heard_at(caller, f"{DIRECT}/position_is")
+        number = [t for t in run.heard_at(caller, f"{DIRECT}/{position}")
+                  if said[0] < t < said[1]]
+        gap = run.hearing.seconds(f"{DIRECT}/position_is")
+        assert len(number) == 1, (caller, said[:2], number)
+        assert number[0] - said[0] == pytest.approx(gap, abs=0.1), "right after position_is"
+        played = [e["command"] for e in _calls(run, caller, "STREAM FILE")
+                  if said[0] - 0.3 < ami_time(e) < said[1] - 0.3]
+        recovery = [t for t in run.heard_at(caller, f"{DIRECT}/recovery")
+                    if said[0] < t < said[1]]
+        assert len(recovery) == sum("/recovery" in c for c in played), (caller, recovery)
+    # Caller 2 (2nd in line: 2 x 60 s expected) is offered recovery too; caller 1 is not.
+    assert [bool(run.heard_at(c, f"{DIRECT}/recovery")) for c in BUSY_CALLERS[1:]] == [True] * 2
+    for caller in BUSY_CALLERS:
+        lags = _heard_as_played(run, caller)
+        print(f"{caller}: {len(lags)} prompts heard as played, {max(lags):.3f} s late at most")
+        assert len(lags) >= 20, "the announcement and at least one whole message"
 
 
 def _uniqueid(run: Run, caller: str) -> str:
@@ -261,11 +388,17 @@ def _uniqueid(run: Run, caller: str) -> str:
 
 
 def test_announcement_plays_before_the_officer_rings(run: Run) -> None:
+    transfer = run.notes["blind_transfer"]
+    assert isinstance(transfer, dict)
+    assert transfer["result"] == "Success"
+    assert transfer["transfererchannel"].startswith("PJSIP/101-"), "101's phone sent the REFER"
+    assert transfer["extension"] == "2102"
     events = run.rig.log.events
     name = next(i for i, e in enumerate(events) if is_exec(e, TRANSFERRED, "/officer-2102"))
     dept = next(i for i, e in enumerate(events) if is_exec(e, TRANSFERRED, "/dept-finance"))
     dial = next(i for i, e in enumerate(events) if e.event == "DialBegin"
-                and e.get("calleridnum") == TRANSFERRED and "o2102" in e.get("destchannel", ""))
+                and e.get("calleridnum") == TRANSFERRED
+                and e.get("destchannel", "").startswith("PJSIP/2102-"))
     digits = [e["command"] for e in events[dept:dial] if is_exec(e, TRANSFERRED, "/num-")]
     assert name < dept < dial
     assert [d.split("/")[-1].split('"')[0] for d in digits] == ["num-2", "num-1", "num-0", "num-2"]
@@ -273,6 +406,19 @@ def test_announcement_plays_before_the_officer_rings(run: Run) -> None:
                        uniqueid=events[name]["uniqueid"])
     assert announced
     assert announced[0]["officer_name"] == "Encik Lim Wei Jie"
+    # What the caller heard, in this order, all before 2102's phone rang: the name, the
+    # department, "extension" and the four digits.
+    language = _prompt(events[name]["command"]).split("/")[0]
+    heard_from = 0.0
+    for key in ("officer-2102", "dept-finance", "extension", "num-2", "num-1", "num-0",
+                "num-2"):
+        later = [t for t in run.heard_at(TRANSFERRED, f"{language}/{key}") if t > heard_from]
+        assert later, f"{key} not heard after {heard_from}"
+        heard_from = later[0]
+    last = heard_from + run.hearing.seconds(f"{language}/num-2")
+    assert last <= ami_time(events[dial]) + 0.1, "the last digit ended before the ring"
+    # ... and every prompt played to them whole (status messages too, if 2102 was busy).
+    assert len(_heard_as_played(run, TRANSFERRED, until=ami_time(events[dial]))) >= 8
 
 
 def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
@@ -281,6 +427,13 @@ def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
     assert heard[0].startswith('STREAM FILE "/srv/callsla/')
     assert "/en/transfer_to" in heard[0]
     assert any("/en/officer-2102" in c for c in heard)
+    # The caller heard it in English (the DTMF went over RTP, RFC 4733), not in Malay.
+    told = run.heard_at(KEYED, "en/transfer_to")
+    named = run.heard_at(KEYED, "en/officer-2102")
+    assert len(told) == len(named) == 1, (told, named)
+    assert told[0] < named[0]
+    assert run.heard_at(KEYED, "ms/transfer_to") == []
+    assert len(_heard_as_played(run, KEYED)) >= 8  # the announcement (and any wait for 2102)
 
 
 def test_waiting_caller_presses_1_for_a_message_and_leaves_no_state(run: Run) -> None:
@@ -292,6 +445,15 @@ def test_waiting_caller_presses_1_for_a_message_and_leaves_no_state(run: Run) ->
     assert _event(run, "status_announced", uniqueid=uniqueid)[0]["position"] == 4
     assert run.rig.flows.lines.waiting_total() == 0, "nobody left in any line"
     assert run.rig.flows.lines["2101"].engaged_by is None
+    # Heard: "you are caller number four", then (after the key) the request for a message.
+    said = run.heard_at(CHOOSER, f"{DIRECT}/position_is")
+    four = run.heard_at(CHOOSER, f"{DIRECT}/num-4")
+    asked = run.heard_at(CHOOSER, f"{DIRECT}/leave_message")
+    assert len(said) == len(four) == len(asked) == 1, (said, four, asked)
+    assert said[0] < four[0] < asked[0]
+    key = ami_time(run.rig.log.select(lambda e: is_exec(e, CHOOSER, "/leave_message"))[0])
+    # The announcement, officer_busy and the message up to the prompt the key cut short.
+    assert len(_heard_as_played(run, CHOOSER, until=key)) >= 8 + 1 + 4
 
 
 def test_unanswered_transfer_returns_ahead_of_a_new_caller(run: Run) -> None:
@@ -308,6 +470,18 @@ def test_unanswered_transfer_returns_ahead_of_a_new_caller(run: Run) -> None:
     assert 19.5 <= float(str(event[0]["ring_seconds"])) <= 21.5
     queue_log = (run.rig.lab.pbx.log_dir / "queue_log").read_text()  # type: ignore[union-attr]
     assert "CALLSLA_RETURNED|2201|no_answer" in queue_log
+    # The caller heard it once 2201's phone had rung its 20 s, before joining the desk;
+    # both waiting callers were then answered by a receptionist.
+    rang = ami_time(run.rig.log.select(lambda e: e.event == "DialBegin"
+                                       and e.get("calleridnum") == UNANSWERED)[0])
+    told = run.heard_at(UNANSWERED, f"{DIRECT}/not_answering")
+    assert len(told) == 1, told
+    assert rang + 19.5 <= told[0] <= ami_time(returned), (rang, told)
+    assert len(_heard_as_played(run, UNANSWERED)) == 9  # the announcement, not_answering
+    connects = run.rig.log.select(lambda e: e.event == "AgentConnect"
+                                  and e.get("calleridnum") in (UNANSWERED, NEW_AT_DESK))
+    assert sorted(c["calleridnum"] for c in connects) == sorted((UNANSWERED, NEW_AT_DESK))
+    assert sorted(c["interface"] for c in connects) == [f"PJSIP/{e}" for e in FRONT_DESK]
 
 
 def test_message_for_an_out_of_office_officer(run: Run) -> None:
@@ -325,6 +499,11 @@ def test_message_for_an_out_of_office_officer(run: Run) -> None:
     assert callback[0]["caller_name"] == "Lab Caller"
     assert message_id in str(callback[0]["matter"])
     assert callback[0]["due_at"] > callback[0]["timestamp"]  # type: ignore[operator]
+    told_out = run.heard_at(OUT_OF_OFFICE, f"{DIRECT}/officer_out")
+    asked = run.heard_at(OUT_OF_OFFICE, f"{DIRECT}/leave_message")
+    assert len(told_out) == len(asked) == 1, (told_out, asked)
+    assert told_out[0] < asked[0]
+    assert len(_heard_as_played(run, OUT_OF_OFFICE)) == 2
 
 
 def test_hostile_caller_id_is_harmless(run: Run) -> None:
@@ -335,7 +514,15 @@ def test_hostile_caller_id_is_harmless(run: Run) -> None:
     assert not [c for c in commands if "Local/o2101@lab-phones)" in c or "$x" in c]
     hostile_dials = rig.log.select(lambda e: e.event == "DialBegin"
                                    and e.get("calleridnum") == HOSTILE_NUMBER)
-    assert [d.get("destchannel", "").split("-")[0] for d in hostile_dials] == ["Local/o2102@lab"]
+    assert [d.get("destchannel", "").split("-")[0] for d in hostile_dials] == ["PJSIP/2102"]
+    assert [d["channel"].rsplit("-", 1)[0] for d in hostile_dials] == [f"PJSIP/{HOSTILE_GATEWAY}"]
+    # 2102's phone took the INVITE: the name reached it without its newline ([from-pstn]
+    # drops control characters; PJSIP wrote it raw into the From, and the phone dropped that).
+    rang = rig.log.select(lambda e: e.event == "DialEnd" and e.get("calleridnum") == HOSTILE_NUMBER)
+    assert [d["dialstatus"] for d in rang] == ["ANSWER"]
+    names = {d["calleridname"] for d in hostile_dials}  # AMI shows the quote as \"
+    assert len(names) == 1, names
+    assert all("xEXEC Dial(Local/o2101@lab-phones)" in n and n.isprintable() for n in names)
     callback = _event(rig_run := run, "callback_created", officer="2202")
     assert len(callback) == 1, rig_run.rig.mqtt.of_type("callback_created")
     assert "\n" not in str(callback[0]["caller_name"])
@@ -360,12 +547,14 @@ async def test_unreachable_agi_server_sends_the_caller_to_the_front_desk(run: Ru
     good = await rig.ami.action("Getvar", Variable="CALLSLA_AGI")
     await rig.setvar("CALLSLA_AGI", "agi://127.0.0.1:1")
     try:
-        await place_inbound_call(rig.ami, dialled="2102", caller_id="0350000001", patience=5)
+        caller = await run.phones.call_in("0350000001", dialled="2102", patience=5)
         join = await rig.log.wait_for(lambda e: e.event == "QueueCallerJoin"
                                       and e.get("calleridnum") == "0350000001", 15, "queued")
     finally:
         await rig.setvar("CALLSLA_AGI", good["value"])
+    await caller.finished(30)  # answered: it hung up on its own after 5 s
     assert join["calleridname"].startswith("RTN 2102")
+    assert caller.recorder.packets, "the caller heard the front desk's music"
 
 
 async def test_script_error_sends_the_caller_to_the_front_desk(run: Run) -> None:
@@ -373,18 +562,20 @@ async def test_script_error_sends_the_caller_to_the_front_desk(run: Run) -> None
     good = rig.directory_file.read_text()
     rig.directory_file.write_text(good + "\n[[officer]]\nextension = 'broken'\n")
     try:
-        await place_inbound_call(rig.ami, dialled="2102", caller_id="0350000002", patience=5)
+        caller = await run.phones.call_in("0350000002", dialled="2102", patience=5)
         join = await rig.log.wait_for(lambda e: e.event == "QueueCallerJoin"
                                       and e.get("calleridnum") == "0350000002", 15, "queued")
     finally:
         rig.directory_file.write_text(good)
+    await caller.finished(30)  # answered: it hung up on its own after 5 s
     assert join["calleridname"].startswith("RTN 2102")
+    assert caller.recorder.packets, "the caller heard the front desk's music"
     assert any("officer_call failed" in line for line in rig.logs.lines)
 
 
 def test_prompts_exist_in_both_languages(lab: Lab) -> None:
     assert lab.pbx is not None
-    root = lab.pbx.host_path(f"{lab.pbx.inst}/sounds/callsla")
+    root = lab.pbx.prompts_dir
     for lang in ("ms", "en"):
         assert (root / lang / "press_1.wav").stat().st_size > 1000
         assert (root / lang / "num-21.wav").exists()
