@@ -80,10 +80,17 @@ def _v2(d: Dialect) -> list[str]:
     ]
 
 
+def _v3(d: Dialect) -> list[str]:
+    # Status messages at the front desk (issue 9): app_queue's announcements, measured from AMI,
+    # carry the queue instead of a department and officer.
+    return ["ALTER TABLE status_announcements ADD COLUMN queue TEXT NOT NULL DEFAULT ''"]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
               _v1),
     Migration(2, "export log (kept if the reports made it before)", _v2),
+    Migration(3, "the queue of a status message (the front desk's, from AMI)", _v3),
 )
 LATEST = MIGRATIONS[-1].version
 
