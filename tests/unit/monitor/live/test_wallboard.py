@@ -92,7 +92,7 @@ def test_gauges_are_figures_now() -> None:
 def test_status_messages_within_twenty_seconds_and_one_of_tolerance_are_on_time() -> None:
     m = _metrics()
     for interval in (19.999, 20.001, 20.9, 27.9):
-        m.status_interval.labels("hq", "licensing").observe(interval)
+        m.status_interval.labels("hq", "", "licensing").observe(interval)
     assert _figures(m).status_on_time_15m == pytest.approx(3 / 4)
 
 
