@@ -2,14 +2,13 @@
 
 app_queue stops a waiting caller's music on hold for each periodic (or position) announcement
 and starts it again after (measured on Asterisk 22.10, docs/decisions.md "Status messages at the
-front desk"). So, for a channel between its `QueueCallerJoin` and `QueueCallerLeave`:
-
-- `MusicOnHoldStop` then `MusicOnHoldStart`: a message started at the stop;
-- `MusicOnHoldStop` then, within `LEAVE_WITH_STOP_SECONDS`, the caller leaves the queue
-  (`QueueCallerLeave`, `QueueCallerAbandon`, `Hangup`): the music stopped *because* the caller
-  left (answered, hung up, timed out: measured <= 1 ms apart), not a message;
-- `MusicOnHoldStop`, then the caller leaves later than that: a message the caller left during
-  (hung up while it played); it was heard, so it counts.
+front desk"). So, for a channel between its `QueueCallerJoin` and `QueueCallerLeave`, a
+`MusicOnHoldStop` is a message that started then, if the music stays off for at least
+`SHORTEST_MESSAGE_SECONDS` -- until `MusicOnHoldStart`, or until the caller leaves the queue
+(`QueueCallerLeave`, `QueueCallerAbandon`, `Hangup`: a caller who hung up during it heard it).
+A shorter stop is no message: the music stopped because the caller left (answered, hung up, timed
+out: measured <= 1 ms before the leave), or app_queue had no prompt file to play (music back
+within 1 ms; logged, as the site then plays no status message at all).
 
 Each message after a caller's first has an interval, start to start, on the PBX's clock: the
 `callsla_status_announcement_interval_seconds{queue=...}` the officers' messages share. No
@@ -19,6 +18,7 @@ to measure. Only customer calls count (`customers.py`).
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -27,9 +27,11 @@ from datetime import datetime
 from monitor.core.records import CallLeg, LegKind, StatusAnnouncement
 from monitor.ingest.call_state import AmiEventError, event_time
 
-# The music stops at most this long before an answer, a hang-up or a timeout takes the caller
-# out of the queue (measured: <= 1 ms); a longer gap is a message the caller left during.
-LEAVE_WITH_STOP_SECONDS = 0.5
+log = logging.getLogger(__name__)
+
+# Music off for less than this is no message (the caller leaving, or no prompt file): measured
+# <= 1 ms for those, 5.99 s and more for our prompts.
+SHORTEST_MESSAGE_SECONDS = 0.5
 MAX_WAITING = 50_000  # bounded like the call tracker: a lost Hangup cannot grow it
 HANDLED_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon",
                             "MusicOnHoldStop", "MusicOnHoldStart", "Hangup"})
@@ -55,6 +57,7 @@ class QueueAnnouncements:
         self.is_customer = is_customer  # by call id (Linkedid), as the call tracker decides
         self._waiting: OrderedDict[str, _Waiting] = OrderedDict()  # caller uniqueid ->
         self._lines: dict[str, list[str]] = {}  # queue -> uniqueids, position 1 first
+        self._silent_queues: set[str] = set()  # queues that played nothing (logged once)
 
     def resume(self, legs: Iterable[CallLeg],
                last_messages: Mapping[str, datetime] | None = None) -> None:
@@ -84,12 +87,13 @@ class QueueAnnouncements:
             waiting.music_stopped_at = at
             return []
         stopped, waiting.music_stopped_at = waiting.music_stopped_at, None
-        if kind == "MusicOnHoldStart":
-            return self._message(uniqueid, waiting, stopped) if stopped else []
-        # the caller left the queue (answered, abandoned, timed out) or hung up
-        heard = (self._message(uniqueid, waiting, stopped) if stopped is not None and
-                 (at - stopped).total_seconds() >= LEAVE_WITH_STOP_SECONDS else [])
-        self._remove(uniqueid)
+        heard: list[StatusAnnouncement] = []
+        if stopped is not None and (at - stopped).total_seconds() >= SHORTEST_MESSAGE_SECONDS:
+            heard = self._message(uniqueid, waiting, stopped)
+        elif stopped is not None and kind == "MusicOnHoldStart":
+            self._nothing_played(waiting.queue)
+        if kind != "MusicOnHoldStart":  # the caller left the queue, or hung up
+            self._remove(uniqueid)
         return heard
 
     def reconcile(self, alive: Callable[[str], bool]) -> None:
@@ -133,6 +137,12 @@ class QueueAnnouncements:
             line = self._lines.get(waiting.queue, [])
             if uniqueid in line:
                 line.remove(uniqueid)
+
+    def _nothing_played(self, queue: str) -> None:
+        if queue not in self._silent_queues:
+            self._silent_queues.add(queue)
+            log.warning("queue %s: app_queue stopped a waiting caller's music and played nothing "
+                        "(is its periodic-announce prompt missing?)", queue)
 
     def _message(self, uniqueid: str, waiting: _Waiting,
                  started: datetime) -> list[StatusAnnouncement]:

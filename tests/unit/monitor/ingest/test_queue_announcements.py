@@ -3,7 +3,8 @@
 The event sequences are the ones the lab's Asterisk 22.10 sent for SIP callers at the front desk
 (periodic-announce every 20 s, docs/decisions.md "Status messages at the front desk"): a message
 is `MusicOnHoldStop` ... `MusicOnHoldStart`; an answer, a hang-up and a queue timeout stop the
-music <= 1 ms before the caller leaves the queue, and are no message.
+music <= 1 ms before the caller leaves the queue, and a missing prompt file starts it again within
+1 ms: no message.
 """
 
 from __future__ import annotations
@@ -99,8 +100,24 @@ def test_hanging_up_while_the_music_plays_is_no_message(tracker: QueueAnnounceme
 
 def test_hanging_up_during_a_message_still_counts_the_message(
         tracker: QueueAnnouncements) -> None:
-    events = [*join(0.0), *message(20.0, 7.0), *hung_up(43.1, music_stopped_at=40.01)]
-    assert feed(tracker, events) == [(20.0, None), (40.01, 20.01)]
+    events = [*join(0.0), *join(1.0, "2.2", 2), *message(20.0, 7.0, "2.2"),
+              *hung_up(43.1, "2.2", music_stopped_at=40.01)]
+    heard = [a for e in events for a in tracker.on_event(e)]
+    assert [(a.interval_seconds, a.position) for a in heard] == [(None, 2), (
+        pytest.approx(20.01), 2)]
+    assert tracker.position("2.2") is None
+
+
+def test_no_prompt_to_play_is_no_message_and_is_logged_once(
+        tracker: QueueAnnouncements, caplog: pytest.LogCaptureFixture) -> None:
+    nothing = [ev("MusicOnHoldStop", 20.0172), ev("MusicOnHoldStart", 20.0173)]
+    again = [ev("MusicOnHoldStop", 40.0179), ev("MusicOnHoldStart", 40.0181)]
+    with caplog.at_level("WARNING"):
+        assert feed(tracker, [*join(0.0), *nothing, *again, *message(60.0, 6.0)]) == [
+            (60.0, None)]
+    assert [r.getMessage() for r in caplog.records] == [
+        "queue frontdesk: app_queue stopped a waiting caller's music and played nothing "
+        "(is its periodic-announce prompt missing?)"]
 
 
 def test_a_queue_timeout_is_no_message(tracker: QueueAnnouncements) -> None:
