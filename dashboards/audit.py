@@ -10,6 +10,7 @@ from dashboards.panels import (
     ANSWER_TARGET,
     PBX,
     figures_table,
+    per_queue_and_department,
     ratio,
     ratio_rag,
     steps,
@@ -78,8 +79,10 @@ def build() -> dashboard.Dashboard:
         .with_panel(figures_table(
             "Mesej status mengikut giliran dan bahagian / Status messages by queue and "
             "department",
-            [("Selang / Intervals", f"round({qtd(f'{STATUS}_count{{{PBX}}}', BY_LINE)})"),
-             ("≤ 20 s", ratio(qtd(f'{STATUS}_bucket{{le="21.0",{PBX}}}', BY_LINE),
-                              qtd(f"{STATUS}_count{{{PBX}}}", BY_LINE)))],
+            [("Selang / Intervals", per_queue_and_department(
+                f"round({qtd(f'{STATUS}_count{{{PBX}}}', BY_LINE)})")),
+             ("≤ 20 s", per_queue_and_department(ratio(
+                 qtd(f'{STATUS}_bucket{{le="21.0",{PBX}}}', BY_LINE),
+                 qtd(f"{STATUS}_count{{{PBX}}}", BY_LINE))))],
             width=24, height=7, percent_columns=("≤ 20 s",)))
     )

@@ -15,6 +15,7 @@ from dashboards.panels import (
     bars,
     big_stat,
     figures_table,
+    per_department,
     ratio,
     ratio_rag,
     steps,
@@ -22,7 +23,6 @@ from dashboards.panels import (
 )
 
 UID = "callsla-wallboard"
-FRONT_DESK = "Kaunter hadapan / Front desk"
 
 
 def today(expr: str, by: str) -> str:
@@ -46,11 +46,6 @@ def status_on_time_today(by: str) -> str:
     status = "callsla_status_announcement_interval_seconds"
     return ratio(today(f'{status}_bucket{{le="21.0",{PBX}}}', by),
                  today(f"{status}_count{{{PBX}}}", by))
-
-
-def per_department(expr: str) -> str:
-    """Front-desk legs carry no department; name them so the table has a row for them."""
-    return f'label_replace({expr}, "department", "{FRONT_DESK}", "department", "")'
 
 
 def build() -> dashboard.Dashboard:
