@@ -10,6 +10,7 @@ from dashboards.panels import (
     ANSWER_TARGET,
     PBX,
     figures_table,
+    per_queue_and_department,
     ratio,
     ratio_rag,
     steps,
@@ -19,6 +20,8 @@ from dashboards.panels import big_stat as stat
 
 UID = "callsla-audit"
 STATUS = "callsla_status_announcement_interval_seconds"
+# A status message's line: a queue (the front desk, department "") or a department (queue "").
+BY_LINE = "pbx, queue, department"
 NOTE = """**Suku tahun semasa / Quarter to date.** Definitions as in the quarterly charter report
 (`callsla report`): the 10-second answer rate is answered within 10 s ÷ offered, with
 abandoned, timed-out and returned legs in the denominator. These figures are Prometheus's
@@ -73,4 +76,13 @@ def build() -> dashboard.Dashboard:
         .with_panel(stat("Panggilan balik lewat / Callbacks overdue now",
                          f"sum by (pbx) (callsla_callbacks_overdue{{{PBX}}})", unit="none",
                          thresholds=steps((None, "green"), (1, "red")), width=4, height=8))
+        .with_panel(figures_table(
+            "Mesej status mengikut giliran dan bahagian / Status messages by queue and "
+            "department",
+            [("Selang / Intervals", per_queue_and_department(
+                f"round({qtd(f'{STATUS}_count{{{PBX}}}', BY_LINE)})")),
+             ("≤ 20 s", per_queue_and_department(ratio(
+                 qtd(f'{STATUS}_bucket{{le="21.0",{PBX}}}', BY_LINE),
+                 qtd(f"{STATUS}_count{{{PBX}}}", BY_LINE))))],
+            width=24, height=7, percent_columns=("≤ 20 s",)))
     )

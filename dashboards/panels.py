@@ -25,6 +25,22 @@ WAIT_AMBER_SECONDS = 10.0  # the charter's 10 s
 WAIT_RED_SECONDS = 120.0  # charter max_wait_seconds: offer a message before this
 
 
+FRONT_DESK = "Kaunter hadapan / Front desk"
+NO_QUEUE = "—"
+
+
+def per_department(expr: str) -> str:
+    """Front-desk legs and messages carry no department (Prometheus drops an empty label):
+    name them, so a table has a row for them."""
+    return f'label_replace({expr}, "department", "{FRONT_DESK}", "department", "")'
+
+
+def per_queue_and_department(expr: str) -> str:
+    """Rows by queue and department: officers' series have no queue, the front desk's no
+    department; both labels filled in."""
+    return f'label_replace({per_department(expr)}, "queue", "{NO_QUEUE}", "queue", "")'
+
+
 def variables() -> list[Builder[model.VariableModel]]:
     """A data-source picker and the `pbx` filter, so one dashboard serves several PBXs."""
     source = (dashboard.DatasourceVariable("datasource").label("Prometheus")

@@ -62,10 +62,11 @@ def create_call_metrics(registry: CollectorRegistry) -> CallMetrics:
                               registry=registry),
         longest_wait=Gauge("callsla_longest_wait_seconds", "Longest current wait.", leg,
                            registry=registry),
+        # Labelled as the legs are: a queue's callers (the front desk) by queue, an officer's
+        # by department, the other label "".
         status_interval=Histogram("callsla_status_announcement_interval_seconds",
                                   "Time between consecutive status messages heard by a caller.",
-                                  ["pbx", "department"], buckets=STATUS_INTERVAL_BUCKETS,
-                                  registry=registry),
+                                  leg, buckets=STATUS_INTERVAL_BUCKETS, registry=registry),
         callbacks_open=Gauge("callsla_callbacks_open", "Callbacks not yet done.",
                              ["pbx", "department"], registry=registry),
         callbacks_overdue=Gauge("callsla_callbacks_overdue", "Open callbacks past their due time.",

@@ -129,10 +129,12 @@ class Callback:
 
 @dataclass
 class StatusAnnouncement:
-    """One status message heard by a caller waiting on a busy extension (charter T-f)."""
+    """One status message heard by a caller waiting on a busy extension (charter T-f): an
+    officer's line (department and officer, from the call flow's MQTT event) or a queue (the
+    front desk: queue, from AMI; department and officer empty)."""
 
     pbx: str
-    event_id: str  # the MQTT event's id: one row per message heard
+    event_id: str  # the MQTT event's id, or `ami:...` for a queue's: one row per message heard
     call_id: str
     uniqueid: str
     department: str
@@ -141,6 +143,7 @@ class StatusAnnouncement:
     position: int  # 1 = next
     waited_seconds: float
     interval_seconds: float | None  # since this caller's previous message; None for the first
+    queue: str = ""
 
 
 def dial_leg_id(caller_uniqueid: str, dest_channel: str) -> str:

@@ -13,16 +13,18 @@ from collections.abc import Callable
 from monitor.ami import AmiClient, AmiError, AmiMessage
 from monitor.core.settings import Endpoint
 from monitor.ingest.call_state import HANDLED_EVENTS
+from monitor.ingest.queue_announcements import HANDLED_EVENTS as ANNOUNCEMENT_EVENTS
 from monitor.ingest.recorder import Recorder
 from monitor.store import StoreError
 
 log = logging.getLogger(__name__)
 
 RECONNECT_MAX_SECONDS = 30.0
-# What the state machine reads, plus the replies to QueueSummary; all else is skipped unparsed.
-FEED_EVENTS = HANDLED_EVENTS | {"QueueSummary", "QueueSummaryComplete", "QueueEntry",
-                                "QueueStatusComplete", "CoreShowChannel",
-                                "CoreShowChannelsComplete"}
+# What the state machine and the queue announcements read, plus the replies to QueueSummary;
+# all else is skipped unparsed.
+FEED_EVENTS = HANDLED_EVENTS | ANNOUNCEMENT_EVENTS | {
+    "QueueSummary", "QueueSummaryComplete", "QueueEntry", "QueueStatusComplete",
+    "CoreShowChannel", "CoreShowChannelsComplete"}
 
 
 class AmiFeed:

@@ -57,7 +57,8 @@ def record_flow_event(recorder: Recorder, event: CallEvent, *, payload: str,
                     raise EventSchemaError(f"callback_closed: {exc}") from exc
     # Counters move only after the commit: a rolled-back event has counted nothing.
     if isinstance(event, StatusAnnounced) and event.interval_seconds is not None:
-        metrics.status_interval.labels(pbx, event.department).observe(event.interval_seconds)
+        metrics.status_interval.labels(pbx, "", event.department).observe(
+            event.interval_seconds)
     if isinstance(event, VoicemailLeft):
         metrics.voicemails.labels(pbx, "", event.department).inc()
     return True

@@ -62,12 +62,11 @@ class LegCounter:
         for labels in label_sets:
             for family in (m.calls_offered, m.calls_answered, m.answer_wait,
                            m.transfers_returned, m.voicemails, m.callers_waiting,
-                           m.longest_wait):
+                           m.longest_wait, m.status_interval):
                 family.labels(*labels)
             for cause in MissedCause:
                 m.calls_missed.labels(*labels, cause.value)
         for department in departments:
-            m.status_interval.labels(pbx, department)
             m.callbacks_open.labels(pbx, department)
             m.callbacks_overdue.labels(pbx, department)
 

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from monitor.backfill.queue_log import QueueLogEntry, apply_end, same_entry_ids
 from monitor.backfill.window import BackfillWindow
 from monitor.core.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
-from monitor.core.records import CallLeg, Outcome, PersonRing, RingResult
+from monitor.core.records import CallLeg, Outcome, PersonRing, RingResult, StatusAnnouncement
 from monitor.ingest.call_state import AmiEventError, CallTracker, LegUpdate
 from monitor.ingest.customers import CustomerRule
 from monitor.ingest.leg_counter import LegCounter, leg_labels, transitions
+from monitor.ingest.queue_announcements import QueueAnnouncements
 from monitor.store import Store, StoreConnection
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Recorder:
         self.pbx = pbx
         self.customers = customers or CustomerRule()
         self.tracker = CallTracker(pbx, customers=self.customers)
+        self.announcements = self._queue_announcements()
         self.counter = LegCounter(metrics)
         self._waiting_series: set[tuple[str, str, str]] = set()
         # Legs backfills settled: their live events, still queued, must not count again.
@@ -59,13 +61,12 @@ class Recorder:
             self.store.ring_tallies(self.pbx))
         for announcement in self.store.status_announcements(_EPOCH, _FAR, pbx=self.pbx):
             if announcement.interval_seconds is not None:
-                self.metrics.status_interval.labels(self.pbx, announcement.department).observe(
-                    announcement.interval_seconds)
+                self._observe_interval(announcement)
         for event in self.store.call_events(_EPOCH, _FAR, pbx=self.pbx,
                                               event_type="voicemail_left"):
             department = json.loads(event.payload).get("department", "")
             self.metrics.voicemails.labels(self.pbx, "", str(department)).inc()
-        self.tracker.resume(self.store.open_legs(self.pbx))
+        self._resume(self.store.open_legs(self.pbx))
         self.refresh_waiting(datetime.now(UTC))
         return n
 
@@ -75,8 +76,35 @@ class Recorder:
         lacks is believed counted; a backfill then fills the gap."""
         self.store.reconnect(connection)
         self.tracker = CallTracker(self.pbx, customers=self.customers)
-        self.tracker.resume(self.store.open_legs(self.pbx))
+        self.announcements = self._queue_announcements()
+        self._resume(self.store.open_legs(self.pbx))
         self._settled_by_backfill.clear()
+
+    def _resume(self, open_legs: list[CallLeg]) -> None:
+        """Follow the legs the store holds as in progress, and the status messages of the
+        callers still waiting (so the next message after a restart has its interval)."""
+        self.tracker.resume(open_legs)
+        self.announcements.resume(open_legs, self._last_messages(open_legs))
+
+    def _queue_announcements(self) -> QueueAnnouncements:
+        """Queue callers' status messages, for customer calls as the tracker decides them."""
+        return QueueAnnouncements(self.pbx, is_customer=self.tracker.customers.is_customer)
+
+    def _last_messages(self, legs: list[CallLeg]) -> dict[str, datetime]:
+        """When each caller still waiting heard their last stored status message."""
+        waiting = {leg.uniqueid for leg in legs}
+        oldest = min((leg.offered_at for leg in legs), default=None)
+        if oldest is None:
+            return {}
+        return {a.uniqueid: a.announced_at
+                for a in self.store.status_announcements(oldest, _FAR, pbx=self.pbx)
+                if a.uniqueid in waiting}
+
+    def _observe_interval(self, announcement: StatusAnnouncement) -> None:
+        assert announcement.interval_seconds is not None
+        self.metrics.status_interval.labels(
+            self.pbx, announcement.queue, announcement.department).observe(
+            announcement.interval_seconds)
 
     # -- live AMI ------------------------------------------------------------------------
     def on_ami_events(self, events: Iterable[Mapping[str, str]]) -> int:
@@ -84,10 +112,12 @@ class Recorder:
         rejected = 0
         changed: dict[str, LegUpdate] = {}
         updates: list[LegUpdate] = []
+        heard: list[StatusAnnouncement] = []
         for event in events:
             try:
                 found = self.tracker.on_event(event)
-            except AmiEventError as exc:
+                heard += self.announcements.on_event(event)
+            except AmiEventError as exc:  # both read the same fields: neither used it
                 rejected += 1
                 log.debug("skipped AMI event: %s", exc)
                 continue
@@ -97,12 +127,17 @@ class Recorder:
                     continue
                 updates.append(update)
                 changed[update.leg.leg_id] = update
-        if changed:
+        if changed or heard:
             with self.store.batch():
                 self.store.save_legs(u.leg for u in changed.values())
                 self.store.save_rings(r for u in updates for r in u.rings)
+                for announcement in heard:
+                    self.store.save_status_announcement(announcement)
             for update in updates:
                 self.counter.count(update)
+            for announcement in heard:
+                if announcement.interval_seconds is not None:
+                    self._observe_interval(announcement)
             # The gauges move with the counters, not a refresh tick later.
             self.refresh_waiting(datetime.now(UTC))
         return rejected
@@ -111,6 +146,7 @@ class Recorder:
         """Close the legs of callers the PBX no longer has (AMI `CoreShowChannels` after a
         reconnect: an Asterisk crash or restart sends no Hangup). Returns legs closed."""
         updates = self.tracker.reconcile(lambda uniqueid: uniqueid in alive, datetime.now(UTC))
+        self.announcements.reconcile(lambda uniqueid: uniqueid in alive)
         if updates:
             with self.store.batch():
                 self._save(updates)

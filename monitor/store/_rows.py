@@ -25,7 +25,7 @@ CALLBACK_COLUMNS = ("pbx", "callback_id", "call_id", "officer", "department", "c
                     "contacted_at", "caller_number", "matter", "due_at", "action_taken",
                     "done_at", "caller_informed_at", "status", "updated_at")
 ANNOUNCEMENT_COLUMNS = ("pbx", "event_id", "call_id", "uniqueid", "department", "officer",
-                        "announced_at", "position", "waited_seconds", "interval_seconds")
+                        "announced_at", "position", "waited_seconds", "interval_seconds", "queue")
 
 
 def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
@@ -100,7 +100,8 @@ def callback_from_row(d: Dialect, row: Sequence[Any]) -> Callback:
 
 def announcement_row(d: Dialect, a: StatusAnnouncement) -> tuple[object, ...]:
     return (a.pbx, a.event_id, a.call_id, a.uniqueid, a.department, a.officer,
-            d.time_param(a.announced_at), a.position, a.waited_seconds, a.interval_seconds)
+            d.time_param(a.announced_at), a.position, a.waited_seconds, a.interval_seconds,
+            a.queue)
 
 
 def announcement_from_row(d: Dialect, row: Sequence[Any]) -> StatusAnnouncement:
@@ -112,4 +113,5 @@ def announcement_from_row(d: Dialect, row: Sequence[Any]) -> StatusAnnouncement:
         department=v["department"], officer=v["officer"], announced_at=at,
         position=int(v["position"]), waited_seconds=float(v["waited_seconds"]),
         interval_seconds=None if v["interval_seconds"] is None else float(v["interval_seconds"]),
+        queue=v["queue"],
     )

@@ -119,6 +119,12 @@ def _v5(d: Dialect) -> list[str]:
     ]
 
 
+def _v6(_d: Dialect) -> list[str]:
+    # Status messages at the front desk (issue 9): app_queue's announcements, measured from AMI,
+    # carry the queue instead of a department and officer.
+    return ["ALTER TABLE status_announcements ADD COLUMN queue TEXT NOT NULL DEFAULT ''"]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
               _v1),
@@ -126,6 +132,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "person rings (per receptionist and officer)", _v3),
     Migration(4, "export log hash chain (seq, previous_hash, entry_hash)", _v4),
     Migration(5, "console accounts (user name, role, password hash)", _v5),
+    Migration(6, "the queue of a status message (the front desk's, from AMI)", _v6),
 )
 LATEST = MIGRATIONS[-1].version
 

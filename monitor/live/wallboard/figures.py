@@ -41,6 +41,7 @@ class DepartmentRow:
     missed: float
     returned: float
     callbacks_overdue: float
+    status_on_time: float | None  # today; the front desk's are its queue callers' messages
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,18 @@ def compute_figures(*, now: Snapshot, window_start: Snapshot, day_start: Snapsho
     missed = change_by(MISSED, "department", day_start)
     returned = change_by(RETURNED, "department", day_start)
     overdue = now.total_by("callsla_callbacks_overdue", "department")
+    # Queue callers' messages carry department "" (the front desk's row), as their legs do.
+    status_kept = change_by(STATUS_BUCKET, "department", day_start, le=on_time)
+    status_heard = change_by(STATUS_COUNT, "department", day_start)
     departments = [
         DepartmentRow(department=name, offered=offered.get(name, 0.0),
                       answer_rate=ratio(answered_in_time.get(name, 0.0), offered.get(name, 0.0)),
                       missed=missed.get(name, 0.0), returned=returned.get(name, 0.0),
-                      callbacks_overdue=overdue.get(name, 0.0))
-        for name in sorted(set(offered) | set(missed) | set(returned) | set(overdue))
+                      callbacks_overdue=overdue.get(name, 0.0),
+                      status_on_time=ratio(status_kept.get(name, 0.0),
+                                           status_heard.get(name, 0.0)))
+        for name in sorted(set(offered) | set(missed) | set(returned) | set(overdue)
+                           | {n for n, count in status_heard.items() if count > 0})
     ]
     longest = [value for _labels, value in now.select("callsla_longest_wait_seconds")]
     return WallboardFigures(

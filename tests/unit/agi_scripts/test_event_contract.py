@@ -105,7 +105,7 @@ def test_every_published_event_is_accepted_with_its_store_effect(
         (1, 20.013, 20.001, "finance", "2101", "1763950000.12")]
     registry = monitor.metrics.registry
     assert registry.get_sample_value("callsla_status_announcement_interval_seconds_count",
-                                     {"pbx": "hq", "department": "finance"}) == 1
+                                     {"pbx": "hq", "queue": "", "department": "finance"}) == 1
     assert registry.get_sample_value("callsla_voicemails_total",
                                      {"pbx": "hq", "queue": "", "department": "finance"}) == 1
     callback = store.get_callback("hq", callback_id)

@@ -92,8 +92,25 @@ def test_gauges_are_figures_now() -> None:
 def test_status_messages_within_twenty_seconds_and_one_of_tolerance_are_on_time() -> None:
     m = _metrics()
     for interval in (19.999, 20.001, 20.9, 27.9):
-        m.status_interval.labels("hq", "licensing").observe(interval)
+        m.status_interval.labels("hq", "", "licensing").observe(interval)
     assert _figures(m).status_on_time_15m == pytest.approx(3 / 4)
+
+
+def test_the_front_desk_row_has_its_queue_callers_status_messages() -> None:
+    m = _metrics()
+    m.status_interval.labels("hq", "frontdesk", "")  # declared, nothing heard: no row
+    m.status_interval.labels("hq", "", "licensing").observe(20.0)
+    f = _figures(m)
+    assert [(row.department, row.status_on_time) for row in f.departments] == [
+        ("licensing", 1.0)]
+    for interval in (20.002, 19.998, 23.0):
+        m.status_interval.labels("hq", "frontdesk", "").observe(interval)
+    _answer(m, 4.0)
+    f = _figures(m)
+    rows = {row.department: row for row in f.departments}
+    assert rows[""].status_on_time == pytest.approx(2 / 3)
+    assert rows["licensing"].status_on_time == 1.0
+    assert f.status_on_time_15m == pytest.approx(3 / 4)
 
 
 def test_windows_subtract_the_counters_at_their_start() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from monitor.core.charter import Charter, load_charter
 from monitor.core.definitions import answer_rate
-from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome
+from monitor.core.records import CallLeg, LegKind, MissedCause, Outcome, StatusAnnouncement
 from monitor.reports.errors import ReportError
 from monitor.reports.indicators import ALL_DEPARTMENTS, QUARTER, IndicatorTally
 from monitor.reports.periods import Period, parse_quarter
@@ -102,6 +102,38 @@ def test_indicators_count_as_the_shared_definitions() -> None:
     assert row["answer_rate"] == pytest.approx(2 / 6)
     assert (row["missed"], row["missed_abandoned"], row["missed_no_agents"]) == (2, 1, 1)
     assert (row["transfers"], row["transfers_returned"]) == (1, 1)
+
+
+def _status(n: int, interval: float | None, *, queue: str = "", department: str = ""
+            ) -> StatusAnnouncement:
+    at = datetime(2026, 7, 6, 1, 0, tzinfo=UTC) + timedelta(seconds=20 * n)
+    return StatusAnnouncement(pbx="p", event_id=f"s{n}", call_id="c", uniqueid="u",
+                              department=department, officer="2201" if department else "",
+                              announced_at=at, position=1, waited_seconds=20.0 * n,
+                              interval_seconds=interval, queue=queue)
+
+
+def test_front_desk_status_messages_are_the_front_desk_rows_compliance() -> None:
+    charter = load_charter()
+    tally = IndicatorTally(charter)
+    for n, interval in enumerate((None, 20.001, 19.999, 22.0)):  # the last: a phone rang
+        tally.add_status_announcement(_status(n, interval, queue="frontdesk"))
+    for n, interval in enumerate((None, 20.0)):
+        tally.add_status_announcement(_status(10 + n, interval, department="Perlesenan"))
+    frame = tally.frame(parse_quarter("2026Q3", charter.timezone).months())
+    quarter = frame[frame["month"] == QUARTER].set_index("department")
+    assert (quarter.loc["", "status_messages"], quarter.loc["", "status_kept"]) == (3, 2)
+    assert quarter.loc["", "status_rate"] == pytest.approx(2 / 3)
+    assert (quarter.loc["Perlesenan", "status_messages"],
+            quarter.loc["Perlesenan", "status_kept"]) == (1, 1)
+    assert quarter.loc[ALL_DEPARTMENTS, "status_messages"] == 4
+
+
+def test_the_generated_quarter_has_front_desk_status_messages(report: QuarterReport) -> None:
+    front_desk = report.indicators[(report.indicators["month"] == QUARTER)
+                                   & (report.indicators["department"] == "")].iloc[0]
+    assert front_desk["status_messages"] > 0
+    assert 0 < front_desk["status_rate"] < 1
 
 
 def test_xlsx_opens_with_openpyxl(report: QuarterReport, tmp_path: Path) -> None:

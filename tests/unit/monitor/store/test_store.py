@@ -169,8 +169,14 @@ def test_status_announcements_read_back_in_time_order(store: Store) -> None:
             pbx="pbx1", event_id=f"s-{n}", call_id="call-1", uniqueid="1.1",
             department="Licensing", officer="2001", announced_at=T0 + timedelta(seconds=20 * n),
             position=3 - n, waited_seconds=20.0 * n, interval_seconds=interval))
+    store.save_status_announcement(StatusAnnouncement(
+        pbx="pbx1", event_id="ami:2.2:frontdesk@1", call_id="call-2", uniqueid="2.2",
+        department="", officer="", announced_at=T0 + timedelta(seconds=30), position=1,
+        waited_seconds=40.0, interval_seconds=20.004, queue="frontdesk"))
     found = store.status_announcements(T0, T0 + timedelta(minutes=5))
-    assert [a.interval_seconds for a in found] == [None, 20.001, 19.999]
+    assert [a.interval_seconds for a in found] == [None, 20.001, 20.004, 19.999]
+    assert [a.queue for a in found] == ["", "", "frontdesk", ""]
+    assert found[2].department == found[2].officer == ""
 
 
 def test_backfill_marks_move_forward(store: Store) -> None:
@@ -230,7 +236,7 @@ def test_a_version_1_store_migrates_to_the_export_log(
                                       "export", "2026-07-01", "2026-09-30", "", "", "csv",
                                       "/tmp/q3.csv", 10, 1, ""))
     with open_store(f"sqlite:///{path}") as store:
-        assert store.schema_version == SCHEMA_VERSION >= 4
+        assert store.schema_version == SCHEMA_VERSION >= 6
         assert store.count_legs() == 1
         logged = store.query("SELECT export_id, row_count, seq, entry_hash FROM export_log")
         assert logged == ([("x1", 10, None, "")] if reports_made_the_table else [])
@@ -295,7 +301,7 @@ def test_person_ring_figures_follow_their_legs_window_and_labels(store: Store) -
 def test_a_version_2_store_migrates_to_person_rings(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "v2.db"
-    with monkeypatch.context() as old:  # this callsla before migration 3
+    with monkeypatch.context() as old:  # a callsla of store version 2
         old.setattr(_schema, "MIGRATIONS", _schema.MIGRATIONS[:2])
         old.setattr(_schema, "LATEST", 2)
         with open_store(f"sqlite:///{path}") as v2:
@@ -396,3 +402,20 @@ def test_a_full_disk_is_a_failure_until_a_write_commits_again(
         opened.save_legs([make_leg(2)])
         assert opened.failure is None
         assert opened.count_legs() == 2
+
+
+def test_a_version_2_store_keeps_its_status_messages_with_no_queue(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "v2.db"
+    with monkeypatch.context() as old:  # a callsla of store version 2
+        old.setattr(_schema, "MIGRATIONS", _schema.MIGRATIONS[:2])
+        old.setattr(_schema, "LATEST", 2)
+        with open_store(f"sqlite:///{path}") as v2:
+            v2.execute("INSERT INTO status_announcements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       ("pbx1", "s-1", "call-1", "1.1", "licensing", "2201",
+                        "2026-10-01T02:00:00+00:00", 1, 20.0, 20.002))
+    with open_store(f"sqlite:///{path}") as store:
+        assert store.schema_version == SCHEMA_VERSION >= 6
+        [kept] = store.status_announcements(T0 - timedelta(days=400), T0 + timedelta(days=400))
+        assert (kept.department, kept.officer, kept.queue, kept.interval_seconds) == (
+            "licensing", "2201", "", 20.002)
