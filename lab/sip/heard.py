@@ -108,6 +108,11 @@ class HeardAudio:
                                                where=scale > 1e-6 * float(p @ p))
         return score
 
+    def best_match(self, prompt: NDArray[np.float64], *, after: float = 0.0) -> float:
+        """The highest correlation with `prompt` in the audio that arrived after `after`."""
+        score = self.between(after, float("inf")).scores(prompt)
+        return float(score.max()) if len(score) else 0.0
+
     def find(self, prompt: NDArray[np.float64], *, match: float = MATCH) -> list[float]:
         """Arrival times at which `prompt` starts playing, in order; [] if never heard."""
         score, m = self.scores(prompt), len(prompt)
