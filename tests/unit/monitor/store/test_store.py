@@ -3,6 +3,7 @@ same tests on PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -298,15 +299,22 @@ def test_person_ring_figures_follow_their_legs_window_and_labels(store: Store) -
                                      pbx="pbx2") == []
 
 
-def test_a_version_2_store_migrates_to_person_rings(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "v2.db"
-    with monkeypatch.context() as old:  # a callsla of store version 2
+@contextlib.contextmanager
+def version_2_store(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """The store as a callsla of store version 2 (before person rings) made it."""
+    with monkeypatch.context() as old:
         old.setattr(_schema, "MIGRATIONS", _schema.MIGRATIONS[:2])
         old.setattr(_schema, "LATEST", 2)
         with open_store(f"sqlite:///{path}") as v2:
-            v2.save_legs([make_leg(1, answered_at=T0 + timedelta(seconds=4),
-                                   answered_by="Reception 101", outcome=Outcome.ANSWERED)])
+            yield v2
+
+
+def test_a_version_2_store_migrates_to_person_rings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "v2.db"
+    with version_2_store(path, monkeypatch) as v2:
+        v2.save_legs([make_leg(1, answered_at=T0 + timedelta(seconds=4),
+                               answered_by="Reception 101", outcome=Outcome.ANSWERED)])
     with open_store(f"sqlite:///{path}") as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.count_legs() == 1
@@ -407,13 +415,10 @@ def test_a_full_disk_is_a_failure_until_a_write_commits_again(
 def test_a_version_2_store_keeps_its_status_messages_with_no_queue(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "v2.db"
-    with monkeypatch.context() as old:  # a callsla of store version 2
-        old.setattr(_schema, "MIGRATIONS", _schema.MIGRATIONS[:2])
-        old.setattr(_schema, "LATEST", 2)
-        with open_store(f"sqlite:///{path}") as v2:
-            v2.execute("INSERT INTO status_announcements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       ("pbx1", "s-1", "call-1", "1.1", "licensing", "2201",
-                        "2026-10-01T02:00:00+00:00", 1, 20.0, 20.002))
+    with version_2_store(path, monkeypatch) as v2:
+        v2.execute("INSERT INTO status_announcements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   ("pbx1", "s-1", "call-1", "1.1", "licensing", "2201",
+                    "2026-10-01T02:00:00+00:00", 1, 20.0, 20.002))
     with open_store(f"sqlite:///{path}") as store:
         assert store.schema_version == SCHEMA_VERSION >= 6
         [kept] = store.status_announcements(T0 - timedelta(days=400), T0 + timedelta(days=400))
