@@ -100,7 +100,9 @@ class AsteriskPbx:
         (etc / "asterisk.conf").write_text(ASTERISK_CONF.format(inst=self.inst))
         ports = self.config.ports
         (etc / "rtp.conf").write_text(RTP_CONF.format(start=ports.rtp_start, end=ports.rtp_end))
-        for sub in ("cache", "db", "spool", "run", "log"):
+        # spool/voicemail as Debian's asterisk package has it: the agi-server and the console
+        # read CALLSLA_VOICEMAIL_SPOOL from the start, before the first message is left.
+        for sub in ("cache", "db", "spool/voicemail", "run", "log"):
             (inst / sub).mkdir(parents=True, exist_ok=True)
 
     def start(self, timeout: float = 30.0) -> float:
