@@ -116,16 +116,19 @@ async def g2_dtmf_attended(phones: SipPhones, rig: CallFlowRig) -> None:
     await phones.call_in(CALLER, name="Ali Caller", patience=45)
 
 
-async def h_busy_officer_abandoned(phones: SipPhones, rig: CallFlowRig) -> None:
+async def h_busy_officer_abandoned(phones: SipPhones, rig: CallFlowRig, *,
+                                   busy_for: float = 70, patience: float = 45) -> None:
     """(h) 2101 is on a call with 103; 101 REFERs a caller to 2101, the caller waits (status
-    every 20 s) and hangs up after 45 s; 2101's call ends at 70 s."""
+    every 20 s) and hangs up after 45 s; 2101's call ends at 70 s. 103's `busy_for` counts from
+    the PBX answering 103, before the call flow's ~9 s announcement to 103: it must outlast
+    the customer's `patience`, or the flow rings 2101 for the customer after all."""
     await phones.use_front_desk(["101"], strategy="rrmemory")
     phones.officer("2101", Answer(after=1, wait_for_bye=True))
-    phones.call_from("103", "2101", talk=70)
+    phones.call_from("103", "2101", talk=busy_for)
     await rig.log.wait_for(lambda e: e.event == "DialEnd" and e.get("dialstatus") == "ANSWER",
                            30, "2101 to answer 103")
     phones.receptionist("101", BlindTransfer(to="2101", after=2, talk=2))
-    await phones.call_in(CALLER, name="Ali Caller", patience=45)
+    await phones.call_in(CALLER, name="Ali Caller", patience=patience)
 
 
 async def i_pickup(phones: SipPhones, rig: CallFlowRig) -> None:

@@ -28,7 +28,7 @@ import pytest
 from lab import Lab
 from lab.processes import port_open
 from lab.sip.phones import SipPhones, sip_phones
-from lab.sip.scenarios import Answer, BlindTransfer, NoAnswer
+from lab.sip.scenarios import Answer, NoAnswer
 from monitor.ami import AmiMessage
 from monitor.core.records import CallLeg, Outcome
 from monitor.store import open_store
@@ -152,20 +152,11 @@ async def run_path(name: str, phones: SipPhones | NoFrontDesk, rig: CallFlowRig,
 
 
 async def h_busy_officer_short(phones: SipPhones, rig: CallFlowRig) -> None:
-    """(h), shorter: 2101 talks to 103; 101 REFERs a caller to 2101, who hears one status
-    message (17 s) and hangs up 25 s after the PBX answered, while 2101 is still busy.
-
-    103's `talk` counts from the PBX answering 103, before the call flow's ~9 s announcement
-    to 103: with 32 s, 2101 came free 2.6 s before the customer gave up and the flow rang
-    2101 for them (a real ring, not_answered, which the monitor counted; SIPp then saw the
-    INVITE's retransmission in the next block). 42 s keeps 2101 busy past the customer."""
-    await phones.use_front_desk(["101"], strategy="rrmemory")
-    phones.officer("2101", Answer(after=1, wait_for_bye=True))
-    phones.call_from("103", "2101", talk=42)
-    await rig.log.wait_for(lambda e: e.event == "DialEnd" and e.get("dialstatus") == "ANSWER",
-                           30, "2101 to answer 103")
-    phones.receptionist("101", BlindTransfer(to="2101", after=2, talk=2))
-    await phones.call_in(CALLER, name="Ali Caller", patience=25)
+    """(h), shorter: the caller hears one status message (17 s) and hangs up 25 s after the PBX
+    answered, while 2101 is still busy. With 103 busy for 32 s, 2101 came free 2.6 s before
+    the customer gave up and the flow rang 2101 for them (a real ring, not_answered, which the
+    monitor counted; SIPp then saw the INVITE's retransmission in the next block)."""
+    await sip_traces.h_busy_officer_abandoned(phones, rig, busy_for=42, patience=25)
 
 
 async def queue_params(rig: CallFlowRig) -> dict[str, str]:
