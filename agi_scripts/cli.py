@@ -1,5 +1,8 @@
-"""`callsla agi-server` (the FastAGI server with its MQTT sender), `callsla events send` and
-`callsla prompts build`."""
+"""`callsla agi-server` (the FastAGI server with its event sender), `callsla events send` and
+`callsla prompts build`.
+
+Events go to MQTT when CALLSLA_MQTT_URL is set, else as AMI UserEvents when CALLSLA_AMI_URL
+is (docs/events.md): one transport per sender, so each event is sent once."""
 
 from __future__ import annotations
 
@@ -11,15 +14,17 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from agi_scripts.ami_sender import AmiSender
 from agi_scripts.flows import CallFlows, FlowSettings
 from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.outbox import (
     DEFAULT_OUTBOX,
     OUTBOX_ENV,
+    EventSender,
     MqttSender,
     Outbox,
     outbox_folder,
-    send_pending,
+    send_until_empty,
 )
 from agi_scripts.prompt_build import build_prompts
 from agi_scripts.prompts import TEXTS_ENV
@@ -27,6 +32,7 @@ from agi_scripts.server import FastAgiServer
 from monitor.ami import KeptAmiConnection
 from monitor.core.charter import load_charter
 from monitor.core.settings import (
+    Settings,
     SettingsError,
     add_settings_arguments,
     parse_listen_addr,
@@ -58,9 +64,9 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     directory = _agi_setting(args, "--directory")
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
     ami: KeptAmiConnection | None = None
-    if settings.ami is not None:  # optional: lets a freed officer cut a status message short
-        ami = KeptAmiConnection(settings.ami)  # logs in again after a drop
-        await ami.start()
+    if settings.ami is not None:  # lets a freed officer cut a status message short, and
+        ami = KeptAmiConnection(settings.ami)  # carries the events without MQTT; logs in
+        await ami.start()  # again after a drop
     flows = CallFlows(FlowSettings(
         pbx=settings.pbx, charter=load_charter(settings.charter),
         directory_file=Path(directory) if directory else None,
@@ -69,12 +75,10 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     flows.directory()  # a broken directory fails here, at start, not on a caller
     server = FastAgiServer({"officer_call": flows.officer_call}, host=host, port=port)
     tasks: list[asyncio.Task[Any]] = []
-    if settings.mqtt is not None:
-        sender = MqttSender(outbox, settings.mqtt,
-                            client_id=f"callsla-agi-{settings.pbx}-{socket.gethostname()}")
-        tasks.append(asyncio.create_task(sender.run(), name="mqtt-sender"))
-    else:
-        log.warning("no CALLSLA_MQTT_URL: events stay in %s", outbox.folder)
+    sender = event_sender(settings, outbox, ami,
+                          client_id=f"callsla-agi-{settings.pbx}-{socket.gethostname()}")
+    if sender is not None:
+        tasks.append(asyncio.create_task(sender.run(), name="event-sender"))
     try:
         await server.serve_forever()
     finally:
@@ -89,14 +93,39 @@ def _agi_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def event_sender(settings: Settings, outbox: Outbox, ami: KeptAmiConnection | None, *,
+                 client_id: str) -> EventSender | None:
+    """MQTT when CALLSLA_MQTT_URL is set, else AMI UserEvents over `ami`; logs which."""
+    if settings.mqtt is not None:
+        log.info("call-flow events go to MQTT at %s", settings.mqtt.redacted())
+        return MqttSender(outbox, settings.mqtt, client_id=client_id)
+    if ami is not None and settings.ami is not None:
+        log.info("call-flow events go as AMI UserEvents to %s (no CALLSLA_MQTT_URL)",
+                 settings.ami.redacted())
+        return AmiSender(outbox, ami)
+    log.warning("neither CALLSLA_MQTT_URL nor CALLSLA_AMI_URL: events stay in %s",
+                outbox.folder)
+    return None
+
+
 async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) -> int:
-    """Publish what the outbox holds, then exit (classic-AGI sites run this from cron)."""
+    """Send what the outbox holds (MQTT, else AMI), then exit (classic-AGI sites run this
+    from cron)."""
     settings = settings_from_sources(args)
-    if settings.mqtt is None:
-        raise SettingsError("CALLSLA_MQTT_URL: needed to send events")
+    if settings.mqtt is None and settings.ami is None:
+        raise SettingsError("CALLSLA_MQTT_URL or CALLSLA_AMI_URL: needed to send events")
     outbox = Outbox(outbox_folder(args.outbox))
-    sent, left = await send_pending(outbox, settings.mqtt, timeout=timeout,
-                                    client_id=f"callsla-send-{socket.gethostname()}")
+    ami = KeptAmiConnection(settings.ami) if settings.mqtt is None and settings.ami else None
+    if ami is not None:
+        await ami.start()
+    try:
+        sender = event_sender(settings, outbox, ami,
+                              client_id=f"callsla-send-{socket.gethostname()}")
+        assert sender is not None
+        sent, left = await send_until_empty(outbox, sender, timeout=timeout)
+    finally:
+        if ami is not None:
+            await ami.close()
     if left:
         print(f"{left} events still waiting in {outbox.folder}")
         return 1
@@ -120,7 +149,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     agi.set_defaults(run=_agi_server)
     events = commands.add_parser("events", help="call-flow events waiting in the outbox")
     events_sub = events.add_subparsers(dest="events_command", required=True)
-    send = events_sub.add_parser("send", help="publish the stored events to MQTT, then exit")
+    send = events_sub.add_parser(
+        "send", help="send the stored events (MQTT, else AMI UserEvents), then exit")
     add_settings_arguments(send)
     send.add_argument("--outbox", default=None, help="overrides $CALLSLA_OUTBOX")
     send.set_defaults(run=lambda args: asyncio.run(send_stored_events(args)))

@@ -1,8 +1,10 @@
-"""Events go to disk first and to MQTT when it can take them: a call never waits for the broker.
+"""Events go to disk first and to a transport when it can take them: a call never waits.
 
 One JSON file per event (written then renamed, so a reader never sees half a file), named so
-that sorting the names gives publishing order. The sender deletes a file only after the broker's
-PUBACK; a crash in between sends it again with the same `event_id`, which consumers drop.
+that sorting the names gives publishing order. A sender (MQTT here, AMI UserEvents in
+`agi_scripts/ami_sender.py`) deletes a file only after the broker's PUBACK or Asterisk's
+`Response: Success`; a crash in between sends it again with the same `event_id`, which
+consumers drop.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import aiomqtt
 
@@ -31,6 +36,17 @@ DEFAULT_OUTBOX = "callsla-outbox"
 def outbox_folder(flag: str | None = None) -> Path:
     """The outbox folder: the `--outbox` flag, else $CALLSLA_OUTBOX, else ./callsla-outbox."""
     return Path(flag or os.environ.get(OUTBOX_ENV) or DEFAULT_OUTBOX)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One stored event as a sender sends it: the payload is the JSON text both transports carry."""
+
+    path: Path
+    topic: str
+    payload: str
+    event_id: str
+    type: str
 
 
 class Outbox:
@@ -56,6 +72,38 @@ class Outbox:
 
     def pending(self) -> list[Path]:
         return sorted(self.folder.glob("*.json"))
+
+    def waiting(self) -> Iterator[OutboxEntry]:
+        """The stored events in publishing order; an unreadable file is moved aside (`.bad`,
+        kept for inspection and retention) and logged, never sent."""
+        for path in self.pending():
+            try:
+                stored = json.loads(path.read_bytes())
+                payload = stored["payload"]
+                entry = OutboxEntry(path=path, topic=str(stored["topic"]),
+                                    payload=json.dumps(payload, ensure_ascii=False,
+                                                       sort_keys=True),
+                                    event_id=str(payload["event_id"]), type=str(payload["type"]))
+            except FileNotFoundError:
+                continue  # another sender took it meanwhile
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                self.set_aside(path, f"unreadable ({type(exc).__name__}: {exc})")
+                continue
+            yield entry
+
+    def set_aside(self, path: Path, why: str) -> None:
+        log.error("event %s %s; moved aside as .bad", path.name, why)
+        with contextlib.suppress(OSError):
+            path.rename(path.with_suffix(".bad"))
+
+    def sent(self, entry: OutboxEntry) -> None:
+        """The transport took it: delete the file."""
+        entry.path.unlink(missing_ok=True)
+
+    async def wait_for_more(self, seconds: float = 1.0) -> None:
+        """Until `put` wakes the sender, or `seconds` (another process may write the folder)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), seconds)
 
     def older_than(self, before: datetime) -> list[Path]:
         """Events (waiting or moved aside as unreadable) stored before `before`, by the time
@@ -106,29 +154,34 @@ class MqttSender:
     async def _drain_forever(self, client: aiomqtt.Client) -> None:
         while True:
             self.outbox.wake.clear()
-            for path in self.outbox.pending():
-                try:
-                    stored = json.loads(path.read_bytes())
-                except (OSError, json.JSONDecodeError) as exc:
-                    log.error("unreadable event %s (%s); moved aside", path.name, exc)
-                    with contextlib.suppress(OSError):
-                        path.rename(path.with_suffix(".bad"))
-                    continue
-                payload = json.dumps(stored["payload"], ensure_ascii=False, sort_keys=True)
+            for entry in self.outbox.waiting():
                 await asyncio.wait_for(
-                    client.publish(stored["topic"], payload, qos=1), self.publish_timeout)
-                path.unlink(missing_ok=True)
+                    client.publish(entry.topic, entry.payload, qos=1), self.publish_timeout)
+                self.outbox.sent(entry)
                 self.sent += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.outbox.wake.wait(), 1.0)
+            await self.outbox.wait_for_more()
+
+
+class EventSender(Protocol):
+    """A transport's sender: runs until cancelled, counting the events it delivered."""
+
+    sent: int
+
+    async def run(self) -> None: ...
 
 
 async def send_pending(outbox: Outbox, endpoint: Endpoint, *, client_id: str,
                        timeout: float = 30.0) -> tuple[int, int]:
-    """Publish what the outbox holds; returns (events sent, events still waiting after
+    """Publish what the outbox holds to MQTT; see `send_until_empty`."""
+    return await send_until_empty(outbox, MqttSender(outbox, endpoint, client_id=client_id),
+                                  timeout=timeout)
+
+
+async def send_until_empty(outbox: Outbox, sender: EventSender, *,
+                           timeout: float = 30.0) -> tuple[int, int]:
+    """Run `sender` until the outbox is empty; returns (events sent, events still waiting after
     `timeout` seconds). Those waiting stay on disk for the next sender."""
-    sender = MqttSender(outbox, endpoint, client_id=client_id)
-    task = asyncio.create_task(sender.run(), name="mqtt-send-pending")
+    task = asyncio.create_task(sender.run(), name="send-pending")
     try:
         async with asyncio.timeout(timeout):
             while outbox.pending():  # noqa: ASYNC110 - a folder has no event to wait on

@@ -1,5 +1,8 @@
 """The live AMI feed: connect, catch up from the logs, then record event batches; reconnect.
 
+The batches hold the PBX's events and the call flows' `CallSLA` UserEvents (the events MQTT
+carries, for sites without a broker), recorded in AMI's order (`ami_routing.py`).
+
 Connection loss is normal: each loss is followed by a back-off (1 s doubling to 30 s), a new
 login, and a backfill of the gap before live events are taken again.
 """
@@ -12,6 +15,7 @@ from collections.abc import Callable
 
 from monitor.ami import AmiClient, AmiError, AmiMessage
 from monitor.core.settings import Endpoint
+from monitor.ingest.ami_routing import record_ami_events
 from monitor.ingest.call_state import HANDLED_EVENTS
 from monitor.ingest.queue_announcements import HANDLED_EVENTS as ANNOUNCEMENT_EVENTS
 from monitor.ingest.recorder import Recorder
@@ -20,9 +24,9 @@ from monitor.store import StoreError
 log = logging.getLogger(__name__)
 
 RECONNECT_MAX_SECONDS = 30.0
-# What the state machine and the queue announcements read, plus the replies to QueueSummary;
-# all else is skipped unparsed.
-FEED_EVENTS = HANDLED_EVENTS | ANNOUNCEMENT_EVENTS | {
+# What the state machine and the queue announcements read, the call flows' UserEvents, plus
+# the replies to QueueSummary; all else is skipped unparsed.
+FEED_EVENTS = HANDLED_EVENTS | ANNOUNCEMENT_EVENTS | {"UserEvent",
     "QueueSummary", "QueueSummaryComplete", "QueueEntry", "QueueStatusComplete",
     "CoreShowChannel", "CoreShowChannelsComplete"}
 
@@ -56,7 +60,7 @@ class AmiFeed:
                 async for batch in client.event_batches():
                     received.inc(len(batch) + client.skipped_events - skipped)
                     skipped = client.skipped_events
-                    bad = self.recorder.on_ami_events(batch)
+                    bad = record_ami_events(self.recorder, batch)
                     if bad:
                         rejected.inc(bad)
                 log.warning("AMI at %s closed the connection", self.endpoint.redacted())
@@ -125,8 +129,9 @@ class AmiFeed:
         async for event in client.events():
             if event.event == complete:
                 return answer
-            if event.get("actionid") == reply.get("actionid"):
+            # A UserEvent carries its sender's ActionID, which may equal ours by chance.
+            if event.get("actionid") == reply.get("actionid") and event.event != "UserEvent":
                 answer.append(event)
             else:
-                self.recorder.on_ami_events([event])
+                record_ami_events(self.recorder, [event])
         return answer

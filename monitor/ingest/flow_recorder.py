@@ -1,4 +1,7 @@
-"""Applies one call-flow event (from the AGI scripts) to the store and counters, exactly once."""
+"""Applies one call-flow event (from the AGI scripts) to the store and counters, exactly once.
+
+Both transports end here: MQTT (`mqtt_feed.py`) and AMI UserEvents (`ami_routing.py`) hand over
+the same JSON text, and an event that came both ways is recorded once, by its event_id."""
 
 from __future__ import annotations
 
@@ -10,11 +13,20 @@ from monitor.core.events import (
     StatusAnnounced,
     TransferAnnounced,
     VoicemailLeft,
+    parse_event,
+    payload_text,
 )
 from monitor.core.records import Callback, StatusAnnouncement
 from monitor.ingest.callback_closing import CallbackError, apply_callback_closed
 from monitor.ingest.recorder import Recorder
 from monitor.store import StoredEvent
+
+
+def record_flow_payload(recorder: Recorder, payload: bytes | str, *, source: str) -> bool:
+    """Parse one event as a transport carried it (schema-1 JSON) and record it; False for a
+    copy already recorded. Raises `EventSchemaError` for a bad payload, with nothing written."""
+    text = payload_text(payload)
+    return record_flow_event(recorder, parse_event(text), payload=text, source=source)
 
 
 def record_flow_event(recorder: Recorder, event: CallEvent, *, payload: str,

@@ -13,9 +13,9 @@ import logging
 
 import aiomqtt
 
-from monitor.core.events import EventSchemaError, parse_event, payload_text, subscription
+from monitor.core.events import EventSchemaError, subscription
 from monitor.core.settings import Endpoint
-from monitor.ingest.flow_recorder import record_flow_event
+from monitor.ingest.flow_recorder import record_flow_payload
 from monitor.ingest.mqtt_ack import enable_manual_ack
 from monitor.ingest.recorder import Recorder
 from monitor.store import StoreError
@@ -74,8 +74,7 @@ class MqttFeed:
         try:
             if not isinstance(payload, bytes | str):
                 raise EventSchemaError("payload is not bytes")
-            text = payload_text(payload)
-            return record_flow_event(self.recorder, parse_event(text), payload=text)
+            return record_flow_payload(self.recorder, payload, source="mqtt")
         except EventSchemaError as exc:
             metrics.events_rejected.labels(pbx, "mqtt").inc()
             log.warning("skipped MQTT event: %s", exc)

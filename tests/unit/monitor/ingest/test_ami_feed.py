@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from monitor.core.events_on_ami import userevent_fields
 from monitor.core.metrics import create_call_metrics
 from monitor.core.records import MissedCause, Outcome
 from monitor.core.settings import parse_endpoint
@@ -20,6 +21,7 @@ from monitor.ingest import ami_feed
 from monitor.ingest.ami_feed import AmiFeed
 from monitor.ingest.recorder import Recorder
 from monitor.store import Store, open_store
+from tests.support.event_payloads import sample_event
 from tests.support.fake_ami import FakeAmi, read_capture
 
 CAPTURE = read_capture(Path(__file__).parents[3] / "data" / "ami_answered_then_abandoned.txt")
@@ -289,3 +291,23 @@ async def test_reconnecting_the_store_does_not_stop_the_event_loop(
         ticker.cancel()
     assert ticks >= 5
     assert recorder.store.count_legs() == 0  # the new connection works
+
+
+async def test_the_call_flows_user_events_are_read_with_the_pbx_events(
+        ami: FakeAmi, feed: Feed, recorder: Recorder, store: Store) -> None:
+    """Sites without MQTT: the agi-server's `UserEvent: CallSLA` passes the feed's event filter
+    and is recorded as MQTT's events are (monitor/ingest/ami_routing.py)."""
+    status = sample_event("status_announced", pbx="unit")
+    fields = userevent_fields(status.to_json(), event_id=status.event_id,
+                              event_type=status.type)
+    await ami.wait_for_logins(1)
+    await until(lambda: feed.feed.connected, "feed connected")
+    await ami.send(*CAPTURE[:FIRST_ANSWERED], {"Event": "UserEvent", **fields},
+                   *CAPTURE[FIRST_ANSWERED:])
+    await until(lambda: counts(recorder) == (2, 1, 1), "both callers counted")
+    await until(lambda: len(store.status_announcements(datetime(2000, 1, 1, tzinfo=UTC),
+                                                       datetime.now(UTC), pbx="unit")) == 1,
+                "the status message stored")
+    assert recorder.metrics.registry.get_sample_value(
+        "callsla_status_announcement_interval_seconds_count",
+        {"pbx": "unit", "queue": "", "department": "finance"}) == 1
