@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from agi_scripts.ami_sender import AmiSender
-from agi_scripts.cli import event_sender
+from agi_scripts.cli import event_sender, send_stored_events
 from agi_scripts.outbox import MqttSender, Outbox, send_until_empty
 from monitor.ami import AmiError, AmiMessage, KeptAmiConnection
 from monitor.core.events import CallerChoice, parse_event
 from monitor.core.events_on_ami import payload_from_userevent
 from monitor.core.settings import settings_from_sources
+from tests.support.fake_ami import FakeAmi
 
 
 class FakeAmiActions:
@@ -124,3 +125,23 @@ def test_mqtt_when_its_url_is_set_else_ami_else_none(tmp_path: Path,
     assert isinstance(event_sender(ami_only, outbox, kept, client_id="t"), AmiSender)
     neither = settings_from_sources(settings(monkeypatch))
     assert event_sender(neither, outbox, None, client_id="t") is None
+
+
+async def test_events_send_without_mqtt_sends_the_outbox_as_user_events(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`callsla events send` (classic-AGI sites, from cron) against an AMI server."""
+    server = await FakeAmi().start()
+    try:
+        outbox = Outbox(tmp_path / "outbox")
+        events = choices(outbox, 2)
+        args = settings(monkeypatch, CALLSLA_AMI_URL=f"tcp://{server.username}:{server.secret}"
+                        f"@127.0.0.1:{server.port}")
+        args.outbox = str(outbox.folder)
+        assert await send_stored_events(args, timeout=10) == 0
+        assert capsys.readouterr().out == "2 events sent\n"
+        sent = [{k.lower(): v for k, v in a.items()} for a in server.actions_named("UserEvent")]
+        assert [parse_event(payload_from_userevent(f)) for f in sent] == events
+        assert outbox.pending() == []
+    finally:
+        await server.close()
