@@ -48,7 +48,7 @@ def is_call_flow_event(message: Mapping[str, str]) -> bool:
 def payload_from_userevent(message: Mapping[str, str]) -> str:
     """The JSON text a `CallSLA` UserEvent carries; `EventSchemaError` if it is not whole."""
     count = message.get("parts", "")
-    if not count.isdigit() or not 1 <= int(count) <= MAX_PARTS:
+    if not (count.isascii() and count.isdigit()) or not 1 <= int(count) <= MAX_PARTS:
         raise EventSchemaError(f"AMI UserEvent: Parts {count[:20]!r} is not 1 to {MAX_PARTS}")
     try:
         encoded = "".join(message[f"part{n}"] for n in range(1, int(count) + 1))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.ami import parse_message
 from monitor.core.events import EVENT_TYPES, EventSchemaError, parse_event
@@ -82,3 +84,14 @@ def test_a_damaged_event_is_refused_with_the_reason(change: dict[str, str],
     assert received["parts"] == "2"
     with pytest.raises(EventSchemaError, match=message):
         payload_from_userevent({**received, **change})
+
+
+@given(st.dictionaries(st.sampled_from(["parts", "part1", "part2", "part3", "eventid"]),
+                       st.text(max_size=40), max_size=5))
+def test_whatever_the_headers_the_only_error_is_event_schema_error(
+        headers: dict[str, str]) -> None:
+    try:
+        text = payload_from_userevent({"event": "UserEvent", "userevent": USER_EVENT, **headers})
+    except EventSchemaError:
+        return
+    assert isinstance(text, str)
