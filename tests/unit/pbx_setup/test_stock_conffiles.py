@@ -1,0 +1,32 @@
+"""dpkg's conffile md5sums name the files of /etc/asterisk that are still Debian's samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pbx_setup.stock_conffiles import stock_digests
+
+STATUS = """\
+Package: asterisk-config
+Status: install ok installed
+Conffiles:
+ /etc/asterisk/queues.conf a7cfa59088a98775f17312914d50d3a0
+ /etc/asterisk/old.conf 0123456789abcdef0123456789abcdef obsolete
+ /etc/asterisk/sub/x.conf 11111111111111111111111111111111
+Description: config
+ /etc/asterisk/not-a-conffile.conf 22222222222222222222222222222222
+
+Package: logrotate
+Conffiles:
+ /etc/logrotate.conf 33333333333333333333333333333333
+"""
+
+
+def test_only_current_conffiles_of_etc_asterisk_count(tmp_path: Path) -> None:
+    status = tmp_path / "status"
+    status.write_text(STATUS)
+    assert stock_digests(status) == {"queues.conf": "a7cfa59088a98775f17312914d50d3a0"}
+
+
+def test_a_system_without_dpkg_has_no_stock_files(tmp_path: Path) -> None:
+    assert stock_digests(tmp_path / "missing") == {}
