@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from asterisk_conf import CONF_DIR
+from pbx_setup.stock_conffiles import md5_of
 
 MANIFEST = ".callsla-install.json"
 
@@ -53,11 +54,6 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _stock_digest(path: Path) -> str:
-    """dpkg's digest of a conffile: md5 of its bytes (an identity check, not a secret)."""
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
-
-
 def read_manifest(etc: Path) -> dict[str, str]:
     try:
         raw = json.loads((etc / MANIFEST).read_text("utf-8"))
@@ -81,7 +77,7 @@ def plan_conf(etc: Path, packaged: dict[str, str],
             action = ConfAction.UNCHANGED
         elif manifest.get(name) == _digest(old):
             action = ConfAction.UPDATE
-        elif (stock or {}).get(name) == _stock_digest(target):
+        elif (stock or {}).get(name) == md5_of(target):
             action = ConfAction.REPLACE_STOCK
         else:
             action = ConfAction.KEPT

@@ -11,7 +11,7 @@ from agi_scripts.prompt_build import build_prompts
 from asterisk_conf import LOCAL_SKELETONS_DIR
 from pbx_setup.conf_plan import ConfAction, apply_conf, packaged_conf_files, plan_conf
 from pbx_setup.music_on_hold import ensure_music
-from pbx_setup.stock_conffiles import DPKG_STATUS, stock_digests
+from pbx_setup.stock_conffiles import DPKG_STATUS, retire_samples, stock_digests
 
 # local/ files that carry secrets (passwords, PINs): readable by Asterisk's group only.
 SECRET_SKELETONS = ("manager-users.conf", "pjsip.conf", "voicemail-boxes.conf")
@@ -34,7 +34,8 @@ class InstallTarget:
 def install(target: InstallTarget, *, dry_run: bool = False) -> list[str]:
     """Do (or, dry, describe) every step; return one report line per step, diffs included."""
     report: list[str] = []
-    steps = plan_conf(target.etc, packaged_conf_files(), stock_digests(target.dpkg_status))
+    stock = stock_digests(target.dpkg_status)
+    steps = plan_conf(target.etc, packaged_conf_files(), stock)
     for step in steps:
         if step.action is ConfAction.UNCHANGED:
             continue
@@ -48,6 +49,7 @@ def install(target: InstallTarget, *, dry_run: bool = False) -> list[str]:
             report.append(step.diff().rstrip("\n"))
     if not dry_run:
         apply_conf(target.etc, steps)
+    report += retire_samples(target.etc, stock, dry_run=dry_run)
     report += _skeletons(target.etc / "local", dry_run=dry_run)
     if target.sounds is not None:
         out = target.sounds / "callsla"

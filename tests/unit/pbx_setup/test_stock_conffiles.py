@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from pbx_setup.stock_conffiles import stock_digests
+from pbx_setup.stock_conffiles import retire_samples, stock_digests
 
 STATUS = """\
 Package: asterisk-config
@@ -30,3 +31,15 @@ def test_only_current_conffiles_of_etc_asterisk_count(tmp_path: Path) -> None:
 
 def test_a_system_without_dpkg_has_no_stock_files(tmp_path: Path) -> None:
     assert stock_digests(tmp_path / "missing") == {}
+
+
+def test_an_untouched_users_conf_is_retired_and_a_sites_own_stays(tmp_path: Path) -> None:
+    (tmp_path / "users.conf").write_text("; sample\n")
+    stock = {"users.conf": hashlib.md5(b"; sample\n").hexdigest()}
+    assert retire_samples(tmp_path, stock, dry_run=True)[0].startswith("would retire: ")
+    assert (tmp_path / "users.conf").exists()
+    assert retire_samples(tmp_path, stock)[0].startswith(f"retired: {tmp_path}/users.conf")
+    assert (tmp_path / "users.conf.callsla-orig").read_text() == "; sample\n"
+    (tmp_path / "users.conf").write_text("[6001]\n")
+    assert retire_samples(tmp_path, stock) == []
+    assert (tmp_path / "users.conf").read_text() == "[6001]\n"
