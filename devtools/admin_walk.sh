@@ -34,7 +34,7 @@ ast() { in_root /usr/sbin/asterisk -rx "$1"; }
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     if [[ -S $ROOT/run/asterisk/asterisk.ctl ]]; then ast "core stop now" >/dev/null 2>&1 || true; fi
-    sleep 1
+    [[ -n ${ASTERISK_PID:-} ]] && timeout 10 tail --pid="$ASTERISK_PID" -f /dev/null
     mountpoint -q "$ROOT" && umount "$ROOT"
     return 0
 }
@@ -50,7 +50,7 @@ rm -rf "$CLONE" && mkdir -m 0700 "$CLONE" && git clone -q "$SOURCE" "$CLONE"
 # Debian's asterisk.service: RuntimeDirectory=asterisk, then `asterisk -g -f -p -U asterisk`.
 in_root install -d -o asterisk -g asterisk /run/asterisk
 chroot "$ROOT" /usr/sbin/asterisk -g -f -U asterisk -G asterisk > "$WALK/asterisk.out" 2>&1 &
-PIDS+=($!)
+ASTERISK_PID=$!
 until ast "core waitfullybooted" >/dev/null 2>&1; do sleep 0.2; done
 t0=$(date +%s.%N)
 step "plain Asterisk running: $(ast 'core show version' | head -1)"
@@ -135,7 +135,9 @@ sed -i "s/^rtpstart=.*/rtpstart=$RTP_START/; s/^rtpend=.*/rtpend=$RTP_END/" \
 ast "core restart now" >/dev/null
 sleep 2
 until ast "core waitfullybooted" >/dev/null 2>&1; do sleep 0.2; done
-step "4. local/ filled in, Asterisk restarted"
+log=$ROOT/var/log/asterisk/messages
+bad=$(sed -n '1,/Asterisk Ready/p' "$log" | grep -cE '(WARNING|ERROR)\[' || true)
+step "4. local/ filled in, Asterisk restarted ($bad WARNING/ERROR lines at start)"
 
 # ---- 5. The two services --------------------------------------------------------------------
 callsla services install --unit-dir "$WALK/systemd" --env-dir "$WALK/etc-callsla" \
