@@ -17,7 +17,7 @@ from pbx_setup.service_units import (
     render_unit,
 )
 
-# `systemd-analyze security` exposure (0 safest, 10 none); both measured at 1.3.
+# `systemd-analyze security` exposure (0 safest, 10 none); both measured at 1.2.
 MAX_EXPOSURE = 2.0
 
 
