@@ -11,7 +11,8 @@
 # prefixed with $ROOT, so the install is given --dpkg-status and each folder); the PBX's ports
 # are the standard ones plus the offset and its RTP range is the lab's (neighbours share this
 # machine); systemd is not PID 1 here, so the two services are started by hand from their
-# units' ExecStart and environment files; SIPp stands in for the provider and the phone.
+# units' ExecStart and environment files, as user callsla; SIPp stands in for the provider and
+# the phone.
 set -euo pipefail
 OFS=${CALLSLA_LAB_PORT_OFFSET:?set CALLSLA_LAB_PORT_OFFSET (150 for this walk)}
 SOURCE=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -44,7 +45,7 @@ trap cleanup EXIT
 cache=$(dirname "$(ls -d /var/cache/callsla-lab/asterisk-sid-*/.callsla-complete | head -1)")
 if mountpoint -q "$ROOT"; then umount "$ROOT"; fi
 rm -rf "$WALK" "$VENV"
-mkdir -p "$WALK"/{upper,work,root,phones,state}
+mkdir -p "$WALK"/{upper,work,root,phones}
 mount -t overlay overlay -o "lowerdir=$cache,upperdir=$WALK/upper,workdir=$WALK/work" "$ROOT"
 rm -rf "$CLONE" && mkdir -m 0700 "$CLONE" && git clone -q "$SOURCE" "$CLONE"
 # Debian's asterisk.service: RuntimeDirectory=asterisk, then `asterisk -g -f -p -U asterisk`.
@@ -140,8 +141,13 @@ bad=$(sed -n '1,/Asterisk Ready/p' "$log" | grep -cE '(WARNING|ERROR)\[' || true
 step "4. local/ filled in, Asterisk restarted ($bad WARNING/ERROR lines at start)"
 
 # ---- 5. The two services --------------------------------------------------------------------
+id callsla >/dev/null 2>&1 ||
+    useradd --system --user-group --home-dir /var/lib/callsla --shell /usr/sbin/nologin callsla
+# (`usermod -aG asterisk callsla` is for a host whose Asterisk is not in a chroot: here the
+# chroot's files are world-readable, and the host has no group asterisk.)
 callsla services install --unit-dir "$WALK/systemd" --env-dir "$WALK/etc-callsla" \
     > "$WALK/services.txt"
+install -d -o callsla -g callsla -m 0750 "$WALK/state"   # the units' StateDirectory
 cat >> "$WALK/etc-callsla/monitor.env" <<EOF
 CALLSLA_AMI_URL=tcp://callsla-monitor:$MON_SECRET@127.0.0.1:$AMI_PORT
 CALLSLA_PBX=walk
@@ -156,10 +162,11 @@ CALLSLA_PBX=walk
 CALLSLA_AGI_ADDR=127.0.0.1:$AGI_PORT
 CALLSLA_OUTBOX=$WALK/state/outbox
 EOF
-start_service() {  # what systemd would do with the unit: its EnvironmentFile, then its ExecStart
-    local name=$1 unit=$WALK/systemd/callsla-$1.service
+start_service() {  # as systemd would: read the EnvironmentFile as root, then run ExecStart
+    local name=$1 unit=$WALK/systemd/callsla-$1.service   # as User=callsla, no new privileges
     (set -a; . "$WALK/etc-callsla/$name.env"; set +a; cd "$WALK/state"
-     exec $(sed -n 's/^ExecStart=//p' "$unit")) > "$WALK/$name.log" 2>&1 &
+     exec setpriv --reuid=callsla --regid=callsla --init-groups --no-new-privs \
+         $(sed -n 's/^ExecStart=//p' "$unit")) > "$WALK/$name.log" 2>&1 &
     PIDS+=($!)
 }
 start_service agi-server
