@@ -47,6 +47,7 @@ _AGI_SOURCES = (
     ("--directory", "CALLSLA_DIRECTORY", ""),
     ("--outbox", OUTBOX_ENV, DEFAULT_OUTBOX),
 )
+PROMPT_CACHE_ENV = "CALLSLA_PROMPT_CACHE"
 # CALLSLA_VOICEMAIL_SPOOL is a monitor setting too (monitor/core/settings.py): one flag for both.
 
 
@@ -133,10 +134,17 @@ async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) ->
     return 0
 
 
+def _prompt_cache(flag: str | None) -> Path | None:
+    """A folder of earlier builds, keyed by their texts (`callsla pbx install` reads the same)."""
+    value = flag or os.environ.get(PROMPT_CACHE_ENV)
+    return Path(value) if value else None
+
+
 def _prompts_build(args: argparse.Namespace) -> int:
     out = build_prompts(Path(args.out),
                         directory_file=Path(args.directory) if args.directory else None,
-                        texts_file=Path(args.texts) if args.texts else None)
+                        texts_file=Path(args.texts) if args.texts else None,
+                        cache_dir=_prompt_cache(args.cache))
     print(f"prompts written to {out}")
     return 0
 
@@ -162,4 +170,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="officers file (names to speak); overrides $CALLSLA_DIRECTORY")
     build.add_argument("--texts", default=None,
                        help=f"prompt texts; overrides ${TEXTS_ENV} (default: the packaged one)")
+    build.add_argument("--cache", default=None,
+                       help=f"reuse an earlier build of the same texts; overrides "
+                            f"${PROMPT_CACHE_ENV} (default: none)")
     build.set_defaults(run=_prompts_build)

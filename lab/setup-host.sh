@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the lab and the tests need (Debian 12, as root). Idempotent:
-# nothing is downloaded when everything is already there.
+# nothing is downloaded when everything is already there. (systemd: systemd-analyze checks the
+# service units, tests/unit/pbx_setup/test_service_units.py; no init system needs to run.)
 set -euo pipefail
 PACKAGES=(debootstrap mosquitto mosquitto-clients prometheus postgresql espeak-ng sox chromium
-          poppler-utils fonts-dejavu-core sip-tester)
+          poppler-utils fonts-dejavu-core sip-tester systemd)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -23,6 +23,7 @@ _SOURCES = {
     "--directory": ("CALLSLA_DIRECTORY", ""),
     "--texts": ("CALLSLA_PROMPT_TEXTS", ""),
     "--prompt-cache": ("CALLSLA_PROMPT_CACHE", ""),
+    "--dpkg-status": ("CALLSLA_DPKG_STATUS", "/var/lib/dpkg/status"),
 }
 
 
@@ -43,7 +44,7 @@ def _install(args: argparse.Namespace) -> int:
         etc=_need(args, "--etc"), sounds=None if args.no_prompts else _path(args, "--sounds"),
         moh=_path(args, "--moh"), log_dir=_path(args, "--log-dir"),
         directory_file=_path(args, "--directory"), texts_file=_path(args, "--texts"),
-        prompt_cache=_path(args, "--prompt-cache"))
+        prompt_cache=_path(args, "--prompt-cache"), dpkg_status=_need(args, "--dpkg-status"))
     for line in install(target, dry_run=args.dry_run):
         print(line)
     return 0
@@ -74,7 +75,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                           "music on hold; never overwrite a site's change")
     chk = sub.add_parser("check", help="what would make a figure wrong or a caller hear silence")
     for parser, flags in ((inst, ("--etc", "--sounds", "--moh", "--log-dir", "--directory",
-                                  "--texts", "--prompt-cache")),
+                                  "--texts", "--prompt-cache", "--dpkg-status")),
                           (chk, ("--etc", "--sounds", "--data-dir", "--log-dir", "--texts"))):
         for flag in flags:
             env, default = _SOURCES[flag]

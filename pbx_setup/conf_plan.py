@@ -2,7 +2,9 @@
 
 A manifest beside the files (`.callsla-install.json`) holds the hash of what the installer last
 wrote: a file that still has that hash is ours to update; a file that differs was changed by
-the site, is kept, and the new version goes beside it as `<name>.callsla-new`.
+the site, is kept, and the new version goes beside it as `<name>.callsla-new`. A file that is
+still the distribution's sample (its package's md5, `stock_conffiles.py`) is no site's
+change: it is replaced, and kept as `<name>.callsla-orig`.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from asterisk_conf import CONF_DIR
+from pbx_setup.stock_conffiles import md5_of
 
 MANIFEST = ".callsla-install.json"
 
@@ -24,6 +28,7 @@ class ConfAction(StrEnum):
     UPDATE = "update"  # ours, unchanged by the site, and the package has a newer text
     UNCHANGED = "unchanged"  # already the packaged text
     KEPT = "kept"  # the site changed it: kept; the packaged text goes to <name>.callsla-new
+    REPLACE_STOCK = "replace"  # the distribution's untouched sample: kept as <name>.callsla-orig
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,10 @@ def read_manifest(etc: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def plan_conf(etc: Path, packaged: dict[str, str]) -> list[ConfStep]:
-    """One step per packaged file; nothing is written here."""
+def plan_conf(etc: Path, packaged: dict[str, str],
+              stock: Mapping[str, str] | None = None) -> list[ConfStep]:
+    """One step per packaged file; nothing is written here. `stock`: the md5 of each file as
+    the distribution's package installed it, by name."""
     manifest = read_manifest(etc)
     steps = []
     for name, text in packaged.items():
@@ -70,6 +77,8 @@ def plan_conf(etc: Path, packaged: dict[str, str]) -> list[ConfStep]:
             action = ConfAction.UNCHANGED
         elif manifest.get(name) == _digest(old):
             action = ConfAction.UPDATE
+        elif (stock or {}).get(name) == md5_of(target):
+            action = ConfAction.REPLACE_STOCK
         else:
             action = ConfAction.KEPT
         steps.append(ConfStep(name, action, text, old))
@@ -84,6 +93,8 @@ def apply_conf(etc: Path, steps: list[ConfStep]) -> None:
         if step.action is ConfAction.KEPT:
             (etc / f"{step.name}.callsla-new").write_text(step.new_text, "utf-8")
             continue
+        if step.action is ConfAction.REPLACE_STOCK:
+            (etc / step.name).replace(etc / f"{step.name}.callsla-orig")
         if step.action is not ConfAction.UNCHANGED:
             (etc / step.name).write_text(step.new_text, "utf-8")
         manifest[step.name] = _digest(step.new_text)

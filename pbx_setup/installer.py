@@ -3,6 +3,7 @@ and the CDR folder onto a site's Asterisk, never overwriting what the site chang
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from agi_scripts.prompt_build import build_prompts
 from asterisk_conf import LOCAL_SKELETONS_DIR
 from pbx_setup.conf_plan import ConfAction, apply_conf, packaged_conf_files, plan_conf
 from pbx_setup.music_on_hold import ensure_music
+from pbx_setup.stock_conffiles import DPKG_STATUS, retire_samples, stock_digests
 
 # local/ files that carry secrets (passwords, PINs): readable by Asterisk's group only.
 SECRET_SKELETONS = ("manager-users.conf", "pjsip.conf", "voicemail-boxes.conf")
@@ -26,23 +28,28 @@ class InstallTarget:
     directory_file: Path | None = None
     texts_file: Path | None = None
     prompt_cache: Path | None = None
+    dpkg_status: Path = DPKG_STATUS  # the distribution's samples in etc/ are replaced, not kept
 
 
 def install(target: InstallTarget, *, dry_run: bool = False) -> list[str]:
     """Do (or, dry, describe) every step; return one report line per step, diffs included."""
     report: list[str] = []
-    steps = plan_conf(target.etc, packaged_conf_files())
+    stock = stock_digests(target.dpkg_status)
+    steps = plan_conf(target.etc, packaged_conf_files(), stock)
     for step in steps:
         if step.action is ConfAction.UNCHANGED:
             continue
         line = f"{step.action}: {target.etc / step.name}"
         if step.action is ConfAction.KEPT:
             line += f" (changed by the site; the packaged text goes to {step.name}.callsla-new)"
+        elif step.action is ConfAction.REPLACE_STOCK:
+            line += f" (the distribution's unchanged sample, kept as {step.name}.callsla-orig)"
         report.append(line)
         if dry_run:
             report.append(step.diff().rstrip("\n"))
     if not dry_run:
         apply_conf(target.etc, steps)
+    report += retire_samples(target.etc, stock, dry_run=dry_run)
     report += _skeletons(target.etc / "local", dry_run=dry_run)
     if target.sounds is not None:
         out = target.sounds / "callsla"
@@ -60,6 +67,8 @@ def install(target: InstallTarget, *, dry_run: bool = False) -> list[str]:
             report.append(f"cdr: {'would create' if dry_run else 'created'} {cdr}")
             if not dry_run:
                 cdr.mkdir(parents=True)  # Asterisk does not create it in its own log folder
+                owner = target.log_dir.stat()  # Asterisk (Debian: user asterisk) writes in it
+                os.chown(cdr, owner.st_uid, owner.st_gid)
     return report
 
 
@@ -75,4 +84,7 @@ def _skeletons(local: Path, *, dry_run: bool) -> list[str]:
             target.write_text(skeleton.read_text("utf-8"), "utf-8")
             if skeleton.name in SECRET_SKELETONS:
                 target.chmod(0o640)
+                # Readable by Asterisk through etc/'s group (Debian: asterisk), which runs as
+                # its own user and could not read a root:root 0640 file.
+                os.chown(target, -1, local.parent.stat().st_gid)
     return lines

@@ -23,6 +23,7 @@ from monitor.core.settings import SettingsError, add_settings_arguments, setting
 from monitor.core.terminal_text import for_terminal
 from monitor.store import StoreError
 from pbx_setup.cli import add_commands as add_pbx_commands
+from pbx_setup.services_cli import add_commands as add_service_commands
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_commands(commands)
     add_dashboard_commands(commands)
     add_pbx_commands(commands)
+    add_service_commands(commands)
     return parser
 
 

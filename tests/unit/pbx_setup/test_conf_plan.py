@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 from pbx_setup.conf_plan import ConfAction, apply_conf, packaged_conf_files, plan_conf
@@ -58,3 +60,34 @@ def test_every_packaged_file_is_an_asterisk_conf() -> None:
     names = packaged_conf_files()
     assert {"modules.conf", "queues.conf", "musiconhold.conf", "indications.conf"} <= set(names)
     assert all(name.endswith(".conf") for name in names)
+
+
+def test_a_distribution_sample_is_replaced_and_kept_beside(tmp_path: Path) -> None:
+    (tmp_path / "queues.conf").write_text("; Debian's sample\n")
+    (tmp_path / "manager.conf").write_text("; the site's own\n")
+    stock = {"queues.conf": hashlib.md5(b"; Debian's sample\n").hexdigest(),
+             "manager.conf": hashlib.md5(b"; Debian's sample\n").hexdigest()}
+    packaged = {"queues.conf": "ours\n", "manager.conf": "ours\n"}
+    steps = plan_conf(tmp_path, packaged, stock)
+    assert {s.name: s.action for s in steps} == {"queues.conf": ConfAction.REPLACE_STOCK,
+                                                  "manager.conf": ConfAction.KEPT}
+    apply_conf(tmp_path, steps)
+    assert (tmp_path / "queues.conf").read_text() == "ours\n"
+    assert (tmp_path / "queues.conf.callsla-orig").read_text() == "; Debian's sample\n"
+    assert (tmp_path / "manager.conf").read_text() == "; the site's own\n"
+    assert set(_actions(tmp_path, packaged).values()) == {ConfAction.UNCHANGED, ConfAction.KEPT}
+
+
+def test_secret_skeletons_and_cdr_csv_belong_to_asterisks_group_and_user(
+        tmp_path: Path) -> None:
+    etc, log = tmp_path / "etc", tmp_path / "log"
+    etc.mkdir()
+    log.mkdir()
+    asterisk = 65534  # stands for Debian's asterisk user and group, owner of etc/ and log/
+    os.chown(etc, 0, asterisk)
+    os.chown(log, asterisk, asterisk)
+    install(InstallTarget(etc=etc, log_dir=log))
+    users = (etc / "local" / "manager-users.conf").stat()
+    assert (users.st_mode & 0o777, users.st_gid) == (0o640, asterisk)
+    cdr = (log / "cdr-csv").stat()
+    assert (cdr.st_uid, cdr.st_gid) == (asterisk, asterisk)
