@@ -3,8 +3,8 @@
 `export_calls` and `report_and_log` (monitor/reports) write the file and its export-log entry,
 the entry committed before the file is served. They run in a worker thread on a second store
 connection (a large export takes seconds of CPU; the loop keeps serving AMI and pages), into a
-private folder that is removed once the file has been sent; aiohttp sends it from disk in
-chunks, so no export is ever whole in memory.
+private folder that is removed once the file has been sent; it is sent from disk in chunks,
+so no export is ever whole in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, get_args
+from typing import BinaryIO, Literal, get_args
 
 from aiohttp import hdrs, web
 
@@ -31,6 +31,7 @@ from monitor.store import Store
 log = logging.getLogger(__name__)
 
 Per = Literal["leg", "call"]
+CHUNK_BYTES = 256 * 1024
 CONSOLE_REPORT_FORMATS: tuple[ReportFormat, ...] = ("pdf", "xlsx")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -162,14 +163,24 @@ class Downloads:
         try:
             out = folder / name
             await asyncio.to_thread(make, out)
-            log.info("%s downloads %s (%d bytes, in the export log)", exported_by, name,
-                     out.stat().st_size)
-            response = web.FileResponse(out, headers={
-                hdrs.CONTENT_TYPE: CONTENT_TYPES[fmt],
-                hdrs.CONTENT_DISPOSITION: f'attachment; filename="{name}"',
-                hdrs.CACHE_CONTROL: "no-store"})
-            await response.prepare(request)
-            await response.write_eof()
-            return response
+            size = out.stat().st_size
+            log.info("%s downloads %s (%d bytes, in the export log)", exported_by, name, size)
+            with out.open("rb") as file:
+                return await _send(request, file, name=name, size=size,
+                                   content_type=CONTENT_TYPES[fmt])
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _send(request: web.Request, file: BinaryIO, *, name: str, size: int,
+                content_type: str) -> web.StreamResponse:
+    """Chunk by chunk, each read in a worker thread (a slow disk does not stall the loop)."""
+    response = web.StreamResponse(headers={
+        hdrs.CONTENT_TYPE: content_type, hdrs.CONTENT_LENGTH: str(size),
+        hdrs.CONTENT_DISPOSITION: f'attachment; filename="{name}"',
+        hdrs.CACHE_CONTROL: "no-store"})
+    await response.prepare(request)
+    while chunk := await asyncio.to_thread(file.read, CHUNK_BYTES):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
