@@ -90,6 +90,14 @@ WORDS: dict[str, tuple[str, str]] = {
                        "Copy it now: this token is not shown again."),
     "revoke": ("Batalkan", "Revoke"),
     "revoked": ("dibatalkan", "revoked"),
+    "entries": ("entri", "entries"),
+    "done_created": ("Akaun dicipta", "Account created"),
+    "done_role": ("Peranan ditukar", "Role changed"),
+    "done_disable": ("Akaun dinyahaktifkan", "Account disabled"),
+    "done_enable": ("Akaun diaktifkan", "Account enabled"),
+    "done_password": ("Kata laluan ditukar", "Password changed"),
+    "done_revoked": ("Token dibatalkan", "Token revoked"),
+    "done_token": ("Token dibuat", "Token made"),
 }
 
 

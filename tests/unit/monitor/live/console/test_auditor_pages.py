@@ -91,3 +91,20 @@ async def test_a_supervisor_exports_masked_only(served: Served) -> None:
             assert response.status == 200
             assert (await response.read())[:2] == b"PK"
     assert [(e.exported_by, e.masked) for e in _log(served)] == [("console:mira", True)]
+
+
+async def test_an_auditor_takes_the_quarterly_report_logged_before_it_is_served(
+        served: Served) -> None:
+    today = datetime.now(ZoneInfo("Asia/Kuala_Lumpur")).date()
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    async with browser() as client:
+        token = await logged_in(client, served.base, "aziz")
+        async with client.post(f"{served.base}/auditor/report", data={
+                "csrf_token": token, "quarter": quarter, "format": "xlsx"}) as response:
+            assert response.status == 200
+            assert (await response.read())[:2] == b"PK"
+        async with client.post(f"{served.base}/auditor/report", data={
+                "csrf_token": token, "quarter": "1999Q5", "format": "xlsx"}) as response:
+            assert response.status == 400
+    assert [(e.kind, e.exported_by, e.path) for e in _log(served)] == [
+        ("report", "console:aziz", f"download callsla-report-{quarter}.xlsx")]
