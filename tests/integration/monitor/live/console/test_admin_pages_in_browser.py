@@ -118,7 +118,8 @@ async def test_an_auditor_downloads_masked_and_unmasked_exports_both_in_the_log(
     assert masked["text"].count("******6789") == 3
     assert unmasked["status"] == 200
     assert unmasked["text"].count(CALLER_NUMBER) == 3
-    assert rows[0].startswith("no console:aziz") and "Aduan awam 2026/17" in rows[0]
+    assert rows[0].startswith("no console:aziz")
+    assert "Aduan awam 2026/17" in rows[0]
     assert rows[1].startswith("yes console:aziz")
     assert chain == "intact"
     with open_store(db_url) as store:
