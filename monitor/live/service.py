@@ -43,7 +43,8 @@ class MonitorService:
         self.console = Console(ConsoleSettings(
             pbx=settings.pbx, timezone=self.charter.timezone,
             idle_seconds=settings.console_idle_seconds, secure_cookies=settings.secure_cookies,
-            wallboard_token=settings.wallboard_token, voicemail_spool=settings.voicemail_spool),
+            wallboard_token=settings.wallboard_token, voicemail_spool=settings.voicemail_spool,
+            sso_header=settings.console_sso_header.strip(), sso_proxies=settings.sso_proxies),
             store=lambda: self.store, callbacks_changed=self._callbacks_changed,
             downloads=Downloads(charter=self.charter, pbx=settings.pbx,
                                 reader=lambda: open_store(settings.db_url)))

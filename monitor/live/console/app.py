@@ -22,6 +22,7 @@ from monitor.core.accounts import Account, Right
 from monitor.live.console.api_tokens import account_for_token, bearer_secret
 from monitor.live.console.login_limit import LoginLimit
 from monitor.live.console.sessions import COOKIE_NAME, Session, Sessions
+from monitor.live.console.sso import sso_username
 from monitor.live.console.wording import LANGUAGES, words_for
 from monitor.store import Store
 
@@ -47,6 +48,8 @@ class ConsoleSettings:
     wallboard_token: str = ""  # empty: the wallboard is public
     voicemail_spool: Path | None = None
     login_slow_seconds: float = 3.0
+    sso_header: str = ""  # with sso_proxies: trust this user-name header from those addresses
+    sso_proxies: frozenset[str] = frozenset()
 
 
 class Console:
@@ -115,6 +118,8 @@ class Console:
         if request.path in OPEN_PATHS:
             return await handler(request)
         session = self.sessions.get(request.cookies.get(COOKIE_NAME))
+        signed_on = self._single_sign_on(request, session)
+        session = signed_on or session
         account = self.store.get_account(session.username) if session else None
         if session is None or account is None or account.disabled:
             if request.method != "GET":
@@ -129,7 +134,22 @@ class Console:
         request[ACCOUNT_KEY] = account
         response = await handler(request)
         response.headers.setdefault("Cache-Control", "no-store")
+        if signed_on is not None:
+            self.set_cookie(response, COOKIE_NAME, signed_on.session_id)
         return response
+
+    def _single_sign_on(self, request: web.Request, session: Session | None) -> Session | None:
+        """A new session for the user the trusted proxy names (on a GET: a POST must carry
+        the CSRF token of a page it was shown), when it is not the session's user already."""
+        name = sso_username(request, header=self.settings.sso_header,
+                            proxies=self.settings.sso_proxies)
+        if name is None or request.method != "GET":
+            return None
+        if session is not None:
+            if session.username == name:
+                return None
+            self.sessions.end(session.session_id)
+        return self.sessions.start(name)
 
     async def _api(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """The JSON API takes a bearer token, never a session cookie, so CSRF cannot reach it
