@@ -44,9 +44,10 @@ def serve(tmp_path: Path) -> Serve:
 
 
 async def _callbacks_page(base: str, user: str) -> tuple[str, str]:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
-        async with client.get(f"{base}/callbacks", headers={"X-Remote-User": user}) as response:
-            return response.url.path, await response.text()
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as client, client.get(
+            f"{base}/callbacks", headers={"X-Remote-User": user}) as response:
+        return response.url.path, await response.text()
 
 
 async def test_the_proxy_signs_a_known_user_on(serve: Serve) -> None:
