@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.core.accounts import Role
+from monitor.core.accounts import Account, Role
 from monitor.core.records import CallLeg, LegKind, Outcome
-from monitor.live.console.accounts import add_account
+from monitor.live.console.accounts import hash_password
 from monitor.store import Store
 
 PASSWORD = "correct horse battery"
@@ -18,8 +18,10 @@ CALLER_NAME = "Puan Aminah binti Yusof"
 
 
 def seed_console_store(store: Store, *, pbx: str, calls: int = 3) -> None:
+    hashed = hash_password(PASSWORD)  # once: argon2 takes 0.1 s of CPU a hash
     for name, role in ACCOUNTS.items():
-        add_account(store, name, role, PASSWORD, display_name=name.title())
+        store.save_account(Account(username=name, role=role, password_hash=hashed,
+                                   display_name=name.title()))
     start = datetime.now(UTC) - timedelta(minutes=30)
     store.save_legs([CallLeg(
         pbx=pbx, call_id=f"call-{n}", leg_id=f"call-{n}-fd", kind=LegKind.FRONT_DESK,

@@ -19,9 +19,9 @@ from monitor.core.accounts import Account, Right
 from monitor.core.records import Callback
 from monitor.ingest.callback_closing import CallbackError, close_callback
 from monitor.live.console.app import ACCOUNT_KEY, Console
-from monitor.live.console.auditor_pages import export_log_view
 from monitor.live.console.callback_pages import Show, callbacks_to_show
 from monitor.live.console.downloads import DownloadRefusedError, parse_export_ask
+from monitor.live.console.export_log_view import export_log_view
 from monitor.reports.errors import ReportError
 from monitor.reports.export_log import ExportLogEntry
 
@@ -116,7 +116,7 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
             raise _error(web.HTTPServiceUnavailable, "exports are not set up here")
         try:
             ask = parse_export_ask(await _json_body(request), account)
-            return await console.downloads.serve_export(request, ask, f"api:{account.username}")
+            return await console.downloads.serve(request, ask, f"api:{account.username}")
         except DownloadRefusedError as exc:
             raise _error(web.HTTPForbidden, str(exc)) from None
         except ReportError as exc:

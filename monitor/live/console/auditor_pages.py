@@ -7,6 +7,7 @@ served, with `console:NAME` as `exported_by`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from aiohttp import web
@@ -17,25 +18,14 @@ from monitor.live.console.downloads import (
     CONSOLE_REPORT_FORMATS,
     DownloadRefusedError,
     Downloads,
+    ExportAsk,
+    ReportAsk,
     parse_export_ask,
     parse_report_ask,
 )
+from monitor.live.console.export_log_view import export_log_view
 from monitor.reports.errors import ReportError
-from monitor.reports.export_log import ChainCheck, ExportLogEntry, verify_chain
 from monitor.reports.formats import EXPORT_FORMATS
-from monitor.store import Store
-
-LOG_SHOWN = 50  # the newest entries; `callsla export-log verify` checks them all
-
-
-def export_log_view(store: Store) -> tuple[list[ExportLogEntry], ChainCheck]:
-    """The newest entries first, and the whole chain's check (the log is small: one row a
-    download)."""
-    from monitor.reports.report_store import ReportStore  # pandas: not at the monitor's start
-
-    entries = ReportStore(store).whole_export_log()
-    newest = sorted(entries, key=lambda e: (e.seq or 0, e.exported_at), reverse=True)
-    return newest[:LOG_SHOWN], verify_chain(entries)
 
 
 def _last_quarter(today: date) -> str:
@@ -68,29 +58,20 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
     async def show(request: web.Request) -> web.Response:
         return page(request, console.require(request, Right.EXPORT_MASKED))
 
-    async def export(request: web.Request) -> web.StreamResponse:
-        account = console.require(request, Right.EXPORT_MASKED)
-        fields = {k: str(v) for k, v in (await request.post()).items()}
-        try:
-            ask = parse_export_ask(fields, account)
-            return await _downloads(console).serve_export(request, ask,
-                                                          f"console:{account.username}")
-        except DownloadRefusedError as exc:
-            raise web.HTTPForbidden(text=str(exc)) from None
-        except ReportError as exc:
-            return page(request, account, error=str(exc), form=fields, status=400)
+    def download(parse: Callable[[dict[str, str], Account], ExportAsk | ReportAsk]
+                 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            account = console.require(request, Right.EXPORT_MASKED)
+            fields = {k: str(v) for k, v in (await request.post()).items()}
+            try:
+                return await _downloads(console).serve(request, parse(fields, account),
+                                                       f"console:{account.username}")
+            except DownloadRefusedError as exc:
+                raise web.HTTPForbidden(text=str(exc)) from None
+            except ReportError as exc:
+                return page(request, account, error=str(exc), form=fields, status=400)
+        return handler
 
-    async def report(request: web.Request) -> web.StreamResponse:
-        account = console.require(request, Right.EXPORT_MASKED)
-        fields = {k: str(v) for k, v in (await request.post()).items()}
-        try:
-            ask = parse_report_ask(fields, account)
-            return await _downloads(console).serve_report(request, ask,
-                                                          f"console:{account.username}")
-        except DownloadRefusedError as exc:
-            raise web.HTTPForbidden(text=str(exc)) from None
-        except ReportError as exc:
-            return page(request, account, error=str(exc), status=400)
-
-    return [web.get("/auditor", show), web.post("/auditor/export", export),
-            web.post("/auditor/report", report)]
+    return [web.get("/auditor", show),
+            web.post("/auditor/export", download(parse_export_ask)),
+            web.post("/auditor/report", download(parse_report_ask))]

@@ -146,16 +146,17 @@ class Downloads:
         finally:
             store.close()
 
-    async def serve_export(self, request: web.Request, ask: ExportAsk,
-                           exported_by: str) -> web.StreamResponse:
-        """Raises ReportError (nothing in the range, ...) before any byte is sent."""
-        return await self._serve(request, ask.file_name, ask.fmt, exported_by,
-                                 lambda out: self._export(ask, out, exported_by))
-
-    async def serve_report(self, request: web.Request, ask: ReportAsk,
-                           exported_by: str) -> web.StreamResponse:
-        return await self._serve(request, ask.file_name, ask.fmt, exported_by,
-                                 lambda out: self._report(ask, out, exported_by))
+    async def serve(self, request: web.Request, ask: ExportAsk | ReportAsk,
+                    exported_by: str) -> web.StreamResponse:
+        """Make, log and send the file; raises ReportError (nothing in the range, ...) before
+        any byte is sent."""
+        if isinstance(ask, ExportAsk):
+            def make(out: Path) -> None:
+                self._export(ask, out, exported_by)
+        else:
+            def make(out: Path) -> None:
+                self._report(ask, out, exported_by)
+        return await self._serve(request, ask.file_name, ask.fmt, exported_by, make)
 
     async def _serve(self, request: web.Request, name: str, fmt: str, exported_by: str,
                      make: Callable[[Path], None]) -> web.StreamResponse:

@@ -4,7 +4,8 @@ pages' and the API's tests."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from monitor.core.charter import load_charter
 from monitor.live.console import Console, ConsoleSettings, console_routes
 from monitor.live.console.downloads import Downloads
-from monitor.live.http_server import MonitorHttpServer
+from monitor.live.http_server import MonitorHttpServer, Page
 from monitor.store import Store, open_store
 from tests.support.console_data import PASSWORD, seed_console_store
 
@@ -40,12 +41,23 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
                       store=lambda: store,
                       downloads=Downloads(charter=charter, pbx=PBX,
                                           reader=lambda: open_store(url)))
-    http = MonitorHttpServer(registry=CollectorRegistry(), health=lambda: {"ok": True},
-                             routes=console_routes(console), middlewares=[console.guard])
-    await http.start("127.0.0.1", 0)
-    yield Served(store=store, base=f"http://127.0.0.1:{http.port}", console=console)
-    await http.close()
+    async with console_server(console) as base:
+        yield Served(store=store, base=base, console=console)
     store.close()
+
+
+@asynccontextmanager
+async def console_server(console: Console, *,
+                         pages: Mapping[str, Page] | None = None) -> AsyncIterator[str]:
+    """The console on the monitor's HTTP server at a free port; yields its base URL."""
+    http = MonitorHttpServer(registry=CollectorRegistry(), health=lambda: {"ok": True},
+                             pages=pages, routes=console_routes(console),
+                             middlewares=[console.guard])
+    await http.start("127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{http.port}"
+    finally:
+        await http.close()
 
 
 def browser() -> aiohttp.ClientSession:

@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 
 from monitor.core.settings import Settings, SettingsError
-from monitor.live.console import Console, ConsoleSettings, console_routes
-from monitor.live.http_server import MonitorHttpServer
+from monitor.live.console import Console, ConsoleSettings
 from monitor.store import open_store
 from tests.support.console_data import seed_console_store
+from tests.unit.monitor.live.console.conftest import console_server
 
 Serve = Callable[[frozenset[str]], AbstractAsyncContextManager[str]]
 
@@ -32,14 +31,8 @@ def serve(tmp_path: Path) -> Serve:
             console = Console(ConsoleSettings(pbx="unit", timezone=ZoneInfo("UTC"),
                                               sso_header="X-Remote-User", sso_proxies=proxies),
                               store=lambda: store)
-            http = MonitorHttpServer(registry=CollectorRegistry(), health=lambda: {"ok": True},
-                                     routes=console_routes(console),
-                                     middlewares=[console.guard])
-            await http.start("127.0.0.1", 0)
-            try:
-                yield f"http://127.0.0.1:{http.port}"
-            finally:
-                await http.close()
+            async with console_server(console) as base:
+                yield base
     return serving
 
 

@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 
-from monitor.live.console import Console, ConsoleSettings, console_routes
-from monitor.live.http_server import MonitorHttpServer
+from monitor.live.console import Console, ConsoleSettings
 from monitor.store import open_store
+from tests.unit.monitor.live.console.conftest import console_server
 
 Serve = Callable[[str], AbstractAsyncContextManager[str]]
 KIOSK = "kiosk-secret-123"
@@ -27,15 +26,9 @@ def serve(tmp_path: Path) -> Serve:
         with open_store(f"sqlite:///{tmp_path / 'board.db'}") as store:
             console = Console(ConsoleSettings(pbx="unit", timezone=ZoneInfo("UTC"),
                                               wallboard_token=token), store=lambda: store)
-            http = MonitorHttpServer(
-                registry=CollectorRegistry(), health=lambda: {"ok": True},
-                pages={"/wallboard": lambda: ("200 OK", "text/html; charset=utf-8", b"board")},
-                routes=console_routes(console), middlewares=[console.guard])
-            await http.start("127.0.0.1", 0)
-            try:
-                yield f"http://127.0.0.1:{http.port}"
-            finally:
-                await http.close()
+            board = {"/wallboard": lambda: ("200 OK", "text/html; charset=utf-8", b"board")}
+            async with console_server(console, pages=board) as base:
+                yield base
     return serving
 
 
