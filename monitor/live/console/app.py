@@ -145,6 +145,9 @@ class Console:
                             proxies=self.settings.sso_proxies)
         if name is None or request.method != "GET":
             return None
+        account = self.store.get_account(name)
+        if account is None or account.disabled:
+            return None  # the login page, and no session kept for a name nobody has
         if session is not None:
             if session.username == name:
                 return None
