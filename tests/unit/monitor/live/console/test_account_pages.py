@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from monitor.core.accounts import Role
 from tests.unit.monitor.live.console.conftest import Served, browser, logged_in
 
@@ -66,3 +68,26 @@ async def test_an_admin_creates_changes_and_disables_accounts(served: Served) ->
     root = served.store.get_account("root")
     assert root is not None
     assert not root.disabled
+
+
+async def test_an_admin_makes_a_token_shown_once_that_the_api_takes_then_revokes_it(
+        served: Served) -> None:
+    async with browser() as client:
+        token = await logged_in(client, served.base, "root")
+        async with client.post(f"{served.base}/accounts/siti/token",
+                               data={"csrf_token": token, "label": "helpdesk"}) as response:
+            page = await response.text()
+        found = re.search(r'id="new-token-secret">(callsla_[^<]+)<', page)
+        assert found is not None
+        secret = found.group(1)
+        async with client.get(f"{served.base}/accounts") as response:
+            assert secret not in await response.text()
+        bearer = {"Authorization": f"Bearer {secret}"}
+        async with client.get(f"{served.base}/api/callbacks", headers=bearer) as response:
+            assert response.status == 200
+        token_id = served.store.api_tokens()[0].token_id
+        async with client.post(f"{served.base}/api-tokens/{token_id}/revoke",
+                               data={"csrf_token": token}) as response:
+            assert response.status == 200
+        async with client.get(f"{served.base}/api/callbacks", headers=bearer) as response:
+            assert response.status == 401
