@@ -25,15 +25,17 @@ class Right(Enum):
     PLAY_VOICEMAIL = "play_voicemail"
     MANAGE_ACCOUNTS = "manage_accounts"
     EXPORT_UNMASKED = "export_unmasked"
+    EXPORT_MASKED = "export_masked"  # masked exports, reports and the export log
 
 
 # An auditor reads the records but never changes them; only an auditor takes data unmasked.
+# A supervisor may take masked figures; the help desk and the admin take no exports.
 RIGHTS: dict[Role, frozenset[Right]] = {
     Role.HELP_DESK: frozenset({Right.VIEW_CALLBACKS, Right.CLOSE_CALLBACKS,
                                Right.PLAY_VOICEMAIL}),
     Role.SUPERVISOR: frozenset({Right.VIEW_CALLBACKS, Right.CLOSE_CALLBACKS,
-                                Right.PLAY_VOICEMAIL}),
-    Role.AUDITOR: frozenset({Right.VIEW_CALLBACKS, Right.EXPORT_UNMASKED}),
+                                Right.PLAY_VOICEMAIL, Right.EXPORT_MASKED}),
+    Role.AUDITOR: frozenset({Right.VIEW_CALLBACKS, Right.EXPORT_UNMASKED, Right.EXPORT_MASKED}),
     Role.ADMIN: frozenset({Right.VIEW_CALLBACKS, Right.CLOSE_CALLBACKS, Right.PLAY_VOICEMAIL,
                            Right.MANAGE_ACCOUNTS}),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,8 @@ class Settings:
     console_secure_cookies: str = "0"  # 1 when browsers reach the console over HTTPS
     wallboard_token: str = field(default="", repr=False)  # empty: /wallboard is public
     voicemail_spool: Path | None = None  # the PBX's spool/voicemail, readable from here
+    console_sso_header: str = ""  # e.g. X-Remote-User, set by the site's reverse proxy
+    console_sso_proxies: str = ""  # the proxies' addresses, comma-separated: trusted for it
 
     @property
     def console_idle_seconds(self) -> float:
@@ -97,6 +100,21 @@ class Settings:
             raise SettingsError(f"CALLSLA_CONSOLE_SECURE_COOKIES: "
                                 f"{self.console_secure_cookies!r} must be 0 or 1")
         return self.console_secure_cookies == "1"
+
+    @property
+    def sso_proxies(self) -> frozenset[str]:
+        """The reverse proxies' addresses, canonical (`::1`, `127.0.0.1`)."""
+        proxies = set()
+        for part in filter(None, (p.strip() for p in self.console_sso_proxies.split(","))):
+            try:
+                proxies.add(str(ipaddress.ip_address(part)))
+            except ValueError:
+                raise SettingsError(f"CALLSLA_CONSOLE_SSO_PROXIES: {part!r} is not an IP "
+                                    "address") from None
+        if bool(proxies) != bool(self.console_sso_header.strip()):
+            raise SettingsError("CALLSLA_CONSOLE_SSO_HEADER and CALLSLA_CONSOLE_SSO_PROXIES "
+                                "are set together (the header is trusted only from the proxy)")
+        return frozenset(proxies)
 
     @property
     def ami(self) -> Endpoint | None:
@@ -121,7 +139,7 @@ class Settings:
     def validate(self) -> None:
         """Parse every setting once so a bad one fails at start, with its name."""
         _ = self.ami, self.mqtt, self.metrics_listen, self.console_idle_seconds
-        _ = self.secure_cookies
+        _ = self.secure_cookies, self.sso_proxies
         if not self.db_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError(
                 f"CALLSLA_DB_URL: {self.db_url!r} must be sqlite:///path or postgresql://..."
@@ -153,6 +171,8 @@ _SOURCES = (
     ("--console-secure-cookies", "CALLSLA_CONSOLE_SECURE_COOKIES", "console_secure_cookies"),
     ("--wallboard-token", "CALLSLA_WALLBOARD_TOKEN", "wallboard_token"),
     ("--voicemail-spool", "CALLSLA_VOICEMAIL_SPOOL", "voicemail_spool"),
+    ("--console-sso-header", "CALLSLA_CONSOLE_SSO_HEADER", "console_sso_header"),
+    ("--console-sso-proxies", "CALLSLA_CONSOLE_SSO_PROXIES", "console_sso_proxies"),
 )
 _PATHS = ("charter", "queue_log", "cdr_csv", "voicemail_spool")
 

@@ -20,6 +20,7 @@ from monitor.ingest.customers import CustomerRule
 from monitor.ingest.mqtt_feed import MqttFeed
 from monitor.ingest.recorder import Recorder
 from monitor.live.console import Console, ConsoleSettings, console_routes
+from monitor.live.console.downloads import Downloads
 from monitor.live.http_server import MonitorHttpServer
 from monitor.live.wallboard import Wallboard
 from monitor.store import Store, StoreError, open_store
@@ -42,8 +43,11 @@ class MonitorService:
         self.console = Console(ConsoleSettings(
             pbx=settings.pbx, timezone=self.charter.timezone,
             idle_seconds=settings.console_idle_seconds, secure_cookies=settings.secure_cookies,
-            wallboard_token=settings.wallboard_token, voicemail_spool=settings.voicemail_spool),
-            store=lambda: self.store, callbacks_changed=self._callbacks_changed)
+            wallboard_token=settings.wallboard_token, voicemail_spool=settings.voicemail_spool,
+            sso_header=settings.console_sso_header.strip(), sso_proxies=settings.sso_proxies),
+            store=lambda: self.store, callbacks_changed=self._callbacks_changed,
+            downloads=Downloads(charter=self.charter, pbx=settings.pbx,
+                                reader=lambda: open_store(settings.db_url)))
         self.http = MonitorHttpServer(registry=self.registry, health=self.health,
                                       pages=self.wallboard.pages(),
                                       routes=console_routes(self.console),

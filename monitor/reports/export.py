@@ -34,6 +34,8 @@ class ExportRequest:
     chunk_size: int = 50_000
     progress: bool = True
     per: Literal["leg", "call"] = "leg"
+    exported_by: str | None = None  # None: the process's account (the CLI); the console's user
+    logged_path: str | None = None  # what the log says went where; None: `out`'s full path
 
 
 def check_filters(source: ReportStore, *, department: str | None, queue: str | None) -> None:
@@ -90,7 +92,8 @@ def export_calls(source: ReportStore, charter: Charter, request: ExportRequest) 
         # next, no export exists that the log does not list.
         kind = "export" if request.per == "leg" else "export per call"
         entry = source.log_export(new_log_entry(
-            kind=kind, period=request.period, fmt=request.fmt, path=str(request.out.resolve()),
-            row_count=written, masked=request.masked, reason=request.reason,
-            department=request.department or "", queue=request.queue or ""))
+            kind=kind, period=request.period, fmt=request.fmt,
+            path=request.logged_path or str(request.out.resolve()), row_count=written,
+            masked=request.masked, reason=request.reason, department=request.department or "",
+            queue=request.queue or "", exported_by=request.exported_by))
     return entry

@@ -68,8 +68,10 @@ def process_user() -> str:
 
 def new_log_entry(*, kind: str, period: Period, fmt: str, path: str, row_count: int,
                   masked: bool, reason: str = "", department: str = "",
-                  queue: str = "") -> ExportLogEntry:
-    return ExportLogEntry(exported_at=datetime.now(UTC), exported_by=process_user(),
+                  queue: str = "", exported_by: str | None = None) -> ExportLogEntry:
+    """`exported_by` names who asked (the console's user); None: the process's own account."""
+    return ExportLogEntry(exported_at=datetime.now(UTC),
+                          exported_by=exported_by or process_user(),
                           host=socket.gethostname(), kind=kind, first_day=period.first_day,
                           last_day=period.last_day, department=department, queue=queue,
                           format=fmt, path=path, row_count=row_count, masked=masked,

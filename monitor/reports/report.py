@@ -71,15 +71,18 @@ def write_report(report: QuarterReport, fmt: ReportFormat, out: Path) -> None:
 
 
 def report_and_log(source: ReportStore, charter: Charter, period: Period, fmt: ReportFormat,
-                   out: Path) -> QuarterReport:
+                   out: Path, *, exported_by: str | None = None,
+                   logged_path: str | None = None) -> QuarterReport:
     """Build, render, log the report in the export log, then rename it into place: the log
-    entry is committed before the file appears."""
+    entry is committed before the file appears. `exported_by` and `logged_path` as in
+    `ExportRequest` (the console names its user and the download)."""
     _check_format(fmt)
     check_writable(out)
     report = build_report(source, charter, period)
     with atomic_file(out) as temp:
         _render(report, fmt, temp)
         source.log_export(new_log_entry(kind="report", period=period, fmt=fmt,
-                                        path=str(out.resolve()), row_count=report.leg_count,
-                                        masked=True))
+                                        path=logged_path or str(out.resolve()),
+                                        row_count=report.leg_count, masked=True,
+                                        exported_by=exported_by))
     return report

@@ -125,6 +125,17 @@ def _v6(_d: Dialect) -> list[str]:
     return ["ALTER TABLE status_announcements ADD COLUMN queue TEXT NOT NULL DEFAULT ''"]
 
 
+def _v7(d: Dialect) -> list[str]:
+    # The console's API tokens (issue 12): only a token's SHA-256 is kept; a token is revoked,
+    # never deleted, so what it did keeps a name.
+    return [
+        f"""CREATE TABLE api_tokens (
+            token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE,
+            username TEXT NOT NULL REFERENCES accounts (username), label TEXT NOT NULL DEFAULT '',
+            created_at {d.time_type} NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)""",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
               _v1),
@@ -133,6 +144,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "export log hash chain (seq, previous_hash, entry_hash)", _v4),
     Migration(5, "console accounts (user name, role, password hash)", _v5),
     Migration(6, "the queue of a status message (the front desk's, from AMI)", _v6),
+    Migration(7, "API tokens (hashed) of console accounts", _v7),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.core.accounts import Account
+from monitor.core.api_tokens import ApiToken
 from monitor.core.events import CallEvent
 from monitor.core.records import (
     Callback,
@@ -21,6 +22,7 @@ from monitor.core.records import (
     StatusAnnouncement,
 )
 from monitor.store import _accounts as account_rows
+from monitor.store import _api_tokens as token_rows
 from monitor.store import _rings as rings
 from monitor.store import _rows as rows
 from monitor.store._dialect import Connection, connect
@@ -539,6 +541,32 @@ class Store:
         found = self._conn.execute(f"{account_rows.ACCOUNT_SELECT} ORDER BY username").fetchall()
         self._done()
         return [account_rows.account_from_row(self._conn.dialect, r) for r in found]
+
+    # -- API tokens -----------------------------------------------------------------------
+    def add_api_token(self, token: ApiToken) -> None:
+        self._conn.execute(token_rows.INSERT_TOKEN, token_rows.token_row(self._conn.dialect,
+                                                                           token))
+        self._done()
+
+    def api_token_by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self._conn.execute(f"{token_rows.TOKEN_SELECT} WHERE token_hash = ?",
+                                 (token_hash,)).fetchone()
+        self._done()
+        return None if row is None else token_rows.token_from_row(self._conn.dialect, row)
+
+    def api_tokens(self) -> list[ApiToken]:
+        found = self._conn.execute(
+            f"{token_rows.TOKEN_SELECT} ORDER BY username, created_at").fetchall()
+        self._done()
+        return [token_rows.token_from_row(self._conn.dialect, r) for r in found]
+
+    def revoke_api_token(self, token_id: str) -> bool:
+        """True if a live token had this id."""
+        cursor = self._conn.execute(
+            "UPDATE api_tokens SET revoked = 1 WHERE token_id = ? AND revoked = 0", (token_id,))
+        changed = cursor.rowcount
+        self._done()
+        return bool(changed)
 
     def probe_write(self, pbx: str) -> None:
         """One small committed write (a `store-probe` row among the backfill marks), so a store

@@ -11,23 +11,30 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from monitor.core.accounts import Account, Right
+from monitor.live.console.api_tokens import account_for_token, bearer_secret
 from monitor.live.console.login_limit import LoginLimit
 from monitor.live.console.sessions import COOKIE_NAME, Session, Sessions
+from monitor.live.console.sso import sso_username
 from monitor.live.console.wording import LANGUAGES, words_for
 from monitor.store import Store
+
+if TYPE_CHECKING:
+    from monitor.live.console.downloads import Downloads
 
 LANG_COOKIE = "callsla_lang"
 KIOSK_COOKIE = "callsla_kiosk"
 OPEN_PATHS = frozenset({"/login"})
 WALLBOARD_PATHS = frozenset({"/wallboard", "/wallboard.json"})
+API_PREFIX = "/api/"
+API_OPEN_PATHS = frozenset({"/api/openapi.json"})
 SESSION_KEY = web.RequestKey("session", Session)  # set by the guard for the pages
 ACCOUNT_KEY = web.RequestKey("account", Account)
 
@@ -41,21 +48,26 @@ class ConsoleSettings:
     wallboard_token: str = ""  # empty: the wallboard is public
     voicemail_spool: Path | None = None
     login_slow_seconds: float = 3.0
+    sso_header: str = ""  # with sso_proxies: trust this user-name header from those addresses
+    sso_proxies: frozenset[str] = frozenset()
 
 
 class Console:
     """Owns the sessions, the login limit and the templates; pages get it as `console`."""
 
     def __init__(self, settings: ConsoleSettings, *, store: Callable[[], Store | None],
-                 callbacks_changed: Callable[[], None] = lambda: None) -> None:
+                 callbacks_changed: Callable[[], None] = lambda: None,
+                 downloads: Downloads | None = None) -> None:
         self.settings = settings
         self._store = store
         self.callbacks_changed = callbacks_changed
+        self.downloads = downloads  # None: no exports from this console (503)
         self.sessions = Sessions(idle_seconds=settings.idle_seconds)
         self.login_limit = LoginLimit(slow_seconds=settings.login_slow_seconds)
         self._templates = jinja2.Environment(
             loader=jinja2.PackageLoader("monitor.live.console", "templates"),
             autoescape=True, undefined=jinja2.StrictUndefined)
+        self._templates.globals["Right"] = Right  # the navigation shows what a role may do
 
     @property
     def store(self) -> Store:
@@ -99,11 +111,15 @@ class Console:
             if request.query.get("kiosk"):
                 self.set_cookie(response, KIOSK_COOKIE, request.query["kiosk"])
             return response
+        if request.path.startswith(API_PREFIX):
+            return await self._api(request, handler)
         if request.method == "POST" and not _same_site(request):
             raise web.HTTPForbidden(text="cross-site request refused")
         if request.path in OPEN_PATHS:
             return await handler(request)
         session = self.sessions.get(request.cookies.get(COOKIE_NAME))
+        signed_on = self._single_sign_on(request, session)
+        session = signed_on or session
         account = self.store.get_account(session.username) if session else None
         if session is None or account is None or account.disabled:
             if request.method != "GET":
@@ -115,6 +131,41 @@ class Console:
             if not isinstance(token, str) or not session.csrf_matches(token):
                 raise web.HTTPForbidden(text="missing or wrong CSRF token")
         request[SESSION_KEY] = session
+        request[ACCOUNT_KEY] = account
+        response = await handler(request)
+        response.headers.setdefault("Cache-Control", "no-store")
+        if signed_on is not None:
+            self.set_cookie(response, COOKIE_NAME, signed_on.session_id)
+        return response
+
+    def _single_sign_on(self, request: web.Request, session: Session | None) -> Session | None:
+        """A new session for the user the trusted proxy names (on a GET: a POST must carry
+        the CSRF token of a page it was shown), when it is not the session's user already."""
+        name = sso_username(request, header=self.settings.sso_header,
+                            proxies=self.settings.sso_proxies)
+        if name is None or request.method != "GET":
+            return None
+        account = self.store.get_account(name)
+        if account is None or account.disabled:
+            return None  # the login page, and no session kept for a name nobody has
+        if session is not None:
+            if session.username == name:
+                return None
+            self.sessions.end(session.session_id)
+        return self.sessions.start(name)
+
+    async def _api(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The JSON API takes a bearer token, never a session cookie, so CSRF cannot reach it
+        (a cross-site page cannot set Authorization without a CORS preflight nobody answers);
+        the token acts with its account's rights."""
+        if request.path in API_OPEN_PATHS:
+            return await handler(request)
+        secret = bearer_secret(request.headers.get(hdrs.AUTHORIZATION))
+        account = account_for_token(self.store, secret) if secret else None
+        if account is None:
+            raise web.HTTPUnauthorized(
+                text='{"error": "an API token is needed: Authorization: Bearer callsla_..."}',
+                content_type="application/json", headers={hdrs.WWW_AUTHENTICATE: "Bearer"})
         request[ACCOUNT_KEY] = account
         response = await handler(request)
         response.headers.setdefault("Cache-Control", "no-store")
