@@ -25,6 +25,11 @@ class Right(Enum):
     PLAY_VOICEMAIL = "play_voicemail"
     MANAGE_ACCOUNTS = "manage_accounts"
     EXPORT_UNMASKED = "export_unmasked"
+    VIEW_RING_BACKS = "view_ring_backs"
+    RECORD_RING_BACKS = "record_ring_backs"
+    VIEW_OFFICERS = "view_officers"
+    SET_OFFICER_STATUS = "set_officer_status"
+    VIEW_LIVE = "view_live"
 
 
 # An auditor reads the records but never changes them; only an auditor takes data unmasked.
@@ -37,6 +42,19 @@ RIGHTS: dict[Role, frozenset[Right]] = {
     Role.ADMIN: frozenset({Right.VIEW_CALLBACKS, Right.CLOSE_CALLBACKS, Right.PLAY_VOICEMAIL,
                            Right.MANAGE_ACCOUNTS}),
 }
+
+# The front desk's and supervisors' pages: the help desk (front desk included) rings missed
+# callers back and sets officers in or out; the live page of every person's state is the
+# supervisors'; an auditor may read the ring-back list, never act on it.
+_DESK_RIGHTS = frozenset({Right.VIEW_RING_BACKS, Right.RECORD_RING_BACKS, Right.VIEW_OFFICERS,
+                          Right.SET_OFFICER_STATUS})
+_OPERATIONS: dict[Role, frozenset[Right]] = {
+    Role.HELP_DESK: _DESK_RIGHTS,
+    Role.SUPERVISOR: _DESK_RIGHTS | {Right.VIEW_LIVE},
+    Role.AUDITOR: frozenset({Right.VIEW_RING_BACKS}),
+    Role.ADMIN: _DESK_RIGHTS | {Right.VIEW_LIVE},
+}
+RIGHTS = {role: granted | _OPERATIONS[role] for role, granted in RIGHTS.items()}
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
