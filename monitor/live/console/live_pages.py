@@ -38,7 +38,8 @@ _REPLIES = frozenset({"QueueMember", "QueueParams", "QueueEntry", "QueueStatusCo
 Person = dict[str, object]
 
 
-async def people_now(console: Console, directory: Directory | None) -> list[Person]:
+async def people_now(console: Console, directory: Directory | None,
+                     language: str) -> list[Person]:
     """Receptionists (queue members) and officers with their state; AmiError if the PBX
     cannot be asked."""
     endpoint = console.settings.ami
@@ -58,7 +59,8 @@ async def people_now(console: Console, directory: Directory | None) -> list[Pers
             status = await officer_status(ami, extension) or officer.status
             state = officer_state(devices.get(f"{prefix or 'PJSIP/'}{extension}", ""), status)
             people.append({"kind": "officer", "person": extension, "name": officer.name,
-                           "where": officer.department, "state": state.value,
+                           "where": directory.department_name(officer.department, language),
+                           "state": state.value,
                            "status": status.value})
     return people
 
@@ -70,6 +72,7 @@ class _Asked:
     at: float = float("-inf")
     people: list[Person] = field(default_factory=list)
     error: str = ""
+    language: str = ""
 
 
 def routes(console: Console) -> list[web.AbstractRouteDef]:
@@ -83,10 +86,11 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
             log.warning("live page without officers: %s", exc)
             return None
 
-    async def people(officers: Directory | None) -> tuple[list[Person], str]:
-        if time.monotonic() - asked.at >= PBX_ASK_SECONDS:
+    async def people(officers: Directory | None, language: str) -> tuple[list[Person], str]:
+        if time.monotonic() - asked.at >= PBX_ASK_SECONDS or asked.language != language:
+            asked.language = language
             try:
-                asked.people, asked.error = await people_now(console, officers), ""
+                asked.people, asked.error = await people_now(console, officers, language), ""
             except AmiError as exc:
                 log.warning("live page: people's states not read (%s)", exc)
                 asked.people, asked.error = [], str(exc)
@@ -111,7 +115,7 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
             "caller_name": leg.caller_name,
             "waited_seconds": round(max((now - leg.offered_at).total_seconds(), 0.0), 1)}
             for leg in sorted(console.waiting(), key=lambda leg: leg.offered_at)]
-        listed, error = await people(officers)
+        listed, error = await people(officers, console.language(request))
         start, end = today_window(now, console.settings.timezone)
         rings: Counter[tuple[str, str]] = Counter()
         for tally in console.store.person_ring_figures(
@@ -126,7 +130,8 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
             label = str(person["person"])
             counts = {r.value: rings[(label, r.value)] for r in RingResult}
             person.update(counts, rung=sum(counts.values()), within=rings[(label, "within")])
-        return web.json_response({"at": now.isoformat(), "waiting": waiting,
+        local = now.astimezone(console.settings.timezone).strftime("%H:%M:%S")
+        return web.json_response({"at": now.isoformat(), "at_local": local, "waiting": waiting,
                                   "people": listed, "error": error})
 
     return [web.get("/live", page), web.get("/live.json", figures)]
