@@ -55,13 +55,12 @@ async def people_now(console: Console, directory: Directory | None,
             {"kind": "receptionist", "person": e.get("name", ""), "name": e.get("name", ""),
              "where": e.get("queue", ""), "state": member_state(e).value}
             for e in members if e.event == "QueueMember"]
-        for extension, officer in (directory.officers.items() if directory else ()):
+        for extension, officer in (directory.officers if directory else {}).items():
             status = await officer_status(ami, extension) or officer.status
             state = officer_state(devices.get(f"{prefix or 'PJSIP/'}{extension}", ""), status)
             people.append({"kind": "officer", "person": extension, "name": officer.name,
-                           "where": directory.department_name(officer.department, language),
-                           "state": state.value,
-                           "status": status.value})
+                           "where": department_name(directory, officer.department, language),
+                           "state": state.value, "status": status.value})
     return people
 
 
@@ -73,6 +72,10 @@ class _Asked:
     people: list[Person] = field(default_factory=list)
     error: str = ""
     language: str = ""
+
+
+def department_name(directory: Directory | None, department: str, language: str) -> str:
+    return directory.department_name(department, language) if directory else department
 
 
 def routes(console: Console) -> list[web.AbstractRouteDef]:
