@@ -77,7 +77,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "rung": ("Berdering", "Rung"),
     "answered": ("Dijawab", "Answered"),
     "not_answered": ("Tidak dijawab", "Not answered"),
-    "within_standard": ("Dalam 10 saat", "Within 10 s"),
+    "within_standard": ("Dalam %d saat", "Within %d s"),  # the charter's standard
     "state_free": ("Lapang", "Free"),
     "state_ringing": ("Berdering", "Ringing"),
     "state_on_call": ("Dalam panggilan", "On a call"),

@@ -60,6 +60,11 @@ async def test_a_help_desk_user_or_an_auditor_cannot_see_the_live_page(desk: Des
                 assert response.status == 403
     status, _ = await _live(desk, "root")
     assert status == 200
+    async with browser() as client:
+        await login(client, desk.base, "root")
+        async with client.get(f"{desk.base}/live?lang=en") as response:
+            assert response.status == 200
+            assert "Within 10 s" in await response.text()  # the charter's standard
 
 
 async def test_without_ami_the_waiting_callers_still_show(desk: Desk) -> None:
