@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from agi_scripts.officer_status import set_officer_status
 from lab.sip.phones import ScenarioError, SipPhones
 from lab.sip.scenarios import Answer, NoAnswer
 from monitor.ami import AmiClient
+from monitor.ami.officer_status import set_officer_status
 from monitor.core.directory import OfficerStatus
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from agi_scripts.officer_status import officer_status, set_officer_status
 from monitor.ami import AmiClient
+from monitor.ami.officer_status import officer_status, set_officer_status
 from monitor.core.charter import load_charter
 from monitor.core.directory import DirectoryError, OfficerStatus, load_directory
 from monitor.core.settings import SettingsError, add_settings_arguments, settings_from_sources

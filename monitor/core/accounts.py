@@ -26,18 +26,27 @@ class Right(Enum):
     MANAGE_ACCOUNTS = "manage_accounts"
     EXPORT_UNMASKED = "export_unmasked"
     EXPORT_MASKED = "export_masked"  # masked exports, reports and the export log
+    VIEW_RING_BACKS = "view_ring_backs"
+    RECORD_RING_BACKS = "record_ring_backs"
+    VIEW_OFFICERS = "view_officers"
+    SET_OFFICER_STATUS = "set_officer_status"
+    VIEW_LIVE = "view_live"
 
 
 # An auditor reads the records but never changes them; only an auditor takes data unmasked.
-# A supervisor may take masked figures; the help desk and the admin take no exports.
+# A supervisor may take masked figures; the help desk and the admin take no exports. The help
+# desk (front desk included) rings missed callers back and sets officers in or out; the live
+# page of every person's state is the supervisors'; an auditor may read the ring-back list,
+# never act on it.
+_DESK_RIGHTS = frozenset({Right.VIEW_CALLBACKS, Right.CLOSE_CALLBACKS, Right.PLAY_VOICEMAIL,
+                          Right.VIEW_RING_BACKS, Right.RECORD_RING_BACKS, Right.VIEW_OFFICERS,
+                          Right.SET_OFFICER_STATUS})
 RIGHTS: dict[Role, frozenset[Right]] = {
-    Role.HELP_DESK: frozenset({Right.VIEW_CALLBACKS, Right.CLOSE_CALLBACKS,
-                               Right.PLAY_VOICEMAIL}),
-    Role.SUPERVISOR: frozenset({Right.VIEW_CALLBACKS, Right.CLOSE_CALLBACKS,
-                                Right.PLAY_VOICEMAIL, Right.EXPORT_MASKED}),
-    Role.AUDITOR: frozenset({Right.VIEW_CALLBACKS, Right.EXPORT_UNMASKED, Right.EXPORT_MASKED}),
-    Role.ADMIN: frozenset({Right.VIEW_CALLBACKS, Right.CLOSE_CALLBACKS, Right.PLAY_VOICEMAIL,
-                           Right.MANAGE_ACCOUNTS}),
+    Role.HELP_DESK: _DESK_RIGHTS,
+    Role.SUPERVISOR: _DESK_RIGHTS | {Right.EXPORT_MASKED, Right.VIEW_LIVE},
+    Role.AUDITOR: frozenset({Right.VIEW_CALLBACKS, Right.EXPORT_UNMASKED, Right.EXPORT_MASKED,
+                             Right.VIEW_RING_BACKS}),
+    Role.ADMIN: _DESK_RIGHTS | {Right.MANAGE_ACCOUNTS, Right.VIEW_LIVE},
 }
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")

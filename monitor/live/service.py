@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from monitor.core.charter import Charter, load_charter
 from monitor.core.directory import Directory, DirectoryError, load_directory
 from monitor.core.metrics import CallMetrics, create_call_metrics
-from monitor.core.records import CallbackStatus
+from monitor.core.records import CallbackStatus, CallLeg
 from monitor.core.settings import Settings
 from monitor.ingest.ami_feed import AmiFeed
 from monitor.ingest.backfill_runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
@@ -44,10 +44,12 @@ class MonitorService:
             pbx=settings.pbx, timezone=self.charter.timezone,
             idle_seconds=settings.console_idle_seconds, secure_cookies=settings.secure_cookies,
             wallboard_token=settings.wallboard_token, voicemail_spool=settings.voicemail_spool,
-            sso_header=settings.console_sso_header.strip(), sso_proxies=settings.sso_proxies),
+            sso_header=settings.console_sso_header.strip(), sso_proxies=settings.sso_proxies,
+            ami=settings.ami, answer_within_seconds=self.charter.answer_within_seconds),
             store=lambda: self.store, callbacks_changed=self._callbacks_changed,
             downloads=Downloads(charter=self.charter, pbx=settings.pbx,
-                                reader=lambda: open_store(settings.db_url)))
+                                reader=lambda: open_store(settings.db_url)),
+            waiting=self._waiting_now)
         self.http = MonitorHttpServer(registry=self.registry, health=self.health,
                                       pages=self.wallboard.pages(),
                                       routes=console_routes(self.console),
@@ -73,6 +75,10 @@ class MonitorService:
             "open_legs": len(self.recorder.tracker.queue_legs) if self.recorder else 0,
             "last_backfill_lines": self.last_backfill.lines if self.last_backfill else None,
         }
+
+    def _waiting_now(self) -> list[CallLeg]:
+        """The callers waiting now (the console's live page), as the gauges count them."""
+        return list(self.recorder.tracker.waiting_legs()) if self.recorder else []
 
     def catch_up(self) -> None:
         """Backfill from queue_log and the CDR CSV, where the monitor can read them."""

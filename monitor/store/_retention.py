@@ -32,6 +32,7 @@ PURGE_TARGETS = (
     # An open callback is a promise still owed to the caller: it stays until it is closed.
     # Its `matter` is the reference to the caller's voicemail message.
     PurgeTarget("callbacks", "contacted_at", "status = 'closed'"),
+    PurgeTarget("ring_backs", "rung_at"),
 )
 
 

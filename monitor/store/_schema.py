@@ -136,6 +136,18 @@ def _v7(d: Dialect) -> list[str]:
     ]
 
 
+def _v8(d: Dialect) -> list[str]:
+    # Service recovery (issue 12): each missed caller the help desk rang back, who did, when
+    # and with what outcome. Caller data: purged with the call legs (PDPA 2010).
+    return [
+        f"""CREATE TABLE ring_backs (
+            pbx TEXT NOT NULL, ring_back_id TEXT NOT NULL, caller_number TEXT NOT NULL,
+            rung_at {d.time_type} NOT NULL, outcome TEXT NOT NULL, rung_by TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '', PRIMARY KEY (pbx, ring_back_id))""",
+        "CREATE INDEX ring_backs_time ON ring_backs (pbx, rung_at)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call legs, callbacks, call-flow events, status announcements, backfill marks",
               _v1),
@@ -145,6 +157,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "console accounts (user name, role, password hash)", _v5),
     Migration(6, "the queue of a status message (the front desk's, from AMI)", _v6),
     Migration(7, "API tokens (hashed) of console accounts", _v7),
+    Migration(8, "ring-backs of missed callers (service recovery)", _v8),
 )
 LATEST = MIGRATIONS[-1].version
 

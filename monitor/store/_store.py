@@ -21,8 +21,10 @@ from monitor.core.records import (
     PersonRing,
     StatusAnnouncement,
 )
+from monitor.core.ring_backs import RingBack
 from monitor.store import _accounts as account_rows
 from monitor.store import _api_tokens as token_rows
+from monitor.store import _ring_backs as ring_back_rows
 from monitor.store import _rings as rings
 from monitor.store import _rows as rows
 from monitor.store._dialect import Connection, connect
@@ -437,6 +439,26 @@ class Store:
         callback.status = CallbackStatus.CLOSED
         self.save_callback(callback)
         return callback
+
+    # -- ring-backs of missed callers (service recovery) --------------------------------
+    def save_ring_back(self, ring_back: RingBack) -> bool:
+        """Add one; False if its id was recorded already (a form sent twice). Never changed."""
+        cursor = self._conn.execute(ring_back_rows.INSERT_RING_BACK,
+                                    ring_back_rows.ring_back_row(self._conn.dialect, ring_back))
+        self._done()
+        return cursor.rowcount == 1
+
+    def ring_backs_between(self, start: datetime, end: datetime, *,
+                           pbx: str | None = None) -> list[RingBack]:
+        """Ring-backs made in [start, end), oldest first."""
+        d = self._conn.dialect
+        sql = f"{ring_back_rows.RING_BACK_SELECT} WHERE rung_at >= ? AND rung_at < ?"
+        params: list[object] = [d.time_param(start), d.time_param(end)]
+        if pbx is not None:
+            sql, params = f"{sql} AND pbx = ?", [*params, pbx]
+        found = self._conn.execute(f"{sql} ORDER BY rung_at, ring_back_id", params).fetchall()
+        self._done()
+        return [ring_back_rows.ring_back_from_row(d, r) for r in found]
 
     # -- call-flow events and status announcements ---------------------------------------
     def record_event(self, event: StoredEvent) -> bool:

@@ -19,6 +19,8 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from monitor.core.accounts import Account, Right
+from monitor.core.records import CallLeg
+from monitor.core.settings import Endpoint
 from monitor.live.console.api_tokens import account_for_token, bearer_secret
 from monitor.live.console.login_limit import LoginLimit
 from monitor.live.console.sessions import COOKIE_NAME, Session, Sessions
@@ -50,6 +52,20 @@ class ConsoleSettings:
     login_slow_seconds: float = 3.0
     sso_header: str = ""  # with sso_proxies: trust this user-name header from those addresses
     sso_proxies: frozenset[str] = frozenset()
+    ami: Endpoint | None = None  # the officers' and live pages ask the PBX (AstDB, states)
+    directory: Path | None = None  # the officers; None: $CALLSLA_DIRECTORY or the package's
+    answer_within_seconds: float = 10.0  # the charter's, for today's figures per person
+
+
+# The pages in the header's navigation, each shown to the accounts with its right.
+NAVIGATION: list[tuple[str, str, Right]] = [
+    ("/callbacks", "callbacks", Right.VIEW_CALLBACKS),
+    ("/ringbacks", "ring_backs", Right.VIEW_RING_BACKS),
+    ("/officers", "officers", Right.VIEW_OFFICERS),
+    ("/live", "live", Right.VIEW_LIVE),
+    ("/auditor", "auditor", Right.EXPORT_MASKED),
+    ("/accounts", "accounts", Right.MANAGE_ACCOUNTS),
+]
 
 
 class Console:
@@ -57,11 +73,13 @@ class Console:
 
     def __init__(self, settings: ConsoleSettings, *, store: Callable[[], Store | None],
                  callbacks_changed: Callable[[], None] = lambda: None,
-                 downloads: Downloads | None = None) -> None:
+                 downloads: Downloads | None = None,
+                 waiting: Callable[[], list[CallLeg]] = list) -> None:
         self.settings = settings
         self._store = store
         self.callbacks_changed = callbacks_changed
         self.downloads = downloads  # None: no exports from this console (503)
+        self.waiting = waiting  # the callers waiting now, from the monitor's call state
         self.sessions = Sessions(idle_seconds=settings.idle_seconds)
         self.login_limit = LoginLimit(slow_seconds=settings.login_slow_seconds)
         self._templates = jinja2.Environment(
@@ -84,9 +102,12 @@ class Console:
                **values: Any) -> web.Response:
         language = self.language(request)
         session = request.get(SESSION_KEY)
+        account = request.get(ACCOUNT_KEY)
+        navigation = [(path, key) for path, key, right in NAVIGATION
+                      if account is not None and account.may(right)]
         page = self._templates.get_template(template).render(
-            w=words_for(language), lang=language, session=session,
-            account=request.get(ACCOUNT_KEY), path=request.path, **values)
+            w=words_for(language), lang=language, session=session, account=account,
+            path=request.path, navigation=navigation, **values)
         response = web.Response(text=page, content_type="text/html", status=status)
         if request.query.get("lang") == language:
             self.set_cookie(response, LANG_COOKIE, language, max_age=365 * 86400)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from agi_scripts.officer_status import set_officer_status
 from lab import Lab
 from lab.sip.heard import PromptHearing
 from lab.sip.phones import sip_phones
 from monitor.ami import AmiError
+from monitor.ami.officer_status import set_officer_status
 from monitor.core.directory import OfficerStatus
 from monitor.core.records import CallbackStatus
 from monitor.store import open_store

@@ -29,12 +29,12 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agi_scripts.officer_status import set_officer_status
 from lab import Lab
 from lab.sip.heard import HeardAudio, PromptHearing
 from lab.sip.phones import Caller, SipPhones, sip_phones
 from lab.sip.scenarios import Answer, BlindTransfer, Dtmf, NoAnswer
 from monitor.ami import AmiMessage
+from monitor.ami.officer_status import set_officer_status
 from monitor.cli.main import main
 from monitor.core.directory import OfficerStatus
 from monitor.core.events import parse_event

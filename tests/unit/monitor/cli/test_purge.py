@@ -44,7 +44,8 @@ def test_a_dry_run_counts_and_deletes_nothing(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith("dry run: records older than 730 days")
-    assert "call_legs 4, call_events 0, status_announcements 0, callbacks 0, outbox files 1" in out
+    assert ("call_legs 4, call_events 0, status_announcements 0, callbacks 0, ring_backs 0,"
+            " outbox files 1") in out
     assert "--yes" in out
     with open_store(db_url) as store:
         assert store.count_legs() == 6

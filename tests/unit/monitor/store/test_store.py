@@ -23,6 +23,7 @@ from monitor.core.records import (
     RingResult,
     StatusAnnouncement,
 )
+from monitor.core.ring_backs import RingBack, RingBackOutcome
 from monitor.store import (
     SCHEMA_VERSION,
     BackfillMark,
@@ -361,15 +362,21 @@ def _aged_records(store: Store) -> None:
         store.save_callback(make_callback(n))  # contacted at T0
     store.close_callback("pbx1", "cb-0", action_taken="called", done_at=T0)
     store.close_callback("pbx1", "cb-1", action_taken="called", done_at=T0)
+    for n in range(2):
+        store.save_ring_back(RingBack(pbx="pbx1", ring_back_id=f"rb-{n}", caller_number="0123",
+                                      rung_at=T0 + timedelta(days=2 * n),
+                                      outcome=RingBackOutcome.REACHED, rung_by="siti"))
 
 
 def test_purge_removes_only_caller_records_older_than_the_cut(store: Store) -> None:
     _aged_records(store)
     cut = T0 + timedelta(days=1)
-    expected = {"call_legs": 13, "call_events": 2, "status_announcements": 2, "callbacks": 2}
+    expected = {"call_legs": 13, "call_events": 2, "status_announcements": 2, "callbacks": 2,
+                "ring_backs": 1}
     assert store.count_older_than(cut) == expected
     assert store.count_older_than(cut, pbx="pbx2") == {
-        "call_legs": 1, "call_events": 0, "status_announcements": 0, "callbacks": 0}
+        "call_legs": 1, "call_events": 0, "status_announcements": 0, "callbacks": 0,
+        "ring_backs": 0}
     batches = list(store.purge_older_than(cut, batch_rows=3))
     totals: dict[str, int] = {}
     for table, rows in batches:
@@ -381,6 +388,8 @@ def test_purge_removes_only_caller_records_older_than_the_cut(store: Store) -> N
     assert [e.event_id for e in store.call_events(T0, T0 + timedelta(days=3))] == ["e-2", "e-3"]
     assert len(store.status_announcements(T0, T0 + timedelta(days=3))) == 2
     assert [cb.callback_id for cb in store.callbacks()] == ["cb-2"]  # still owed: kept
+    assert [r.ring_back_id for r in store.ring_backs_between(T0, T0 + timedelta(days=3))] == [
+        "rb-1"]
 
 
 def test_purge_of_one_pbx_keeps_the_others(store: Store) -> None:

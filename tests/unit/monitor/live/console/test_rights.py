@@ -4,7 +4,6 @@ cannot manage accounts; a cross-site POST is refused; the sixth wrong password i
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -22,8 +20,9 @@ from monitor.live.console import Console, ConsoleSettings, console_routes
 from monitor.live.console.accounts import add_account
 from monitor.live.http_server import MonitorHttpServer
 from monitor.store import Store, open_store
+from tests.support.console_session import PASSWORD, csrf_token, login
+from tests.support.console_session import browser as _browser
 
-PASSWORD = "correct horse battery"
 SLOW = 1.0
 
 
@@ -54,26 +53,6 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     store.close()
 
 
-def _browser() -> aiohttp.ClientSession:
-    """Keeps cookies for 127.0.0.1, as a browser does (aiohttp's default jar does not)."""
-    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-
-
-def _token(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
-
-
-async def _login(client: aiohttp.ClientSession, base: str, user: str,
-                 password: str = PASSWORD) -> tuple[int, str]:
-    async with client.get(f"{base}/login") as response:
-        token = _token(await response.text())
-    async with client.post(f"{base}/login", data={"username": user, "password": password,
-                                                   "csrf_token": token}) as response:
-        return response.status, await response.text()
-
-
 async def test_without_a_session_every_page_is_the_login_page(running: Running) -> None:
     async with _browser() as client:
         for path in ("/", "/callbacks", "/callbacks?show=closed", "/callbacks/cb1/voicemail"):
@@ -91,12 +70,12 @@ async def test_without_a_session_every_page_is_the_login_page(running: Running) 
 
 async def test_a_help_desk_user_sees_and_closes_a_callback(running: Running) -> None:
     async with _browser() as client:
-        status, page = await _login(client, running.base, "siti")
+        status, page = await login(client, running.base, "siti")
         assert status == 200
         assert "Puan Aminah" in page
         assert "0123456789" in page
         async with client.post(f"{running.base}/callbacks/cb1/close", data={
-                "action_taken": "Called back, licence renewed", "csrf_token": _token(page),
+                "action_taken": "Called back, licence renewed", "csrf_token": csrf_token(page),
                 "informed_at": "2026-08-03T10:15"}) as response:
             assert response.status == 200
             assert 'id="closed-notice"' in await response.text()
@@ -112,12 +91,12 @@ async def test_a_help_desk_user_sees_and_closes_a_callback(running: Running) -> 
 
 async def test_an_auditor_cannot_close_callbacks(running: Running) -> None:
     async with _browser() as client:
-        status, page = await _login(client, running.base, "aziz")
+        status, page = await login(client, running.base, "aziz")
         assert status == 200
         assert "Puan Aminah" in page
         assert "close-form" not in page
         async with client.post(f"{running.base}/callbacks/cb1/close", data={
-                "action_taken": "x", "csrf_token": _token(page)}) as response:
+                "action_taken": "x", "csrf_token": csrf_token(page)}) as response:
             assert response.status == 403
     still = running.store.get_callback("unit", "cb1")
     assert still is not None
@@ -137,14 +116,14 @@ async def test_a_help_desk_user_cannot_manage_accounts(running: Running) -> None
 
 async def test_a_cross_site_post_is_refused(running: Running) -> None:
     async with _browser() as client:
-        _status, page = await _login(client, running.base, "siti")
+        _status, page = await login(client, running.base, "siti")
         for data in ({"action_taken": "forged"},
                      {"action_taken": "forged", "csrf_token": "not-the-token"}):
             async with client.post(f"{running.base}/callbacks/cb1/close",
                                    data=data) as response:
                 assert response.status == 403
         async with client.post(f"{running.base}/callbacks/cb1/close", data={
-                "action_taken": "forged", "csrf_token": _token(page)},
+                "action_taken": "forged", "csrf_token": csrf_token(page)},
                 headers={"Origin": "https://evil.example"}) as response:
             assert response.status == 403
         async with client.post(f"{running.base}/login", data={
@@ -159,7 +138,7 @@ async def test_the_sixth_wrong_password_in_a_minute_is_slowed(running: Running) 
     async with _browser() as client:
         for attempt in range(1, 7):
             started = time.monotonic()
-            status, _ = await _login(client, running.base, "siti", "wrong password!")
+            status, _ = await login(client, running.base, "siti", "wrong password!")
             took = time.monotonic() - started
             assert status == 401
             if attempt <= 5:
@@ -167,7 +146,7 @@ async def test_the_sixth_wrong_password_in_a_minute_is_slowed(running: Running) 
             else:
                 assert took >= SLOW, "the sixth wrong password was not slowed"
         started = time.monotonic()
-        status, _ = await _login(client, running.base, "siti")  # right, but still slowed
+        status, _ = await login(client, running.base, "siti")  # right, but still slowed
         assert status == 200
         assert time.monotonic() - started >= SLOW
 
@@ -176,5 +155,5 @@ async def test_a_disabled_account_cannot_log_in(running: Running) -> None:
     from monitor.live.console.accounts import set_disabled
     set_disabled(running.store, "siti")
     async with _browser() as client:
-        status, _ = await _login(client, running.base, "siti")
+        status, _ = await login(client, running.base, "siti")
         assert status == 401

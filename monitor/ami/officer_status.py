@@ -5,7 +5,7 @@ The call flows read it on every call, so a change applies to the next call witho
 
 from __future__ import annotations
 
-from monitor.ami import AmiClient, AmiError
+from monitor.ami.client import AmiClient, AmiError
 from monitor.core.directory import ASTDB_FAMILY, OfficerStatus, status_key
 
 
