@@ -135,8 +135,8 @@ class QueueLogReader:
             read.window.lines += 1
             try:
                 self._take(parse_queue_log_line(raw.decode("utf-8", "replace")), read)
-            except QueueLogError:
-                read.window.bad_lines += 1
+            except QueueLogError as exc:
+                read.window.refuse(exc)
         return read.window, new_offset
 
     def _take(self, entry: QueueLogEntry, read: _Read) -> None:

@@ -19,6 +19,12 @@ class BackfillWindow:
     rings: list[PersonRing] = field(default_factory=list)
     bad_lines: int = 0
     lines: int = 0
+    first_bad: str = ""  # the first bad line's error, for the log
+
+    def refuse(self, error: ValueError) -> None:
+        """A line that does not parse: counted, and the first one's error kept."""
+        self.bad_lines += 1
+        self.first_bad = self.first_bad or str(error)
 
 
 @dataclass(frozen=True)

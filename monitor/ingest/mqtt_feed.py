@@ -13,6 +13,7 @@ import logging
 
 import aiomqtt
 
+from monitor.core.bad_input import kind_of
 from monitor.core.events import EventSchemaError, parse_event, payload_text, subscription
 from monitor.core.settings import Endpoint
 from monitor.ingest.flow_recorder import record_flow_event
@@ -78,5 +79,5 @@ class MqttFeed:
             return record_flow_event(self.recorder, parse_event(text), payload=text)
         except EventSchemaError as exc:
             metrics.events_rejected.labels(pbx, "mqtt").inc()
-            log.warning("skipped MQTT event: %s", exc)
+            self.recorder.bad_input.report("mqtt", kind_of(exc), f"skipped event: {exc}")
             return False

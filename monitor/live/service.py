@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
+from monitor.core.bad_input import BadInputLog
 from monitor.core.charter import Charter, load_charter
 from monitor.core.directory import Directory, DirectoryError, load_directory
 from monitor.core.metrics import CallMetrics, create_call_metrics
@@ -47,7 +48,9 @@ class MonitorService:
         self.http = MonitorHttpServer(registry=self.registry, health=self.health,
                                       pages=self.wallboard.pages(),
                                       routes=console_routes(self.console),
-                                      middlewares=[self.console.guard])
+                                      middlewares=[self.console.guard],
+                                      bad_input=BadInputLog(counter=self.metrics.bad_input,
+                                                            pbx=settings.pbx, logger=log))
         self.store: Store | None = None
         self.recorder: Recorder | None = None
         self.ami: AmiFeed | None = None
