@@ -33,7 +33,10 @@ class Endpoint:
 
 def parse_endpoint(name: str, url: str, *, schemes: dict[str, int]) -> Endpoint:
     """Parse `scheme://user:pass@host:port`; `schemes` maps each allowed scheme to its port."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise SettingsError(f"{name}: not a URL ({exc})") from exc
     if parts.scheme not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)
         raise SettingsError(f"{name}: {url!r} must start with {allowed}")
