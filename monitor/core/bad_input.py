@@ -15,9 +15,8 @@ from collections.abc import Callable
 
 from prometheus_client import Counter
 
+from monitor.core.log_gate import LOG_INTERVAL_SECONDS, LogGate
 from monitor.core.terminal_text import for_terminal
-
-LOG_INTERVAL_SECONDS = 60.0
 # Kinds come from our own error texts, but a cap keeps the label bounded whatever they say.
 MAX_KINDS_PER_SOURCE = 32
 MAX_DETAIL_CHARS = 300
@@ -41,10 +40,7 @@ class BadInputLog:
         self.counter = counter
         self.pbx = pbx
         self.logger = logger
-        self.interval_seconds = interval_seconds
-        self.clock = clock
-        self._last_logged: dict[tuple[str, str], float] = {}
-        self._unlogged: dict[tuple[str, str], int] = {}
+        self._gate = LogGate(interval_seconds=interval_seconds, clock=clock)
         self._kinds: dict[str, set[str]] = {}
 
     def report(self, source: str, kind: str, detail: str, *, count: int = 1) -> None:
@@ -55,14 +51,9 @@ class BadInputLog:
         kind = self._bounded(source, kind)
         if self.counter is not None:
             self.counter.labels(self.pbx, source, kind).inc(count)
-        key = (source, kind)
-        now = self.clock()
-        last = self._last_logged.get(key)
-        if last is not None and now - last < self.interval_seconds:
-            self._unlogged[key] = self._unlogged.get(key, 0) + count
+        skipped = self._gate.passes((source, kind), count)
+        if skipped is None:
             return
-        self._last_logged[key] = now
-        skipped = self._unlogged.pop(key, 0) + count - 1
         more = f" (and {skipped} more of this kind not logged)" if skipped else ""
         shown = for_terminal(detail[:MAX_DETAIL_CHARS])
         if len(detail) > MAX_DETAIL_CHARS:

@@ -209,6 +209,8 @@ async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
 
 async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiClient,
                                                            front_desk: SipPhones) -> None:
+    """PostgreSQL stopped for 10 calls and started again: the monitor logs the store's error,
+    /healthz says not ok while it is down, recovers by itself, and backfills the gap."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     base_url = lab.config.postgres_url
     with psycopg.connect(base_url, autocommit=True) as admin:
@@ -216,6 +218,7 @@ async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiCli
     db_url = f"{base_url}?options=-csearch_path%3D{schema}"
     pbx = f"lab-pgdown-{uuid.uuid4().hex[:6]}"
     run = MonitorRun(lab, db_url, pbx=pbx).start()
+    log_start = run.log_size()
     try:
         base_offered, base_settled = settled_counts(run, pbx)
         with utc_window() as window:
@@ -223,11 +226,21 @@ async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiCli
                 calls = await place_calls(front_desk, watcher, 10, tag="0344")
                 await asyncio.to_thread(lab.postgres.stop)
                 calls += await place_calls(front_desk, watcher, 10, tag="0345")
+                await asyncio.to_thread(wait_for, lambda: run.health()["ok"] is False, 30,
+                                        "/healthz not ok while PostgreSQL is down")
+                assert run.health()["store_error"]
                 await calls_over(calls, timeout=120)
                 await watcher.wait_left(20, timeout=120)
                 await asyncio.to_thread(lab.postgres.start)
         await wait_settled(run, pbx, (base_offered, base_settled), 20, 90)
         check_store(db_url, pbx, window, 20, missed={"abandoned": 1 + 1})
+        await asyncio.to_thread(wait_for, lambda: run.health()["ok"] is True, 30,
+                                "/healthz ok again")
+        logged = run.log_since(log_start)
+        assert " ERROR monitor.ingest.ami_feed: store failed (" in logged, logged[-2000:]
+        # retried each second, logged once a minute (the outage is shorter)
+        assert logged.count("store failed") == 1, logged[-3000:]
+        assert logged.count("store still unavailable") == 1, logged[-3000:]
     finally:
         run.stop()
         with psycopg.connect(base_url, autocommit=True) as admin:
