@@ -17,6 +17,7 @@ from prometheus_client import Counter
 
 from monitor.core.log_gate import LOG_INTERVAL_SECONDS, LogGate
 from monitor.core.terminal_text import for_terminal
+
 # Kinds come from our own error texts, but a cap keeps the label bounded whatever they say.
 MAX_KINDS_PER_SOURCE = 32
 MAX_DETAIL_CHARS = 300
