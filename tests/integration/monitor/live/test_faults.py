@@ -1,6 +1,7 @@
-"""Nothing lost, nothing counted twice: kill -9 during 100 calls, and a cut AMI link backfilled.
+"""Nothing lost, nothing counted twice: kill -9 during 100 calls, a cut AMI link backfilled,
+PostgreSQL stopped and started, and a full disk for the SQLite store.
 
-Both with SQLite and with the lab's PostgreSQL. The callers are SIP user agents on the lab's
+The first two both with SQLite and with the lab's PostgreSQL. The callers are SIP user agents on the lab's
 trunk (one SIPp places many calls); the front desk is three SIP receptionists' phones that
 answer within 0.2 s and talk 0.2 s, and never answer the callers who give up.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -25,6 +26,7 @@ from monitor.store import open_store
 from tests.integration.monitor.store.test_store_postgres import fresh_schema_url
 from tests.support.ami_proxy import AmiProxy
 from tests.support.calls_helper import QueueWatcher, utc_window
+from tests.support.full_disk import fill_disk
 from tests.support.monitor_run import MonitorRun, wait_for
 
 CALLS = 100
@@ -245,3 +247,35 @@ async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiCli
         run.stop()
         with psycopg.connect(base_url, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def test_a_full_disk_for_the_store_loses_nothing_once_space_returns(
+        lab: Lab, ami: AmiClient, front_desk: SipPhones,
+        tmpfs: Callable[[str], Path]) -> None:
+    """The SQLite store on a 4 MB disk that fills up while 10 calls come in: /healthz is not
+    ok and says why while it is full; once space returns the monitor recovers by itself and
+    the calls of the full-disk time are backfilled from queue_log, each counted once."""
+    disk = tmpfs("4m")
+    db_url = f"sqlite:///{disk}/calls.db"
+    pbx = f"lab-full-{uuid.uuid4().hex[:6]}"
+    run = MonitorRun(lab, db_url, pbx=pbx).start()
+    try:
+        base_offered, base_settled = settled_counts(run, pbx)
+        with utc_window() as window:
+            async with QueueWatcher(ami) as watcher:
+                calls = await place_calls(front_desk, watcher, 10, tag="0355")
+                await wait_settled(run, pbx, (base_offered, base_settled), 10, 60)
+                filler = fill_disk(disk)
+                calls += await place_calls(front_desk, watcher, 10, tag="0356")
+                await asyncio.to_thread(wait_for, lambda: run.health()["ok"] is False, 30,
+                                        "/healthz not ok on a full disk")
+                assert "full" in str(run.health()["store_error"])
+                await calls_over(calls, timeout=120)
+                await watcher.wait_left(20, timeout=120)
+                filler.unlink()
+        await wait_settled(run, pbx, (base_offered, base_settled), 20, 60)
+        check_store(db_url, pbx, window, 20, missed={"abandoned": 1 + 1})
+        await asyncio.to_thread(wait_for, lambda: run.health()["ok"] is True, 30,
+                                "/healthz ok once space returns")
+    finally:
+        run.stop()
