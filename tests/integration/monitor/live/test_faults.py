@@ -1,9 +1,9 @@
 """Nothing lost, nothing counted twice: kill -9 during 100 calls, a cut AMI link backfilled,
 PostgreSQL stopped and started, and a full disk for the SQLite store.
 
-The first two both with SQLite and with the lab's PostgreSQL. The callers are SIP user agents on the lab's
-trunk (one SIPp places many calls); the front desk is three SIP receptionists' phones that
-answer within 0.2 s and talk 0.2 s, and never answer the callers who give up.
+The first two both with SQLite and with the lab's PostgreSQL. The callers are SIP user agents
+on the lab's trunk (one SIPp places many calls); the front desk is three SIP receptionists'
+phones that answer within 0.2 s and talk 0.2 s, and never answer the callers who give up.
 """
 
 from __future__ import annotations
