@@ -66,7 +66,7 @@ def load_charter(path: Path | None = None) -> Charter:
         retention = _retention_days(doc.get("retention", {}))
     except tomllib.TOMLDecodeError as exc:
         raise CharterError(f"{origin}: not valid TOML: {exc}") from exc
-    except ZoneInfoNotFoundError as exc:  # a KeyError too: before the next clause
+    except (ZoneInfoNotFoundError, OSError) as exc:  # ZoneInfo("America") opens a folder
         raise CharterError(f"{origin}: bad value: {exc}") from exc
     except KeyError as exc:
         raise CharterError(f"{origin}: missing {exc.args[0]!r}") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -135,10 +136,18 @@ class Settings:
                 any(ch.isspace() or ch in "\"'" for ch in c) for c in self.customer_context_names):
             raise SettingsError(f"CALLSLA_CUSTOMER_CONTEXTS: {self.customer_contexts!r} must be "
                                 "dialplan context names separated by commas, or *")
-        if self.voicemail_spool is not None and not self.voicemail_spool.is_dir():
+        if self.voicemail_spool is not None and not _is(self.voicemail_spool, Path.is_dir):
             raise SettingsError(f"CALLSLA_VOICEMAIL_SPOOL: no folder at {self.voicemail_spool}")
-        if self.charter is not None and not self.charter.is_file():
+        if self.charter is not None and not _is(self.charter, Path.is_file):
             raise SettingsError(f"CALLSLA_CHARTER: no charter file at {self.charter}")
+
+
+def _is(path: Path, test: Callable[[Path], bool]) -> bool:
+    """`test(path)`, False for a path the system cannot even look up (a name too long)."""
+    try:
+        return test(path)
+    except OSError:
+        return False
 
 
 # (flag, environment variable, Settings field)
