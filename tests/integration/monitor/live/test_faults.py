@@ -279,3 +279,36 @@ async def test_a_full_disk_for_the_store_loses_nothing_once_space_returns(
                                 "/healthz ok once space returns")
     finally:
         run.stop()
+
+
+async def test_callers_who_hang_up_during_an_ami_cut_are_accounted_for_with_ami_alone(
+        lab: Lab, ami: AmiClient, front_desk: SipPhones, tmp_path: Path) -> None:
+    """A PBX whose logs the monitor cannot read: three callers wait, AMI is cut, they hang up
+    during the cut. At the reconnect their channels are gone: their legs close as missed,
+    cause `lost` (the monitor cannot know they gave up), none is left in progress."""
+    pbx = f"lab-amicut-{uuid.uuid4().hex[:6]}"
+    db_url = f"sqlite:///{tmp_path}/amicut.db"
+    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
+    await proxy.open()
+    run = MonitorRun(lab, db_url, pbx=pbx, queue_log=False)
+    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
+                                                            f":{proxy.listen_port}")
+    await asyncio.to_thread(run.start)
+    try:
+        base_offered, base_settled = settled_counts(run, pbx)
+        with utc_window() as window:
+            async with QueueWatcher(ami) as watcher:
+                waiting = front_desk.calls_in(3, numbers="03889", patience=2.5, per_second=5)
+                await watcher.wait_joined(3, timeout=30)
+                await asyncio.to_thread(wait_for, lambda: settled_counts(run, pbx)[0]
+                                        == base_offered + 3, 20, "3 callers offered")
+                await proxy.cut()
+                await waiting.finished(30)
+                await watcher.wait_left(3, timeout=30)
+                await proxy.open()
+        await wait_settled(run, pbx, (base_offered, base_settled), 3, 60)
+        assert run.value("callsla_calls_missed_total", pbx=pbx, cause="lost") == 3
+        check_store(db_url, pbx, window, 3, missed={"lost": 3})
+    finally:
+        run.stop()
+        await proxy.cut()
