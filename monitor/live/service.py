@@ -14,7 +14,7 @@ from monitor.core.charter import Charter, load_charter
 from monitor.core.directory import Directory, DirectoryError, load_directory
 from monitor.core.metrics import CallMetrics, create_call_metrics
 from monitor.core.records import CallbackStatus
-from monitor.core.settings import Settings
+from monitor.core.settings import Settings, SettingsError
 from monitor.ingest.ami_feed import AmiFeed
 from monitor.ingest.backfill_runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
 from monitor.ingest.customers import CustomerRule
@@ -98,7 +98,12 @@ class MonitorService:
         self.wallboard.begin()  # its windows count from the rebuilt counters
         self.catch_up()
         host, port = self.settings.metrics_listen
-        await self.http.start(host, port)
+        try:
+            await self.http.start(host, port)
+        except OSError as exc:  # in use, not ours, not an address here: one line, exit 2
+            self.store.close()
+            raise SettingsError(f"CALLSLA_METRICS_ADDR: cannot listen on {host}:{port}: "
+                                f"{exc.strerror or exc}") from exc
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)
