@@ -117,7 +117,8 @@ class AgiSession:
             self._writer.write(text.encode() + b"\n")
             await self._writer.drain()
             line = await asyncio.wait_for(self._next_line(), timeout)
-            code = int(line[:3]) if line[:3].isdigit() else 0
+            head = line[:3]
+            code = int(head) if head.isascii() and head.isdigit() else 0  # not '²'
             if code == 520:  # usage text follows until a line starting with "520 "
                 while not line.startswith("520 "):
                     line = await self._next_line()

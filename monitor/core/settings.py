@@ -59,7 +59,8 @@ def parse_endpoint(name: str, url: str, *, schemes: dict[str, int]) -> Endpoint:
 
 def parse_listen_addr(name: str, value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    # isdigit() alone takes '²', which int() refuses
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise SettingsError(f"{name}: {value!r} must be HOST:PORT, e.g. {DEFAULT_METRICS_ADDR}")
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - an explicit ':PORT' asks for all
 
