@@ -20,7 +20,8 @@ ENV_LINES = ["agi_network_script: officer_call", "agi_callerid: 0123", "agi_call
 REPLIES = ["200 result=1", "200 result=0 (ms)", "200 result=-1", "200 result=", "200",
            "510 Invalid or unknown command", "511 Command Not Permitted on a dead channel",
            "520-Invalid command syntax.", "520 End of proper usage.", "HANGUP", "999 result=x",
-           "200 result=1 (unclosed", "2", "", "²00 result=1", "２００ result=1"]
+           "200 result=1 (unclosed", "2", "", "²00 result=1",
+           "\uff12\uff10\uff10 result=1"]  # superscript and full-width digits
 
 
 class _Sink:

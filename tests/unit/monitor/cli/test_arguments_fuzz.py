@@ -32,7 +32,8 @@ PARSER = build_parser()  # reusable: parse_args keeps no state between calls
 COMMANDS = _commands(PARSER)
 ODD_VALUES = ["", "-", "--", "0", "-1", "1e999", "nan", "x" * 300, "2026-13-45", "2026Q9",
               "\x00", "\x1b[2J", "é", "../../etc/passwd", "sqlite:///", "postgresql://",
-              "tcp://u:p@[::1", "mqtt://:0", "127.0.0.1:99999", "127.0.0.1:²", "²", "--help=x", "=", "@file"]
+              "tcp://u:p@[::1", "mqtt://:0", "127.0.0.1:99999", "127.0.0.1:²",
+              "²", "--help=x", "=", "@file"]
 
 
 @st.composite
