@@ -8,7 +8,6 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor.core.bad_input import MAX_KINDS_PER_SOURCE, BadInputLog, kind_of
-from monitor.core.log_gate import LogGate
 from monitor.core.metrics import create_call_metrics
 
 
@@ -105,12 +104,3 @@ def test_the_logged_detail_is_escaped_and_cut(bad: BadInputLog,
 def test_kind_of_takes_the_text_before_the_colon(error: Exception | str, kind: str) -> None:
     assert kind_of(error) == kind
 
-
-def test_a_gate_reset_logs_the_next_occurrence_at_once(clock: FakeClock) -> None:
-    gate = LogGate(clock=clock)
-    assert gate.passes("store") == 0
-    assert gate.passes("store") is None
-    gate.reset("store")
-    assert gate.passes("store") == 0
-    clock.now += 61
-    assert gate.passes("store") == 0
