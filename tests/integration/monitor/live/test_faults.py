@@ -98,6 +98,18 @@ def settled_counts(run: MonitorRun, pbx: str) -> tuple[float, float]:
     return offered, settled
 
 
+async def monitor_behind_proxy(lab: Lab, db_url: str, pbx: str, *, queue_log: bool = True,
+                               cdr_csv: bool = False) -> tuple[MonitorRun, AmiProxy]:
+    """A started monitor whose AMI link goes through a proxy the test can cut."""
+    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
+    await proxy.open()
+    run = MonitorRun(lab, db_url, pbx=pbx, queue_log=queue_log, cdr_csv=cdr_csv)
+    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
+                                                            f":{proxy.listen_port}")
+    await asyncio.to_thread(run.start)
+    return run, proxy
+
+
 def check_store(db_url: str, pbx: str, window: list[object], calls: int, *,
                 missed: dict[str, int]) -> None:
     """Each call once, none in progress, and exactly the callers who gave up missed."""
@@ -138,12 +150,7 @@ async def test_kill_9_during_100_calls_then_restart_counts_each_call_once(
 async def test_a_cut_ami_link_is_backfilled_from_queue_log(
         lab: Lab, ami: AmiClient, db_url: str, front_desk: SipPhones) -> None:
     pbx = f"lab-gap-{uuid.uuid4().hex[:6]}"
-    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
-    await proxy.open()
-    run = MonitorRun(lab, db_url, pbx=pbx)
-    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
-                                                            f":{proxy.listen_port}")
-    await asyncio.to_thread(run.start)
+    run, proxy = await monitor_behind_proxy(lab, db_url, pbx)
     try:
         base_offered, base_settled = settled_counts(run, pbx)
         runs_before = run.value("callsla_monitor_backfill_runs_total", pbx=pbx)
@@ -167,12 +174,7 @@ async def test_a_cut_ami_link_is_backfilled_from_queue_log(
 async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
         lab: Lab, db_url: str) -> None:
     pbx = f"lab-cdr-{uuid.uuid4().hex[:6]}"
-    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
-    await proxy.open()
-    run = MonitorRun(lab, db_url, pbx=pbx, queue_log=False, cdr_csv=True)
-    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
-                                                            f":{proxy.listen_port}")
-    await asyncio.to_thread(run.start)
+    run, proxy = await monitor_behind_proxy(lab, db_url, pbx, queue_log=False, cdr_csv=True)
     labels = {"pbx": pbx, "queue": ""}  # direct legs, whatever the phone's department
 
     def direct_counts() -> tuple[float, float, float]:
@@ -288,12 +290,7 @@ async def test_callers_who_hang_up_during_an_ami_cut_are_accounted_for_with_ami_
     cause `lost` (the monitor cannot know they gave up), none is left in progress."""
     pbx = f"lab-amicut-{uuid.uuid4().hex[:6]}"
     db_url = f"sqlite:///{tmp_path}/amicut.db"
-    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
-    await proxy.open()
-    run = MonitorRun(lab, db_url, pbx=pbx, queue_log=False)
-    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
-                                                            f":{proxy.listen_port}")
-    await asyncio.to_thread(run.start)
+    run, proxy = await monitor_behind_proxy(lab, db_url, pbx, queue_log=False)
     try:
         base_offered, base_settled = settled_counts(run, pbx)
         with utc_window() as window:
