@@ -7,7 +7,7 @@ import asyncio
 import re
 from typing import cast
 
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from agi_scripts.agi import AgiError, AgiSession, printable, quote
@@ -67,6 +67,7 @@ async def _session(env: bytes, replies: bytes) -> tuple[AgiSession, str]:
 
 @settings(max_examples=examples(300), deadline=None)
 @given(lines(ENV_LINES), st.booleans(), lines(REPLIES))
+@example(b"agi_network_script: x\n", True, "\u00b200 result=1\n".encode())  # found by a 10x run
 def test_the_environment_and_replies_parse_or_raise_agi_error(
         env: bytes, ended: bool, replies: bytes) -> None:
     session, outcome = asyncio.run(_session(env + (b"\n" if ended else b""), replies))
