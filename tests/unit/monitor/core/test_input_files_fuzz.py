@@ -7,7 +7,7 @@ import math
 import tempfile
 from pathlib import Path
 
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.core.charter import CharterError, load_charter
@@ -75,6 +75,11 @@ def _write(tmp_path: Path, name: str, data: str | bytes) -> Path:
 
 @settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(charter_text, raw_bytes))
+@example(b"\xff")  # each was a traceback or an accepted charter before its fix
+@example('version = "1"\neffective_from = "2026-01-01"\ntimezone = "America"\n[standards]\n')
+@example("".join((f"[{t}]\n" if t else "") + "".join(
+    f"{k} = {'1e400' if k == 'answer_within_seconds' else v}\n" for k, v in kv.items())
+    for t, kv in VALID_CHARTER.items()))
 def test_a_charter_file_loads_or_raises_charter_error(data: str | bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = _write(Path(folder), "charter.toml", data)
@@ -90,6 +95,8 @@ def test_a_charter_file_loads_or_raises_charter_error(data: str | bytes) -> None
 
 @settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(directory_text, raw_bytes))
+@example(b"\xff")
+@example("officer = 3\n")
 def test_a_directory_file_loads_or_raises_directory_error(data: str | bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = _write(Path(folder), "officers.toml", data)
