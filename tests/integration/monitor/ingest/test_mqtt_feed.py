@@ -67,6 +67,8 @@ async def test_events_sent_while_the_monitor_is_down_are_counted_once(
                          department="licensing", le="20.5") == 2
         assert run.value("callsla_voicemails_total", pbx=pbx, department="licensing") == 1
         assert run.value("callsla_monitor_events_rejected_total", pbx=pbx, source="mqtt") == 1
+        assert run.value("callsla_monitor_bad_input_total", pbx=pbx, source="mqtt",
+                         kind="not_utf_8") == 1
         await asyncio.to_thread(wait_for, lambda: run.value(
             "callsla_callbacks_overdue", pbx=pbx, department="licensing") == 1, 15,
             "callback gauges")
