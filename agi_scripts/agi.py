@@ -14,7 +14,11 @@ import logging
 import re
 from dataclasses import dataclass
 
+from monitor.core.bad_input import BadInputLog
+
 log = logging.getLogger(__name__)
+# Shared by every session: a stream of sessions with bad lines logs one a minute, not each.
+_bad_environment = BadInputLog(counter=None, pbx="", logger=log)
 
 _RESULT = re.compile(r"^(\d{3})(?:[ -]result=(-?\d*)(?: \((.*)\))?)?(.*)$")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\]")
@@ -80,7 +84,8 @@ class AgiSession:
             if sep and key.startswith("agi_"):
                 self.env[key[4:]] = value
             else:  # e.g. a caller name with a raw newline in it: never a command for us
-                log.warning("ignored AGI environment line %s", printable(line))
+                _bad_environment.report("agi", "environment",
+                                        f"ignored line {printable(line)}")
         self._task = asyncio.create_task(self._read_loop(), name="agi-reader")
 
     @property
@@ -112,7 +117,8 @@ class AgiSession:
             self._writer.write(text.encode() + b"\n")
             await self._writer.drain()
             line = await asyncio.wait_for(self._next_line(), timeout)
-            code = int(line[:3]) if line[:3].isdigit() else 0
+            head = line[:3]
+            code = int(head) if head.isascii() and head.isdigit() else 0  # not '²'
             if code == 520:  # usage text follows until a line starting with "520 "
                 while not line.startswith("520 "):
                     line = await self._next_line()

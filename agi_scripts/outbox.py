@@ -112,7 +112,7 @@ class Outbox:
         found = []
         for path in sorted([*self.folder.glob("*.json"), *self.folder.glob("*.bad")]):
             stamp = path.name.split("-", 1)[0]
-            if stamp.isdigit() and int(stamp) < limit:
+            if stamp.isascii() and stamp.isdigit() and int(stamp) < limit:
                 found.append(path)
         return found
 

@@ -105,8 +105,8 @@ class CdrReader:
             window.lines += 1
             try:
                 records.append(parse_cdr_line(raw.decode("utf-8", "replace"), zone=self.zone))
-            except CdrError:
-                window.bad_lines += 1
+            except CdrError as exc:
+                window.refuse(exc)
         by_caller: dict[str, list[CdrRecord]] = {}
         for record in records:
             by_caller.setdefault(record.uniqueid, []).append(record)

@@ -83,7 +83,7 @@ def same_entry_ids(leg_id: str) -> list[str]:
     """The ids one queue entry may have: the live path stamps AMI's join second, queue_log its
     ENTERQUEUE second, which may be one earlier (monitor.core.records.queue_leg_id)."""
     base, sep, second = leg_id.rpartition("@")
-    if not sep or not second.isdigit():
+    if not sep or not (second.isascii() and second.isdigit()):
         return [leg_id]
     return [leg_id, *(f"{base}@{int(second) + d}" for d in (1, -1))]
 
@@ -135,8 +135,8 @@ class QueueLogReader:
             read.window.lines += 1
             try:
                 self._take(parse_queue_log_line(raw.decode("utf-8", "replace")), read)
-            except QueueLogError:
-                read.window.bad_lines += 1
+            except QueueLogError as exc:
+                read.window.refuse(exc)
         return read.window, new_offset
 
     def _take(self, entry: QueueLogEntry, read: _Read) -> None:

@@ -19,6 +19,12 @@ class BackfillWindow:
     rings: list[PersonRing] = field(default_factory=list)
     bad_lines: int = 0
     lines: int = 0
+    first_bad: str = ""  # the first bad line's error, for the log
+
+    def refuse(self, error: ValueError) -> None:
+        """A line that does not parse: counted, and the first one's error kept."""
+        self.bad_lines += 1
+        self.first_bad = self.first_bad or str(error)
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class FileMark:
     @classmethod
     def parse(cls, text: str) -> FileMark:
         inode, _, offset = text.rpartition(":")
-        if not offset.isdigit() or (inode and not inode.isdigit()):
+        if not _digits(offset) or (inode and not _digits(inode)):
             return cls(None, 0)
         return cls(int(inode) if inode else None, int(offset))
 
@@ -72,3 +78,8 @@ def read_complete_lines(path: Path, offset: int) -> tuple[list[bytes], int]:
         data = f.read()
     end = data.rfind(b"\n") + 1
     return data[:end].splitlines(), offset + end
+
+
+def _digits(text: str) -> bool:
+    """Only ASCII digits: `str.isdigit()` alone also takes '²', which `int()` refuses."""
+    return text.isascii() and text.isdigit()

@@ -14,6 +14,7 @@ from dashboards.cli import add_commands as add_dashboard_commands
 from monitor import __version__
 from monitor.ami import AmiError
 from monitor.cli.officers import add_commands as add_officer_commands
+from monitor.cli.parser import CallslaArgumentParser
 from monitor.cli.purge import add_commands as add_purge_commands
 from monitor.cli.reports import add_commands as add_report_commands
 from monitor.cli.users import add_commands as add_user_commands
@@ -50,7 +51,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="callsla", description=__doc__)
+    parser: argparse.ArgumentParser = CallslaArgumentParser(prog="callsla", description=__doc__)
     parser.add_argument("--version", action="version", version=f"callsla {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

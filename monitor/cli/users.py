@@ -22,8 +22,13 @@ from monitor.store import open_store
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:  # no terminal and nothing on standard input (a script, cron)
+        raise AccountError("no password given: type it at a terminal, or use "
+                           "--password-stdin") from None
+    if again != first:
         raise AccountError("the two passwords differ")
     return first
 

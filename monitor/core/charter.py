@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -51,6 +52,8 @@ def load_charter(path: Path | None = None) -> Charter:
             text = path.read_text("utf-8")
         except OSError as exc:
             raise CharterError(f"cannot read charter {path}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise CharterError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
         origin = str(path)
     try:
         doc = tomllib.loads(text)
@@ -63,10 +66,15 @@ def load_charter(path: Path | None = None) -> Charter:
         retention = _retention_days(doc.get("retention", {}))
     except tomllib.TOMLDecodeError as exc:
         raise CharterError(f"{origin}: not valid TOML: {exc}") from exc
+    except (ZoneInfoNotFoundError, OSError) as exc:  # ZoneInfo("America") opens a folder
+        raise CharterError(f"{origin}: bad value: {exc}") from exc
     except KeyError as exc:
         raise CharterError(f"{origin}: missing {exc.args[0]!r}") from exc
-    except (TypeError, ValueError, ZoneInfoNotFoundError) as exc:
+    except (TypeError, ValueError) as exc:
         raise CharterError(f"{origin}: bad value: {exc}") from exc
+    for name, value in values.items():  # TOML has inf and nan: no standard can be either
+        if not math.isfinite(value):
+            raise CharterError(f"{origin}: {name} must be a finite number, not {value}")
     for name in _POSITIVE:
         if values[name] <= 0:
             raise CharterError(f"{origin}: {name} must be > 0, not {values[name]}")

@@ -78,11 +78,16 @@ def load_directory(path: Path | None = None) -> Directory:
         doc = tomllib.loads(source.read_text("utf-8"))
     except OSError as exc:
         raise DirectoryError(f"cannot read directory {source}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise DirectoryError(f"{source}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise DirectoryError(f"{source}: not valid TOML: {exc}") from exc
     departments = _departments(source, doc.get("departments", {}))
+    entries = doc.get("officer", [])
+    if not isinstance(entries, list):
+        raise DirectoryError(f"{source}: officers must be [[officer]] tables")
     officers: dict[str, Officer] = {}
-    for index, entry in enumerate(doc.get("officer", []), start=1):
+    for index, entry in enumerate(entries, start=1):
         officer = _officer(f"{source}: officer #{index}", entry, departments)
         if officer.extension in officers:
             raise DirectoryError(f"{source}: extension {officer.extension} listed twice")

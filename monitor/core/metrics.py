@@ -35,6 +35,7 @@ class CallMetrics:
     person_answer_wait: Histogram
     events_received: Counter
     events_rejected: Counter
+    bad_input: Counter
     source_connected: Gauge
     backfill_runs: Counter
     backfill_legs: Counter
@@ -84,6 +85,10 @@ def create_call_metrics(registry: CollectorRegistry) -> CallMetrics:
         events_rejected=Counter("callsla_monitor_events_rejected",
                                 "Events skipped as malformed or unknown, by source.",
                                 ["pbx", "source"], registry=registry),
+        # kind: the field or event at fault, from our parsers' own texts (monitor/core/bad_input.py)
+        bad_input=Counter("callsla_monitor_bad_input",
+                          "Inputs refused as malformed, by source and kind.",
+                          ["pbx", "source", "kind"], registry=registry),
         source_connected=Gauge("callsla_monitor_source_connected",
                                "1 while the monitor is connected to the source.",
                                ["pbx", "source"], registry=registry),

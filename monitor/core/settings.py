@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -34,7 +35,10 @@ class Endpoint:
 
 def parse_endpoint(name: str, url: str, *, schemes: dict[str, int]) -> Endpoint:
     """Parse `scheme://user:pass@host:port`; `schemes` maps each allowed scheme to its port."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise SettingsError(f"{name}: not a URL ({exc})") from exc
     if parts.scheme not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)
         raise SettingsError(f"{name}: {url!r} must start with {allowed}")
@@ -56,7 +60,8 @@ def parse_endpoint(name: str, url: str, *, schemes: dict[str, int]) -> Endpoint:
 
 def parse_listen_addr(name: str, value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    # isdigit() alone takes '²', which int() refuses
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise SettingsError(f"{name}: {value!r} must be HOST:PORT, e.g. {DEFAULT_METRICS_ADDR}")
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - an explicit ':PORT' asks for all
 
@@ -150,10 +155,18 @@ class Settings:
                 any(ch.isspace() or ch in "\"'" for ch in c) for c in self.customer_context_names):
             raise SettingsError(f"CALLSLA_CUSTOMER_CONTEXTS: {self.customer_contexts!r} must be "
                                 "dialplan context names separated by commas, or *")
-        if self.voicemail_spool is not None and not self.voicemail_spool.is_dir():
+        if self.voicemail_spool is not None and not _is(self.voicemail_spool, Path.is_dir):
             raise SettingsError(f"CALLSLA_VOICEMAIL_SPOOL: no folder at {self.voicemail_spool}")
-        if self.charter is not None and not self.charter.is_file():
+        if self.charter is not None and not _is(self.charter, Path.is_file):
             raise SettingsError(f"CALLSLA_CHARTER: no charter file at {self.charter}")
+
+
+def _is(path: Path, test: Callable[[Path], bool]) -> bool:
+    """`test(path)`, False for a path the system cannot even look up (a name too long)."""
+    try:
+        return test(path)
+    except OSError:
+        return False
 
 
 # (flag, environment variable, Settings field)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 
 from monitor.ami import AmiClient, AmiError, AmiMessage
+from monitor.core.log_gate import LogGate
 from monitor.core.settings import Endpoint
 from monitor.ingest.ami_routing import record_ami_events
 from monitor.ingest.call_state import HANDLED_EVENTS
@@ -39,6 +40,8 @@ class AmiFeed:
         self.catch_up = catch_up
         self.connected = False
         self.queues: list[str] = []
+        # A store that is down fails every try (each second): logged once a minute.
+        self._store_log = LogGate()
 
     async def run(self) -> None:
         metrics, pbx = self.recorder.metrics, self.recorder.pbx
@@ -52,6 +55,8 @@ class AmiFeed:
             try:
                 await client.connect()
                 delay = 1.0
+                if self.recorder.store.failure is None:  # the next outage is logged at once
+                    self._store_log.reset("failed")
                 self.connected = True
                 connected.set(1)
                 await self._declare_queues(client)
@@ -69,7 +74,9 @@ class AmiFeed:
             except StoreError as exc:
                 # Events since the last commit are lost here; the next connection's backfill
                 # brings them back from the PBX's logs.
-                log.error("store failed (%s); reconnecting AMI in %.0f s", exc, delay)
+                if (held := self._store_log.passes("failed")) is not None:
+                    log.error("store failed (%s); reconnecting AMI in %.0f s%s", exc, delay,
+                              f" ({held} more failures not logged)" if held else "")
                 await self.recover()
             finally:
                 self.connected = False
@@ -85,7 +92,11 @@ class AmiFeed:
             fresh = await asyncio.to_thread(self.recorder.store.open_connection)
             self.recorder.recover(fresh)
         except StoreError as exc:
-            log.error("store still unavailable: %s", exc)
+            if (held := self._store_log.passes("unavailable")) is not None:
+                log.error("store still unavailable: %s%s", exc,
+                          f" ({held} more tries not logged)" if held else "")
+        else:
+            self._store_log.reset("unavailable")
 
     async def _declare_queues(self, client: AmiClient) -> None:
         """Create the series of every queue the PBX has, before its first call."""

@@ -8,15 +8,13 @@ connection names the PBX: a UserEvent on this PBX's AMI is this PBX's (like MQTT
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 
+from monitor.core.bad_input import kind_of
 from monitor.core.events import EventSchemaError
 from monitor.core.events_on_ami import is_call_flow_event, payload_from_userevent
 from monitor.ingest.flow_recorder import record_flow_payload
 from monitor.ingest.recorder import Recorder
-
-log = logging.getLogger(__name__)
 
 
 def record_ami_events(recorder: Recorder, events: Iterable[Mapping[str, str]]) -> int:
@@ -42,6 +40,8 @@ def record_userevent(recorder: Recorder, event: Mapping[str, str]) -> bool:
     try:
         record_flow_payload(recorder, payload_from_userevent(event), source="ami")
     except EventSchemaError as exc:
-        log.warning("skipped AMI UserEvent %s: %s", str(event.get("eventid", "?"))[:40], exc)
+        recorder.bad_input.report(
+            "ami", kind_of(exc),
+            f"skipped AMI UserEvent {str(event.get('eventid', '?'))[:40]}: {exc}")
         return False
     return True

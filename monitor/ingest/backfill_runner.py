@@ -54,6 +54,8 @@ def _backfill(recorder: Recorder, path: Path, kind: str,
     metrics.backfill_legs.labels(pbx, kind).inc(counted)
     if window.bad_lines:
         metrics.events_rejected.labels(pbx, kind).inc(window.bad_lines)
+        recorder.bad_input.report(kind, "line", f"{window.bad_lines} lines of {path} skipped, "
+                                  f"the first: {window.first_bad}", count=window.bad_lines)
     metrics.events_received.labels(pbx, kind).inc(window.lines)
     log.info("backfill from %s: %d lines (%d bad), %d leg transitions recovered at %s",
              path, window.lines, window.bad_lines, counted, datetime.now(UTC).isoformat())

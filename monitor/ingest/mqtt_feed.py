@@ -13,6 +13,7 @@ import logging
 
 import aiomqtt
 
+from monitor.core.bad_input import kind_of
 from monitor.core.events import EventSchemaError, subscription
 from monitor.core.settings import Endpoint
 from monitor.ingest.flow_recorder import record_flow_payload
@@ -77,5 +78,5 @@ class MqttFeed:
             return record_flow_payload(self.recorder, payload, source="mqtt")
         except EventSchemaError as exc:
             metrics.events_rejected.labels(pbx, "mqtt").inc()
-            log.warning("skipped MQTT event: %s", exc)
+            self.recorder.bad_input.report("mqtt", kind_of(exc), f"skipped event: {exc}")
             return False

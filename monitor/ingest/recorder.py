@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from monitor.backfill.queue_log import QueueLogEntry, apply_end, same_entry_ids
 from monitor.backfill.window import BackfillWindow
+from monitor.core.bad_input import BadInputLog, kind_of
 from monitor.core.metrics import ANSWER_WAIT_BUCKETS, CallMetrics
 from monitor.core.records import CallLeg, Outcome, PersonRing, RingResult, StatusAnnouncement
 from monitor.ingest.call_state import AmiEventError, CallTracker, LegUpdate
@@ -47,6 +48,7 @@ class Recorder:
         self.tracker = CallTracker(pbx, customers=self.customers)
         self.announcements = self._queue_announcements()
         self.counter = LegCounter(metrics)
+        self.bad_input = BadInputLog(counter=metrics.bad_input, pbx=pbx, logger=log)
         self._waiting_series: set[tuple[str, str, str]] = set()
         # Legs backfills settled: their live events, still queued, must not count again.
         self._settled_by_backfill: OrderedDict[str, None] = OrderedDict()
@@ -119,7 +121,7 @@ class Recorder:
                 heard += self.announcements.on_event(event)
             except AmiEventError as exc:  # both read the same fields: neither used it
                 rejected += 1
-                log.debug("skipped AMI event: %s", exc)
+                self.bad_input.report("ami", kind_of(exc), str(exc))
                 continue
             for update in found:
                 if self._settled_by_backfill and any(

@@ -17,6 +17,9 @@ from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from monitor.core.bad_input import BadInputLog
+from monitor.live.bad_requests import request_logger
+
 log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], dict[str, object]]
@@ -37,8 +40,10 @@ class MonitorHttpServer:
     def __init__(self, *, registry: CollectorRegistry, health: HealthCheck,
                  pages: Mapping[str, Page] | None = None,
                  routes: list[web.AbstractRouteDef] | None = None,
-                 middlewares: list[Middleware] | None = None) -> None:
+                 middlewares: list[Middleware] | None = None,
+                 bad_input: BadInputLog | None = None) -> None:
         self._health = health
+        self._bad_input = bad_input or BadInputLog(counter=None, pbx="", logger=log)
         self._open_paths = {"/metrics", "/healthz"}
         self.app = web.Application(client_max_size=MAX_BODY_BYTES,
                                    middlewares=[self._guard(m) for m in middlewares or []],
@@ -62,7 +67,8 @@ class MonitorHttpServer:
         return guarded
 
     async def start(self, host: str, port: int) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(self.app, access_log=None,
+                                     logger=request_logger(self._bad_input))
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
         await site.start()

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
+from monitor.core.bad_input import BadInputLog
 from monitor.core.charter import Charter, load_charter
 from monitor.core.directory import Directory, DirectoryError, load_directory
 from monitor.core.metrics import CallMetrics, create_call_metrics
 from monitor.core.records import CallbackStatus, CallLeg
-from monitor.core.settings import Settings
+from monitor.core.settings import Settings, SettingsError
 from monitor.ingest.ami_feed import AmiFeed
 from monitor.ingest.backfill_runner import BackfillResult, backfill_cdr_csv, backfill_queue_log
 from monitor.ingest.customers import CustomerRule
@@ -53,7 +54,9 @@ class MonitorService:
         self.http = MonitorHttpServer(registry=self.registry, health=self.health,
                                       pages=self.wallboard.pages(),
                                       routes=console_routes(self.console),
-                                      middlewares=[self.console.guard])
+                                      middlewares=[self.console.guard],
+                                      bad_input=BadInputLog(counter=self.metrics.bad_input,
+                                                            pbx=settings.pbx, logger=log))
         self.store: Store | None = None
         self.recorder: Recorder | None = None
         self.ami: AmiFeed | None = None
@@ -105,7 +108,12 @@ class MonitorService:
         self.wallboard.begin()  # its windows count from the rebuilt counters
         self.catch_up()
         host, port = self.settings.metrics_listen
-        await self.http.start(host, port)
+        try:
+            await self.http.start(host, port)
+        except OSError as exc:  # in use, not ours, not an address here: one line, exit 2
+            self.store.close()
+            raise SettingsError(f"CALLSLA_METRICS_ADDR: cannot listen on {host}:{port}: "
+                                f"{exc.strerror or exc}") from exc
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -57,6 +59,26 @@ class MonitorRun:
                 return b'"ami_connected": true' in r.read()
         except OSError:
             return False
+
+    def health(self) -> dict[str, object]:
+        """/healthz as JSON, whatever its status (503 says not ok)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as r:
+                body = r.read()
+        except urllib.error.HTTPError as exc:
+            body = exc.read()
+        found = json.loads(body)
+        assert isinstance(found, dict)
+        return found
+
+    def log_since(self, offset: int) -> str:
+        """What the monitor logged after byte `offset` of its log (see `log_size`)."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode("utf-8", "replace")
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
 
     def kill9(self) -> None:
         assert self.process is not None

@@ -1,5 +1,6 @@
 """Call-flow events over the real Mosquitto: kept while the monitor is down (persistent QoS 1
-session), each counted once however often it is delivered, garbage counted and skipped."""
+session), each counted once however often it is delivered, garbage counted and skipped, and
+none lost when the broker restarts."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import aiomqtt
 
+from agi_scripts.outbox import MqttSender, Outbox
 from lab import Lab
-from monitor.core.events import topic
+from monitor.core.events import VoicemailLeft, topic
 from monitor.core.records import CallbackStatus
+from monitor.core.settings import parse_endpoint
 from monitor.store import open_store
 from tests.support.monitor_run import MonitorRun, wait_for
 
@@ -64,6 +67,8 @@ async def test_events_sent_while_the_monitor_is_down_are_counted_once(
                          department="licensing", le="20.5") == 2
         assert run.value("callsla_voicemails_total", pbx=pbx, department="licensing") == 1
         assert run.value("callsla_monitor_events_rejected_total", pbx=pbx, source="mqtt") == 1
+        assert run.value("callsla_monitor_bad_input_total", pbx=pbx, source="mqtt",
+                         kind="not_utf_8") == 1
         await asyncio.to_thread(wait_for, lambda: run.value(
             "callsla_callbacks_overdue", pbx=pbx, department="licensing") == 1, 15,
             "callback gauges")
@@ -80,3 +85,56 @@ async def test_events_sent_while_the_monitor_is_down_are_counted_once(
         assert run.value("callsla_voicemails_total", pbx=pbx, department="licensing") == 1
     finally:
         run.stop()
+
+
+async def test_a_broker_restart_loses_no_event(lab: Lab, tmp_path: Path) -> None:
+    """30 calls' messages (voicemail_left), 10 before, 10 while Mosquitto is down and 10 after
+    it is back, sent by the call flows' own outbox sender: the outbox keeps them while the
+    broker is away, the monitor's feed reconnects by itself, and each is counted once."""
+    pbx = f"lab-broker-{uuid.uuid4().hex[:6]}"
+    db_url = f"sqlite:///{tmp_path}/broker.db"
+    run = MonitorRun(lab, db_url, pbx=pbx, queue_log=False)
+    await asyncio.to_thread(run.start)
+    outbox = Outbox(tmp_path / "outbox")
+    endpoint = parse_endpoint("mqtt", lab.config.mqtt_url, schemes={"mqtt": 1883})
+    sender = MqttSender(outbox, endpoint, client_id=f"callsla-agi-{pbx}", retry_seconds=0.5)
+    sending = asyncio.create_task(sender.run())
+
+    def put_calls(first: int) -> None:
+        for n in range(first, first + 10):
+            outbox.put(VoicemailLeft(pbx=pbx, timestamp=datetime.now(UTC), call_id=f"{n}.0",
+                                     uniqueid=f"{n}.1", department="licensing",
+                                     officer="2001", mailbox="2001@default",
+                                     message_id=f"msg{n:04d}", duration_seconds=5.0))
+
+    def voicemails() -> float:
+        return run.value("callsla_voicemails_total", pbx=pbx)
+
+    try:
+        put_calls(0)
+        await asyncio.to_thread(wait_for, lambda: voicemails() == 10, 20, "10 before")
+        await asyncio.to_thread(lab.mosquitto.stop)
+        await asyncio.to_thread(wait_for, lambda: run.value(
+            "callsla_monitor_source_connected", pbx=pbx, source="mqtt") == 0, 20,
+            "the feed sees the broker gone")
+        put_calls(10)
+        await asyncio.sleep(1.0)
+        assert len(outbox.pending()) == 10  # kept on disk while the broker is away
+        await asyncio.to_thread(lab.mosquitto.start)
+        put_calls(20)
+        await asyncio.to_thread(wait_for, lambda: voicemails() == 30, 40,
+                                "all 30 once the broker is back")
+        assert outbox.pending() == []
+        assert run.value("callsla_monitor_source_connected", pbx=pbx, source="mqtt") == 1
+        await asyncio.sleep(1.0)  # nothing counted twice after the reconnect
+        assert voicemails() == 30
+        with open_store(db_url) as store:
+            stored = store.call_events(datetime(2000, 1, 1, tzinfo=UTC),
+                                       datetime.now(UTC) + timedelta(1), pbx=pbx,
+                                       event_type="voicemail_left")
+        assert sorted(e.call_id for e in stored) == sorted(f"{n}.0" for n in range(30))
+    finally:
+        sending.cancel()
+        run.stop()
+        if not lab.mosquitto.process.running():
+            lab.mosquitto.start()

@@ -1,8 +1,9 @@
-"""Nothing lost, nothing counted twice: kill -9 during 100 calls, and a cut AMI link backfilled.
+"""Nothing lost, nothing counted twice: kill -9 during 100 calls, a cut AMI link backfilled,
+PostgreSQL stopped and started, and a full disk for the SQLite store.
 
-Both with SQLite and with the lab's PostgreSQL. The callers are SIP user agents on the lab's
-trunk (one SIPp places many calls); the front desk is three SIP receptionists' phones that
-answer within 0.2 s and talk 0.2 s, and never answer the callers who give up.
+The first two both with SQLite and with the lab's PostgreSQL. The callers are SIP user agents
+on the lab's trunk (one SIPp places many calls); the front desk is three SIP receptionists'
+phones that answer within 0.2 s and talk 0.2 s, and never answer the callers who give up.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -25,6 +26,7 @@ from monitor.store import open_store
 from tests.integration.monitor.store.test_store_postgres import fresh_schema_url
 from tests.support.ami_proxy import AmiProxy
 from tests.support.calls_helper import QueueWatcher, utc_window
+from tests.support.full_disk import fill_disk
 from tests.support.monitor_run import MonitorRun, wait_for
 
 CALLS = 100
@@ -96,6 +98,18 @@ def settled_counts(run: MonitorRun, pbx: str) -> tuple[float, float]:
     return offered, settled
 
 
+async def monitor_behind_proxy(lab: Lab, db_url: str, pbx: str, *, queue_log: bool = True,
+                               cdr_csv: bool = False) -> tuple[MonitorRun, AmiProxy]:
+    """A started monitor whose AMI link goes through a proxy the test can cut."""
+    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
+    await proxy.open()
+    run = MonitorRun(lab, db_url, pbx=pbx, queue_log=queue_log, cdr_csv=cdr_csv)
+    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
+                                                            f":{proxy.listen_port}")
+    await asyncio.to_thread(run.start)
+    return run, proxy
+
+
 def check_store(db_url: str, pbx: str, window: list[object], calls: int, *,
                 missed: dict[str, int]) -> None:
     """Each call once, none in progress, and exactly the callers who gave up missed."""
@@ -136,12 +150,7 @@ async def test_kill_9_during_100_calls_then_restart_counts_each_call_once(
 async def test_a_cut_ami_link_is_backfilled_from_queue_log(
         lab: Lab, ami: AmiClient, db_url: str, front_desk: SipPhones) -> None:
     pbx = f"lab-gap-{uuid.uuid4().hex[:6]}"
-    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
-    await proxy.open()
-    run = MonitorRun(lab, db_url, pbx=pbx)
-    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
-                                                            f":{proxy.listen_port}")
-    await asyncio.to_thread(run.start)
+    run, proxy = await monitor_behind_proxy(lab, db_url, pbx)
     try:
         base_offered, base_settled = settled_counts(run, pbx)
         runs_before = run.value("callsla_monitor_backfill_runs_total", pbx=pbx)
@@ -165,12 +174,7 @@ async def test_a_cut_ami_link_is_backfilled_from_queue_log(
 async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
         lab: Lab, db_url: str) -> None:
     pbx = f"lab-cdr-{uuid.uuid4().hex[:6]}"
-    proxy = AmiProxy(upstream_port=lab.config.ports.ami)
-    await proxy.open()
-    run = MonitorRun(lab, db_url, pbx=pbx, queue_log=False, cdr_csv=True)
-    run.env["CALLSLA_AMI_URL"] = lab.config.ami_url.replace(f":{lab.config.ports.ami}",
-                                                            f":{proxy.listen_port}")
-    await asyncio.to_thread(run.start)
+    run, proxy = await monitor_behind_proxy(lab, db_url, pbx, queue_log=False, cdr_csv=True)
     labels = {"pbx": pbx, "queue": ""}  # direct legs, whatever the phone's department
 
     def direct_counts() -> tuple[float, float, float]:
@@ -209,6 +213,8 @@ async def test_direct_calls_during_a_cut_ami_link_are_backfilled_from_cdr(
 
 async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiClient,
                                                            front_desk: SipPhones) -> None:
+    """PostgreSQL stopped for 10 calls and started again: the monitor logs the store's error,
+    /healthz says not ok while it is down, recovers by itself, and backfills the gap."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     base_url = lab.config.postgres_url
     with psycopg.connect(base_url, autocommit=True) as admin:
@@ -216,6 +222,7 @@ async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiCli
     db_url = f"{base_url}?options=-csearch_path%3D{schema}"
     pbx = f"lab-pgdown-{uuid.uuid4().hex[:6]}"
     run = MonitorRun(lab, db_url, pbx=pbx).start()
+    log_start = run.log_size()
     try:
         base_offered, base_settled = settled_counts(run, pbx)
         with utc_window() as window:
@@ -223,12 +230,82 @@ async def test_postgresql_going_away_mid_run_loses_nothing(lab: Lab, ami: AmiCli
                 calls = await place_calls(front_desk, watcher, 10, tag="0344")
                 await asyncio.to_thread(lab.postgres.stop)
                 calls += await place_calls(front_desk, watcher, 10, tag="0345")
+                await asyncio.to_thread(wait_for, lambda: run.health()["ok"] is False, 30,
+                                        "/healthz not ok while PostgreSQL is down")
+                assert run.health()["store_error"]
                 await calls_over(calls, timeout=120)
                 await watcher.wait_left(20, timeout=120)
                 await asyncio.to_thread(lab.postgres.start)
         await wait_settled(run, pbx, (base_offered, base_settled), 20, 90)
         check_store(db_url, pbx, window, 20, missed={"abandoned": 1 + 1})
+        await asyncio.to_thread(wait_for, lambda: run.health()["ok"] is True, 30,
+                                "/healthz ok again")
+        logged = run.log_since(log_start)
+        assert " ERROR monitor.ingest.ami_feed: store failed (" in logged, logged[-2000:]
+        # retried each second, logged once a minute (the outage is shorter)
+        assert logged.count("store failed") == 1, logged[-3000:]
+        assert logged.count("store still unavailable") == 1, logged[-3000:]
     finally:
         run.stop()
         with psycopg.connect(base_url, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def test_a_full_disk_for_the_store_loses_nothing_once_space_returns(
+        lab: Lab, ami: AmiClient, front_desk: SipPhones,
+        tmpfs: Callable[[str], Path]) -> None:
+    """The SQLite store on a 4 MB disk that fills up while 10 calls come in: /healthz is not
+    ok and says why while it is full; once space returns the monitor recovers by itself and
+    the calls of the full-disk time are backfilled from queue_log, each counted once."""
+    disk = tmpfs("4m")
+    db_url = f"sqlite:///{disk}/calls.db"
+    pbx = f"lab-full-{uuid.uuid4().hex[:6]}"
+    run = MonitorRun(lab, db_url, pbx=pbx).start()
+    try:
+        base_offered, base_settled = settled_counts(run, pbx)
+        with utc_window() as window:
+            async with QueueWatcher(ami) as watcher:
+                calls = await place_calls(front_desk, watcher, 10, tag="0355")
+                await wait_settled(run, pbx, (base_offered, base_settled), 10, 60)
+                filler = fill_disk(disk)
+                calls += await place_calls(front_desk, watcher, 10, tag="0356")
+                await asyncio.to_thread(wait_for, lambda: run.health()["ok"] is False, 30,
+                                        "/healthz not ok on a full disk")
+                assert "full" in str(run.health()["store_error"])
+                await calls_over(calls, timeout=120)
+                await watcher.wait_left(20, timeout=120)
+                filler.unlink()
+        await wait_settled(run, pbx, (base_offered, base_settled), 20, 60)
+        check_store(db_url, pbx, window, 20, missed={"abandoned": 1 + 1})
+        await asyncio.to_thread(wait_for, lambda: run.health()["ok"] is True, 30,
+                                "/healthz ok once space returns")
+    finally:
+        run.stop()
+
+
+async def test_callers_who_hang_up_during_an_ami_cut_are_accounted_for_with_ami_alone(
+        lab: Lab, ami: AmiClient, front_desk: SipPhones, tmp_path: Path) -> None:
+    """A PBX whose logs the monitor cannot read: three callers wait, AMI is cut, they hang up
+    during the cut. At the reconnect their channels are gone: their legs close as missed,
+    cause `lost` (the monitor cannot know they gave up), none is left in progress."""
+    pbx = f"lab-amicut-{uuid.uuid4().hex[:6]}"
+    db_url = f"sqlite:///{tmp_path}/amicut.db"
+    run, proxy = await monitor_behind_proxy(lab, db_url, pbx, queue_log=False)
+    try:
+        base_offered, base_settled = settled_counts(run, pbx)
+        with utc_window() as window:
+            async with QueueWatcher(ami) as watcher:
+                waiting = front_desk.calls_in(3, numbers="03889", patience=2.5, per_second=5)
+                await watcher.wait_joined(3, timeout=30)
+                await asyncio.to_thread(wait_for, lambda: settled_counts(run, pbx)[0]
+                                        == base_offered + 3, 20, "3 callers offered")
+                await proxy.cut()
+                await waiting.finished(30)
+                await watcher.wait_left(3, timeout=30)
+                await proxy.open()
+        await wait_settled(run, pbx, (base_offered, base_settled), 3, 60)
+        assert run.value("callsla_calls_missed_total", pbx=pbx, cause="lost") == 3
+        check_store(db_url, pbx, window, 3, missed={"lost": 3})
+    finally:
+        run.stop()
+        await proxy.cut()

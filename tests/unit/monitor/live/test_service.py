@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.core.settings import Settings
+from monitor.core.settings import Settings, SettingsError
 from monitor.live.service import MonitorService
 from monitor.store import open_store
 from tests.support.fake_ami import FakeAmi, read_capture
@@ -205,3 +205,15 @@ async def test_a_full_disk_makes_healthz_not_ok_until_the_store_works_again(
         assert (await running.health())["ok"] is True
     finally:
         await running.stop()
+
+
+async def test_a_metrics_address_in_use_is_one_clear_error(tmp_path: Path) -> None:
+    """`callsla monitor` on a port something else holds: a SettingsError (exit 2, one line),
+    not an OSError traceback."""
+    settings = settings_for(tmp_path, None)
+    host, port = settings.metrics_listen
+    with socket.socket() as taken:
+        taken.bind((host, port))
+        taken.listen()
+        with pytest.raises(SettingsError, match=r"CALLSLA_METRICS_ADDR: cannot listen on "):
+            await MonitorService(settings).run()
