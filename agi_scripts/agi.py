@@ -16,12 +16,21 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
+# Asterisk's environment is about 30 short lines (agi_arg_N adds one per argument); a caller
+# name is at most 256 bytes. Anything far beyond is not Asterisk: the session ends.
+MAX_ENV_LINES = 200
+MAX_LINE_BYTES = 8192
+
 _RESULT = re.compile(r"^(\d{3})(?:[ -]result=(-?\d*)(?: \((.*)\))?)?(.*)$")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\]")
 
 
 class AgiError(Exception):
     """Asterisk refused a command (5xx) or the connection broke."""
+
+
+class AgiLimitExceeded(AgiError):  # noqa: N818 - named for what the peer did
+    """The peer sent more, or longer, environment lines than Asterisk ever does."""
 
 
 class CallerHungUp(AgiError):  # noqa: N818 - a hang-up is an outcome, named as one
@@ -68,9 +77,15 @@ class AgiSession:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, timeout: float = 5.0) -> None:
-        """Read the `agi_*` environment block (ends with an empty line), then listen."""
-        while True:
-            raw = await asyncio.wait_for(self._reader.readline(), timeout)
+        """Read the `agi_*` environment block (ends with an empty line), then listen. More than
+        MAX_ENV_LINES lines, or a line over the stream's limit (MAX_LINE_BYTES on the server),
+        ends the session with AgiError."""
+        for _ in range(MAX_ENV_LINES + 1):
+            try:
+                raw = await asyncio.wait_for(self._reader.readline(), timeout)
+            except ValueError as exc:  # asyncio's LimitOverrunError, re-raised by readline
+                raise AgiLimitExceeded(f"an AGI environment line over {MAX_LINE_BYTES} "
+                                       "bytes") from exc
             if not raw:
                 raise AgiError("connection closed before the AGI environment ended")
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -81,6 +96,8 @@ class AgiSession:
                 self.env[key[4:]] = value
             else:  # e.g. a caller name with a raw newline in it: never a command for us
                 log.warning("ignored AGI environment line %s", printable(line))
+        else:
+            raise AgiLimitExceeded(f"an AGI environment of more than {MAX_ENV_LINES} lines")
         self._task = asyncio.create_task(self._read_loop(), name="agi-reader")
 
     @property
@@ -98,7 +115,7 @@ class AgiSession:
                     self.hung_up.set()
                 elif line:
                     await self._results.put(line)
-        except (OSError, asyncio.IncompleteReadError):
+        except (OSError, ValueError, asyncio.IncompleteReadError):  # ValueError: line too long
             pass
         finally:
             self.hung_up.set()
