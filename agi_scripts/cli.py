@@ -21,9 +21,10 @@ from agi_scripts.outbox import (
     outbox_folder,
     send_pending,
 )
+from agi_scripts.peer_allowlist import DEFAULT_AGI_ALLOW, PeerAllowlist
 from agi_scripts.prompt_build import build_prompts
 from agi_scripts.prompts import TEXTS_ENV
-from agi_scripts.server import FastAgiServer
+from agi_scripts.server import DEFAULT_MAX_SESSIONS, FastAgiServer
 from monitor.ami import KeptAmiConnection
 from monitor.core.charter import load_charter
 from monitor.core.settings import (
@@ -40,6 +41,8 @@ _AGI_SOURCES = (
     ("--agi-addr", "CALLSLA_AGI_ADDR", "127.0.0.1:4573"),
     ("--directory", "CALLSLA_DIRECTORY", ""),
     ("--outbox", OUTBOX_ENV, DEFAULT_OUTBOX),
+    ("--agi-allow", "CALLSLA_AGI_ALLOW", DEFAULT_AGI_ALLOW),
+    ("--agi-max-sessions", "CALLSLA_AGI_MAX_SESSIONS", str(DEFAULT_MAX_SESSIONS)),
 )
 # CALLSLA_VOICEMAIL_SPOOL is a monitor setting too (monitor/core/settings.py): one flag for both.
 
@@ -52,14 +55,23 @@ def _agi_setting(args: argparse.Namespace, flag: str) -> str:
     raise KeyError(flag)
 
 
+def _max_sessions(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) <= 100_000:
+        raise SettingsError(f"CALLSLA_AGI_MAX_SESSIONS: {text!r} must be a number of "
+                            "sessions between 1 and 100000")
+    return int(text)
+
+
 async def run_agi_server(args: argparse.Namespace) -> None:
     settings = settings_from_sources(args)
     host, port = parse_listen_addr("CALLSLA_AGI_ADDR", _agi_setting(args, "--agi-addr"))
+    allow = PeerAllowlist.parse(_agi_setting(args, "--agi-allow"))
+    max_sessions = _max_sessions(_agi_setting(args, "--agi-max-sessions"))
     directory = _agi_setting(args, "--directory")
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
     ami: KeptAmiConnection | None = None
-    if settings.ami is not None:  # optional: lets a freed officer cut a status message short
-        ami = KeptAmiConnection(settings.ami)  # logs in again after a drop
+    if settings.agi_ami is not None:  # optional: a freed officer cuts a status message short
+        ami = KeptAmiConnection(settings.agi_ami)  # logs in again after a drop
         await ami.start()
     flows = CallFlows(FlowSettings(
         pbx=settings.pbx, charter=load_charter(settings.charter),
@@ -67,14 +79,16 @@ async def run_agi_server(args: argparse.Namespace) -> None:
         voicemail_spool=settings.voicemail_spool), outbox,
         interrupter=PromptInterrupter(ami))
     flows.directory()  # a broken directory fails here, at start, not on a caller
-    server = FastAgiServer({"officer_call": flows.officer_call}, host=host, port=port)
+    server = FastAgiServer({"officer_call": flows.officer_call}, host=host, port=port,
+                           allow=allow, max_sessions=max_sessions)
     tasks: list[asyncio.Task[Any]] = []
-    if settings.mqtt is not None:
-        sender = MqttSender(outbox, settings.mqtt,
-                            client_id=f"callsla-agi-{settings.pbx}-{socket.gethostname()}")
+    if settings.publisher_mqtt is not None:
+        sender = MqttSender(outbox, settings.publisher_mqtt,
+                            client_id=settings.mqtt_client_id("agi", socket.gethostname()))
         tasks.append(asyncio.create_task(sender.run(), name="mqtt-sender"))
     else:
-        log.warning("no CALLSLA_MQTT_URL: events stay in %s", outbox.folder)
+        log.warning("no CALLSLA_MQTT_PUBLISH_URL nor CALLSLA_MQTT_URL: events stay in %s",
+                    outbox.folder)
     try:
         await server.serve_forever()
     finally:
@@ -92,11 +106,13 @@ def _agi_server(args: argparse.Namespace) -> int:
 async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) -> int:
     """Publish what the outbox holds, then exit (classic-AGI sites run this from cron)."""
     settings = settings_from_sources(args)
-    if settings.mqtt is None:
-        raise SettingsError("CALLSLA_MQTT_URL: needed to send events")
+    if settings.publisher_mqtt is None:
+        raise SettingsError("CALLSLA_MQTT_PUBLISH_URL (or CALLSLA_MQTT_URL): needed to send "
+                            "events")
     outbox = Outbox(outbox_folder(args.outbox))
-    sent, left = await send_pending(outbox, settings.mqtt, timeout=timeout,
-                                    client_id=f"callsla-send-{socket.gethostname()}")
+    sent, left = await send_pending(outbox, settings.publisher_mqtt, timeout=timeout,
+                                    client_id=settings.mqtt_client_id("send",
+                                                                      socket.gethostname()))
     if left:
         print(f"{left} events still waiting in {outbox.folder}")
         return 1
