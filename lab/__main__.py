@@ -35,7 +35,7 @@ def _wait_for_ctrl_c() -> None:
 
 def _print_urls(config: LabConfig) -> None:
     print(f"  AMI         {config.ami_url.replace(config.ami_secret, '***')}")
-    print(f"  MQTT        {config.mqtt_url}")
+    print(f"  MQTT        {config.mqtt_url.replace(config.ami_secret, '***')}")
     print(f"  Prometheus  {config.prometheus_url}")
     print(f"  PostgreSQL  {config.postgres_url}")
     print(f"  /metrics    http://127.0.0.1:{config.ports.metrics}/metrics")
