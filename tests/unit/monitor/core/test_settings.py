@@ -14,7 +14,8 @@ MONITOR = "tcp://callsla-monitor:s1@127.0.0.1:5038"
 def test_the_agi_server_and_officer_command_fall_back_to_the_monitor_s_ami_user() -> None:
     settings = settings_from_sources(environ={"CALLSLA_AMI_URL": MONITOR})
     assert settings.agi_ami == settings.officer_ami == settings.ami
-    assert settings.ami is not None and settings.ami.username == "callsla-monitor"
+    assert settings.ami is not None
+    assert settings.ami.username == "callsla-monitor"
 
 
 def test_each_part_has_its_own_ami_user() -> None:
@@ -22,7 +23,8 @@ def test_each_part_has_its_own_ami_user() -> None:
         "CALLSLA_AMI_URL": MONITOR,
         "CALLSLA_AGI_AMI_URL": "tcp://callsla-agi:s2@127.0.0.1",
         "CALLSLA_OFFICER_AMI_URL": "tcp://callsla-officer:s3@127.0.0.1"})
-    assert settings.agi_ami is not None and settings.officer_ami is not None
+    assert settings.agi_ami is not None
+    assert settings.officer_ami is not None
     assert (settings.agi_ami.username, settings.agi_ami.password) == ("callsla-agi", "s2")
     assert settings.officer_ami.username == "callsla-officer"
     assert "s2" not in repr(settings.agi_ami)
@@ -32,7 +34,8 @@ def test_publishers_have_their_own_mqtt_user() -> None:
     settings = settings_from_sources(environ={
         "CALLSLA_MQTT_URL": "mqtt://callsla-monitor:m@127.0.0.1",
         "CALLSLA_MQTT_PUBLISH_URL": "mqtt://callsla-agi:a@127.0.0.1"})
-    assert settings.mqtt is not None and settings.publisher_mqtt is not None
+    assert settings.mqtt is not None
+    assert settings.publisher_mqtt is not None
     assert settings.mqtt.username == "callsla-monitor"
     assert settings.publisher_mqtt.username == "callsla-agi"
     alone = settings_from_sources(environ={"CALLSLA_MQTT_URL": "mqtt://m:p@127.0.0.1"})
@@ -45,7 +48,8 @@ def test_tls_schemes_their_default_ports_and_the_ca_file(tmp_path: Path) -> None
     settings = settings_from_sources(environ={
         "CALLSLA_AMI_URL": "tls://u:p@pbx.example", "CALLSLA_MQTT_URL": "mqtts://u:p@broker",
         "CALLSLA_TLS_CA_FILE": str(ca)})
-    assert settings.ami is not None and settings.mqtt is not None
+    assert settings.ami is not None
+    assert settings.mqtt is not None
     assert (settings.ami.tls, settings.ami.port, settings.ami.ca_file) == (True, 5039, ca)
     assert (settings.mqtt.tls, settings.mqtt.port) == (True, 8883)
     assert not settings_from_sources(environ={"CALLSLA_AMI_URL": MONITOR}).ami.tls  # type: ignore[union-attr]
