@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 RECONNECT_MAX_SECONDS = 30.0
 
 
-def _refused(granted: tuple[int, ...] | list[ReasonCode]) -> bool:
+def subscription_refused(granted: tuple[int, ...] | list[ReasonCode]) -> bool:
     """A SUBACK code of 128 or more is a refusal (MQTT 3.1.1 0x80, MQTT 5 reason codes)."""
     return any((code >= 128) if isinstance(code, int) else code.is_failure for code in granted)
 
@@ -56,7 +56,7 @@ class MqttFeed:
                 paho = enable_manual_ack(client)  # ack after the commit, not on receipt
                 async with client:
                     granted = await client.subscribe(self.topic, qos=1)
-                    if _refused(granted):  # an ACL without read on the topic: no events ever
+                    if subscription_refused(granted):  # an ACL that forbids reading it
                         raise aiomqtt.MqttError(
                             f"the broker refused the subscription to {self.topic} for user "
                             f"{self.endpoint.username!r}: its ACL must let it read the topic")
