@@ -69,6 +69,9 @@ async def run_agi_server(args: argparse.Namespace) -> None:
     max_sessions = _max_sessions(_agi_setting(args, "--agi-max-sessions"))
     directory = _agi_setting(args, "--directory")
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
+    log.info("agi-server pbx=%s ami=%s mqtt=%s", settings.pbx,
+             settings.agi_ami.redacted() if settings.agi_ami else "-",
+             settings.publisher_mqtt.redacted() if settings.publisher_mqtt else "-")
     ami: KeptAmiConnection | None = None
     if settings.agi_ami is not None:  # optional: a freed officer cuts a status message short
         ami = KeptAmiConnection(settings.agi_ami)  # logs in again after a drop
