@@ -3,7 +3,7 @@
 # nothing is downloaded when everything is already there.
 set -euo pipefail
 PACKAGES=(debootstrap mosquitto mosquitto-clients prometheus postgresql espeak-ng sox chromium
-          poppler-utils fonts-dejavu-core sip-tester)
+          poppler-utils fonts-dejavu-core sip-tester openssl)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -157,6 +158,17 @@ class Settings:
         suffix = f"-{self.mqtt_client_suffix}" if self.mqtt_client_suffix else ""
         return f"callsla-{part}-{self.pbx}-{host}{suffix}"
 
+    @staticmethod
+    def _check_ca_file(path: Path) -> None:
+        """Load it once at start: a bad file fails here, not at the first TLS connection."""
+        if not path.is_file():
+            raise SettingsError(f"CALLSLA_TLS_CA_FILE: no CA file at {path}")
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (OSError, ssl.SSLError) as exc:
+            raise SettingsError(f"CALLSLA_TLS_CA_FILE: {path} holds no usable CA certificate "
+                                f"({exc})") from exc
+
     @property
     def customer_context_names(self) -> tuple[str, ...]:
         return tuple(c.strip() for c in self.customer_contexts.split(",") if c.strip())
@@ -172,8 +184,8 @@ class Settings:
         if any(not (ch.isalnum() or ch in "-_.") for ch in self.mqtt_client_suffix):
             raise SettingsError(f"CALLSLA_MQTT_CLIENT_SUFFIX: {self.mqtt_client_suffix!r} may "
                                 "hold only letters, digits, '-', '_' and '.'")
-        if self.tls_ca_file is not None and not self.tls_ca_file.is_file():
-            raise SettingsError(f"CALLSLA_TLS_CA_FILE: no CA file at {self.tls_ca_file}")
+        if self.tls_ca_file is not None:
+            self._check_ca_file(self.tls_ca_file)
         _ = self.secure_cookies
         if not self.db_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.tls_ca import ensure_lab_ca
 from monitor.core.settings import Settings, SettingsError, settings_from_sources
 
 MONITOR = "tcp://callsla-monitor:s1@127.0.0.1:5038"
@@ -43,8 +44,7 @@ def test_publishers_have_their_own_mqtt_user() -> None:
 
 
 def test_tls_schemes_their_default_ports_and_the_ca_file(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    ca = ensure_lab_ca(tmp_path).ca_file
     settings = settings_from_sources(environ={
         "CALLSLA_AMI_URL": "tls://u:p@pbx.example", "CALLSLA_MQTT_URL": "mqtts://u:p@broker",
         "CALLSLA_TLS_CA_FILE": str(ca)})
@@ -59,6 +59,7 @@ def test_tls_schemes_their_default_ports_and_the_ca_file(tmp_path: Path) -> None
     ({"CALLSLA_AGI_AMI_URL": "http://u:p@h"}, "CALLSLA_AGI_AMI_URL"),
     ({"CALLSLA_MQTT_PUBLISH_URL": "tls://u:p@h"}, "CALLSLA_MQTT_PUBLISH_URL"),
     ({"CALLSLA_TLS_CA_FILE": "/no/such/ca.pem"}, "CALLSLA_TLS_CA_FILE"),
+    ({"CALLSLA_TLS_CA_FILE": __file__}, "CALLSLA_TLS_CA_FILE"),  # a file, but no certificate
     ({"CALLSLA_MQTT_CLIENT_SUFFIX": "a/b#"}, "CALLSLA_MQTT_CLIENT_SUFFIX"),
 ])
 def test_a_bad_setting_is_refused_with_its_name(environ: dict[str, str], named: str) -> None:
