@@ -10,16 +10,20 @@ from monitor.core.settings import SettingsError
 
 def test_the_default_is_loopback_only() -> None:
     allow = PeerAllowlist.parse(DEFAULT_AGI_ALLOW)
-    assert allow.allows("127.0.0.1") and allow.allows("::1")
+    assert allow.allows("127.0.0.1")
+    assert allow.allows("::1")
     assert not allow.allows("10.0.5.7")
     assert not allow.allows("127.0.0.2")
 
 
 def test_addresses_and_networks() -> None:
     allow = PeerAllowlist.parse("10.0.5.0/24, 192.0.2.10 ,2001:db8::/32")
-    assert allow.allows("10.0.5.200") and allow.allows("192.0.2.10")
-    assert allow.allows("2001:db8::1") and allow.allows("::ffff:10.0.5.9")  # dual-stack form
-    assert not allow.allows("10.0.6.1") and not allow.allows("192.0.2.11")
+    assert allow.allows("10.0.5.200")
+    assert allow.allows("192.0.2.10")
+    assert allow.allows("2001:db8::1")
+    assert allow.allows("::ffff:10.0.5.9")
+    assert not allow.allows("10.0.6.1")
+    assert not allow.allows("192.0.2.11")
     assert not allow.allows("not-an-address")
 
 

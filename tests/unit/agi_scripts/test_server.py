@@ -69,7 +69,8 @@ async def test_a_peer_not_in_the_allowlist_gets_no_session_and_is_logged_once(
     assert server.refused == 2
     refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert len(refusals) == 1  # once a minute per peer, not per attempt
-    assert "'127.0.0.1'" in refusals[0] and "CALLSLA_AGI_ALLOW" in refusals[0]
+    assert "'127.0.0.1'" in refusals[0]
+    assert "CALLSLA_AGI_ALLOW" in refusals[0]
 
 
 async def test_sessions_beyond_the_limit_are_refused() -> None:
@@ -89,7 +90,8 @@ async def test_sessions_beyond_the_limit_are_refused() -> None:
                 await asyncio.sleep(0.01)
         third = await _asterisk_connects(port, "holds")
         assert await asyncio.wait_for(third.read(), 5) == b""
-        assert server.refused == 1 and server.active == 2
+        assert server.refused == 1
+        assert server.active == 2
     finally:
         release.set()
         await server.close()
