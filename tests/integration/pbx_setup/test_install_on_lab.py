@@ -60,8 +60,10 @@ def test_the_lab_was_installed_by_the_installer(lab: Lab) -> None:
 
 def test_asterisk_starts_without_an_error_or_warning_line(lab: Lab) -> None:
     assert lab.pbx is not None
-    def logged() -> list[str]:  # the lab rotates the log (messages.N is older), oldest first
-        files = sorted(lab.pbx.log_dir.glob("messages.*"), key=lambda p: -int(p.suffix[1:]))
+    def logged() -> list[str]:  # the lab rotates the log per module; oldest first
+        # Asterisk's default rotatestrategy is sequential: messages.0 is the oldest (the one
+        # with this lab's start), a higher number newer, `messages` the newest.
+        files = sorted(lab.pbx.log_dir.glob("messages.*"), key=lambda p: int(p.suffix[1:]))
         return [line for f in [*files, lab.pbx.log_dir / "messages"]
                 for line in f.read_text().splitlines()]
 
