@@ -33,6 +33,7 @@ Script = Callable[[AgiSession], Awaitable[None]]
 
 DEFAULT_MAX_SESSIONS = 500  # one per caller in an AGI script at once; far above a front desk's
 REFUSAL_LOG_SECONDS = 60.0  # one log line per refused peer and reason a minute, not per attempt
+REFUSALS_REMEMBERED = 1024  # peers whose last log time is kept before the old ones are dropped
 
 
 class FastAgiServer:
@@ -92,6 +93,10 @@ class FastAgiServer:
         now = time.monotonic()
         key = (address, reason.split(" ", 1)[0])
         if now - self._refusals_logged.get(key, -REFUSAL_LOG_SECONDS) >= REFUSAL_LOG_SECONDS:
+            if len(self._refusals_logged) >= REFUSALS_REMEMBERED:  # a scan of many addresses
+                recent = {k: t for k, t in self._refusals_logged.items()
+                          if now - t < REFUSAL_LOG_SECONDS}
+                self._refusals_logged = recent if len(recent) < REFUSALS_REMEMBERED else {}
             self._refusals_logged[key] = now
             log.warning("FastAGI connection from %s refused: %s (%d refused so far; logged "
                         "once a minute per peer)", printable(address), reason, self.refused)
