@@ -20,12 +20,21 @@ log = logging.getLogger(__name__)
 # Shared by every session: a stream of sessions with bad lines logs one a minute, not each.
 _bad_environment = BadInputLog(counter=None, pbx="", logger=log)
 
+# Asterisk's environment is about 30 short lines (agi_arg_N adds one per argument); a caller
+# name is at most 256 bytes. Anything far beyond is not Asterisk: the session ends.
+MAX_ENV_LINES = 200
+MAX_LINE_BYTES = 8192
+
 _RESULT = re.compile(r"^(\d{3})(?:[ -]result=(-?\d*)(?: \((.*)\))?)?(.*)$")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\]")
 
 
 class AgiError(Exception):
     """Asterisk refused a command (5xx) or the connection broke."""
+
+
+class AgiLimitExceeded(AgiError):  # noqa: N818 - named for what the peer did
+    """The peer sent more, or longer, environment lines than Asterisk ever does."""
 
 
 class CallerHungUp(AgiError):  # noqa: N818 - a hang-up is an outcome, named as one
@@ -72,9 +81,15 @@ class AgiSession:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, timeout: float = 5.0) -> None:
-        """Read the `agi_*` environment block (ends with an empty line), then listen."""
-        while True:
-            raw = await asyncio.wait_for(self._reader.readline(), timeout)
+        """Read the `agi_*` environment block (ends with an empty line), then listen. More than
+        MAX_ENV_LINES lines, or a line over the stream's limit (MAX_LINE_BYTES on the server),
+        ends the session with AgiError."""
+        for _ in range(MAX_ENV_LINES + 1):
+            try:
+                raw = await asyncio.wait_for(self._reader.readline(), timeout)
+            except ValueError as exc:  # asyncio's LimitOverrunError, re-raised by readline
+                raise AgiLimitExceeded(f"an AGI environment line over {MAX_LINE_BYTES} "
+                                       "bytes") from exc
             if not raw:
                 raise AgiError("connection closed before the AGI environment ended")
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -86,6 +101,8 @@ class AgiSession:
             else:  # e.g. a caller name with a raw newline in it: never a command for us
                 _bad_environment.report("agi", "environment",
                                         f"ignored line {printable(line)}")
+        else:
+            raise AgiLimitExceeded(f"an AGI environment of more than {MAX_ENV_LINES} lines")
         self._task = asyncio.create_task(self._read_loop(), name="agi-reader")
 
     @property
@@ -103,7 +120,7 @@ class AgiSession:
                     self.hung_up.set()
                 elif line:
                     await self._results.put(line)
-        except (OSError, asyncio.IncompleteReadError):
+        except (OSError, ValueError, asyncio.IncompleteReadError):  # ValueError: line too long
             pass
         finally:
             self.hung_up.set()

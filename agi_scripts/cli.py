@@ -26,9 +26,10 @@ from agi_scripts.outbox import (
     outbox_folder,
     send_until_empty,
 )
+from agi_scripts.peer_allowlist import DEFAULT_AGI_ALLOW, PeerAllowlist
 from agi_scripts.prompt_build import build_prompts
 from agi_scripts.prompts import TEXTS_ENV
-from agi_scripts.server import FastAgiServer
+from agi_scripts.server import DEFAULT_MAX_SESSIONS, FastAgiServer
 from monitor.ami import KeptAmiConnection
 from monitor.core.charter import load_charter
 from monitor.core.settings import (
@@ -46,6 +47,8 @@ _AGI_SOURCES = (
     ("--agi-addr", "CALLSLA_AGI_ADDR", "127.0.0.1:4573"),
     ("--directory", "CALLSLA_DIRECTORY", ""),
     ("--outbox", OUTBOX_ENV, DEFAULT_OUTBOX),
+    ("--agi-allow", "CALLSLA_AGI_ALLOW", DEFAULT_AGI_ALLOW),
+    ("--agi-max-sessions", "CALLSLA_AGI_MAX_SESSIONS", str(DEFAULT_MAX_SESSIONS)),
 )
 PROMPT_CACHE_ENV = "CALLSLA_PROMPT_CACHE"
 # CALLSLA_VOICEMAIL_SPOOL is a monitor setting too (monitor/core/settings.py): one flag for both.
@@ -59,14 +62,26 @@ def _agi_setting(args: argparse.Namespace, flag: str) -> str:
     raise KeyError(flag)
 
 
+def _max_sessions(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) <= 100_000:
+        raise SettingsError(f"CALLSLA_AGI_MAX_SESSIONS: {text!r} must be a number of "
+                            "sessions between 1 and 100000")
+    return int(text)
+
+
 async def run_agi_server(args: argparse.Namespace) -> None:
     settings = settings_from_sources(args)
     host, port = parse_listen_addr("CALLSLA_AGI_ADDR", _agi_setting(args, "--agi-addr"))
+    allow = PeerAllowlist.parse(_agi_setting(args, "--agi-allow"))
+    max_sessions = _max_sessions(_agi_setting(args, "--agi-max-sessions"))
     directory = _agi_setting(args, "--directory")
     outbox = Outbox(Path(_agi_setting(args, "--outbox")))
+    log.info("agi-server pbx=%s ami=%s mqtt=%s", settings.pbx,
+             settings.agi_ami.redacted() if settings.agi_ami else "-",
+             settings.publisher_mqtt.redacted() if settings.publisher_mqtt else "-")
     ami: KeptAmiConnection | None = None
-    if settings.ami is not None:  # lets a freed officer cut a status message short, and
-        ami = KeptAmiConnection(settings.ami)  # carries the events without MQTT; logs in
+    if settings.agi_ami is not None:  # lets a freed officer cut a status message short, and
+        ami = KeptAmiConnection(settings.agi_ami)  # carries the events without MQTT; logs in
         await ami.start()  # again after a drop
     flows = CallFlows(FlowSettings(
         pbx=settings.pbx, charter=load_charter(settings.charter),
@@ -74,10 +89,11 @@ async def run_agi_server(args: argparse.Namespace) -> None:
         voicemail_spool=settings.voicemail_spool), outbox,
         interrupter=PromptInterrupter(ami))
     flows.directory()  # a broken directory fails here, at start, not on a caller
-    server = FastAgiServer({"officer_call": flows.officer_call}, host=host, port=port)
+    server = FastAgiServer({"officer_call": flows.officer_call}, host=host, port=port,
+                           allow=allow, max_sessions=max_sessions)
     tasks: list[asyncio.Task[Any]] = []
     sender = event_sender(settings, outbox, ami,
-                          client_id=f"callsla-agi-{settings.pbx}-{socket.gethostname()}")
+                          client_id=settings.mqtt_client_id("agi", socket.gethostname()))
     if sender is not None:
         tasks.append(asyncio.create_task(sender.run(), name="event-sender"))
     try:
@@ -96,16 +112,16 @@ def _agi_server(args: argparse.Namespace) -> int:
 
 def event_sender(settings: Settings, outbox: Outbox, ami: KeptAmiConnection | None, *,
                  client_id: str) -> EventSender | None:
-    """MQTT when CALLSLA_MQTT_URL is set, else AMI UserEvents over `ami`; logs which."""
-    if settings.mqtt is not None:
-        log.info("call-flow events go to MQTT at %s", settings.mqtt.redacted())
-        return MqttSender(outbox, settings.mqtt, client_id=client_id)
-    if ami is not None and settings.ami is not None:
-        log.info("call-flow events go as AMI UserEvents to %s (no CALLSLA_MQTT_URL)",
-                 settings.ami.redacted())
+    """MQTT when CALLSLA_MQTT_PUBLISH_URL (or CALLSLA_MQTT_URL) is set, else AMI UserEvents
+    over `ami`; logs which."""
+    if settings.publisher_mqtt is not None:
+        log.info("call-flow events go to MQTT at %s", settings.publisher_mqtt.redacted())
+        return MqttSender(outbox, settings.publisher_mqtt, client_id=client_id)
+    if ami is not None and settings.agi_ami is not None:
+        log.info("call-flow events go as AMI UserEvents to %s (no MQTT URL)",
+                 settings.agi_ami.redacted())
         return AmiSender(outbox, ami)
-    log.warning("neither CALLSLA_MQTT_URL nor CALLSLA_AMI_URL: events stay in %s",
-                outbox.folder)
+    log.warning("no MQTT URL and no AMI URL: events stay in %s", outbox.folder)
     return None
 
 
@@ -113,15 +129,17 @@ async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) ->
     """Send what the outbox holds (MQTT, else AMI), then exit (classic-AGI sites run this
     from cron)."""
     settings = settings_from_sources(args)
-    if settings.mqtt is None and settings.ami is None:
-        raise SettingsError("CALLSLA_MQTT_URL or CALLSLA_AMI_URL: needed to send events")
+    if settings.publisher_mqtt is None and settings.agi_ami is None:
+        raise SettingsError("CALLSLA_MQTT_PUBLISH_URL (or CALLSLA_MQTT_URL), or "
+                            "CALLSLA_AGI_AMI_URL (or CALLSLA_AMI_URL): needed to send events")
     outbox = Outbox(outbox_folder(args.outbox))
-    ami = KeptAmiConnection(settings.ami) if settings.mqtt is None and settings.ami else None
+    ami = (KeptAmiConnection(settings.agi_ami)
+           if settings.publisher_mqtt is None and settings.agi_ami else None)
     if ami is not None:
         await ami.start()
     try:
         sender = event_sender(settings, outbox, ami,
-                              client_id=f"callsla-send-{socket.gethostname()}")
+                              client_id=settings.mqtt_client_id("send", socket.gethostname()))
         assert sender is not None
         sent, left = await send_until_empty(outbox, sender, timeout=timeout)
     finally:

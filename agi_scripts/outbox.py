@@ -26,6 +26,7 @@ import aiomqtt
 from monitor.core.events import CallEvent
 from monitor.core.private_files import write_private
 from monitor.core.settings import Endpoint
+from monitor.core.tls_context import client_tls_context
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class MqttSender:
                     self.endpoint.host, self.endpoint.port, identifier=self.client_id,
                     username=self.endpoint.username or None,
                     password=self.endpoint.password or None, timeout=self.publish_timeout,
+                    tls_context=client_tls_context(self.endpoint),
                 ) as client:
                     if outage_logged:
                         log.info("MQTT broker back; sending %d stored events",

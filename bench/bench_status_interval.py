@@ -135,7 +135,8 @@ async def main() -> int:
     base = lab.config.ports.fastagi
     variants = [
         Variant("asyncio FastAGI (agi_scripts)", [sys.executable, "-m", "agi_scripts"],
-                {"CALLSLA_AGI_ADDR": f"127.0.0.1:{base}", "CALLSLA_MQTT_URL": lab.config.mqtt_url,
+                {"CALLSLA_AGI_ADDR": f"127.0.0.1:{base}",
+                 "CALLSLA_MQTT_PUBLISH_URL": lab.config.part_mqtt_url("agi"),
                  "CALLSLA_PBX": "bench", "CALLSLA_OUTBOX": tempfile.mkdtemp()}, base),
         Variant("baseline: pyst2 thread per call",
                 [sys.executable, "bench/pyst2_baseline.py", str(base + 1)],

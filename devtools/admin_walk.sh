@@ -157,7 +157,7 @@ CALLSLA_QUEUE_LOG=$ROOT/var/log/asterisk/queue_log
 CALLSLA_CDR_CSV=$ROOT/var/log/asterisk/cdr-csv/Master.csv
 EOF
 cat >> "$WALK/etc-callsla/agi-server.env" <<EOF
-CALLSLA_AMI_URL=tcp://callsla-agi:$AGI_SECRET@127.0.0.1:$AMI_PORT
+CALLSLA_AGI_AMI_URL=tcp://callsla-agi:$AGI_SECRET@127.0.0.1:$AMI_PORT
 CALLSLA_PBX=walk
 CALLSLA_AGI_ADDR=127.0.0.1:$AGI_PORT
 CALLSLA_OUTBOX=$WALK/state/outbox

@@ -35,7 +35,11 @@ def _wait_for_ctrl_c() -> None:
 
 def _print_urls(config: LabConfig) -> None:
     print(f"  AMI         {config.ami_url.replace(config.ami_secret, '***')}")
-    print(f"  MQTT        {config.mqtt_url}")
+    print(f"  MQTT        {config.mqtt_url.replace(config.ami_secret, '***')}")
+    print(f"  TLS         tls://...@127.0.0.1:{config.ports.ami_tls} (AMI), "
+          f"mqtts://...@127.0.0.1:{config.ports.mqtts}, CA {config.tls_dir / 'ca.pem'}")
+    print("  users       callsla-monitor, callsla-agi, callsla-officer (AMI); callsla-monitor, "
+          "callsla-agi, callsla-helpdesk (MQTT); secret as the harness's")
     print(f"  Prometheus  {config.prometheus_url}")
     print(f"  PostgreSQL  {config.postgres_url}")
     print(f"  /metrics    http://127.0.0.1:{config.ports.metrics}/metrics")

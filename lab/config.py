@@ -43,8 +43,16 @@ class LabPorts:
         return self.rtp_start + 498
 
     @property
+    def ami_tls(self) -> int:
+        return 16038 + self.offset
+
+    @property
     def mqtt(self) -> int:
         return 11883 + self.offset
+
+    @property
+    def mqtts(self) -> int:
+        return 18883 + self.offset
 
     @property
     def prometheus(self) -> int:
@@ -69,6 +77,8 @@ class LabConfig:
     # Data of services that run as their own user (PostgreSQL as `postgres`): outside the
     # checkout, which may sit in a directory only root can enter (a clone in /root).
     state_dir: Path = Path("/var/lib/callsla-lab")
+    # The harness's own admin user, on AMI and MQTT; the parts log in as `callsla-<part>`
+    # with the least rights (lab/asterisk_local/manager-users.conf, lab/services.py).
     ami_user: str = "callsla"
     ami_secret: str = "lab-only-secret"  # noqa: S105 - loopback lab, not a site secret
 
@@ -95,11 +105,33 @@ class LabConfig:
 
     @property
     def ami_url(self) -> str:
+        """The harness's admin user: places calls, runs CLI commands."""
         return f"tcp://{self.ami_user}:{self.ami_secret}@127.0.0.1:{self.ports.ami}"
+
+    def part_ami_url(self, part: str, *, tls: bool = False) -> str:
+        """The AMI user of one part (`monitor`, `agi`, `officer`), with its least rights."""
+        scheme, port = ("tls", self.ports.ami_tls) if tls else ("tcp", self.ports.ami)
+        return f"{scheme}://callsla-{part}:{self.ami_secret}@127.0.0.1:{port}"
+
+    @property
+    def mqtt_user(self) -> str:
+        return self.ami_user
 
     @property
     def mqtt_url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.ports.mqtt}"
+        """The harness's MQTT user: reads and writes every topic."""
+        return f"mqtt://{self.mqtt_user}:{self.ami_secret}@127.0.0.1:{self.ports.mqtt}"
+
+    def part_mqtt_url(self, part: str, *, tls: bool = False) -> str:
+        """The MQTT user of `monitor` (reads the events), `agi` (publishes them) or `helpdesk`
+        (publishes callback_closed only); lab/services.py has the ACL."""
+        scheme, port = ("mqtts", self.ports.mqtts) if tls else ("mqtt", self.ports.mqtt)
+        return f"{scheme}://callsla-{part}:{self.ami_secret}@127.0.0.1:{port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        """The lab's throwaway CA and server certificate (`lab/tls_ca.py`)."""
+        return self.lab_dir / "tls"
 
     @property
     def postgres_url(self) -> str:

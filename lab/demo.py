@@ -97,18 +97,21 @@ class Demo:
         assert pbx is not None
         self.say("asterisk", f"PBX up in {timings['asterisk']:.1f} s (chroot "
                  f"{timings['chroot']:.1f} s) — log {pbx.log_dir / 'messages'}")
-        self.say("mosquitto", f"MQTT {self.config.mqtt_url} — log .lab/run/mosquitto.log")
+        self.say("mosquitto", f"MQTT {self.config.mqtt_url.replace(self.config.ami_secret, '***')}"
+                 " — log .lab/run/mosquitto.log")
         self.say("prometheus", f"{len(RULE_FILES)} rule files loaded — log .lab/run/prometheus.log")
         if self.use_postgres:
             self.say("postgres", f"{self.config.postgres_url} — log .lab/run/postgres.log")
         pbx.cli("channel request hangup all")
         pbx.cli("logger rotate")  # the demo's day starts with an empty queue_log
         self.demo_dir.mkdir(parents=True, exist_ok=True)
-        common = {"CALLSLA_PBX": "lab", "CALLSLA_AMI_URL": self.config.ami_url,
-                  "CALLSLA_MQTT_URL": self.config.mqtt_url}
+        # Each part with its own least-rights AMI and MQTT users (docs/security.md).
+        config = self.config
         log_start = self.agi.logfile.stat().st_size if self.agi.logfile.exists() else 0
         self.agi.start([sys.executable, "-m", "agi_scripts"], env={
-            **common, "CALLSLA_AGI_ADDR": f"127.0.0.1:{self.config.ports.fastagi}",
+            "CALLSLA_PBX": "lab", "CALLSLA_AGI_AMI_URL": config.part_ami_url("agi"),
+            "CALLSLA_MQTT_PUBLISH_URL": config.part_mqtt_url("agi"),
+            "CALLSLA_AGI_ADDR": f"127.0.0.1:{self.config.ports.fastagi}",
             "CALLSLA_OUTBOX": str(self.demo_dir / "outbox"),
             "CALLSLA_VOICEMAIL_SPOOL": str(pbx.spool_dir / "voicemail")})
         wait_until(lambda: self._agi_ready(log_start), 20,
@@ -118,7 +121,8 @@ class Demo:
         db_url = self.config.postgres_url if self.use_postgres else \
             f"sqlite:///{self._fresh_sqlite()}"
         self.monitor.start([sys.executable, "-m", "monitor", "monitor"], env={
-            **common, "CALLSLA_DB_URL": db_url,
+            "CALLSLA_PBX": "lab", "CALLSLA_AMI_URL": config.part_ami_url("monitor"),
+            "CALLSLA_MQTT_URL": config.part_mqtt_url("monitor"), "CALLSLA_DB_URL": db_url,
             "CALLSLA_METRICS_ADDR": f"127.0.0.1:{self.config.ports.metrics}",
             "CALLSLA_QUEUE_LOG": str(pbx.log_dir / "queue_log")})
         wait_until(self._monitor_ready, 30, "callsla monitor healthy and AMI connected")

@@ -10,6 +10,7 @@ from pathlib import Path
 from lab.config import LabConfig
 from lab.processes import LabStartError, ManagedProcess, port_open, wait_until
 from lab.sip import phonebook
+from lab.tls_ca import ensure_lab_ca
 from pbx_setup.installer import InstallTarget, install
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class AsteriskPbx:
         ports = self.config.ports
         return {
             "@@AMI_PORT@@": str(ports.ami),
+            "@@AMI_TLS_PORT@@": str(ports.ami_tls),
             "@@AMI_USER@@": self.config.ami_user,
             "@@AMI_SECRET@@": self.config.ami_secret,
             "@@FASTAGI_PORT@@": str(ports.fastagi),
@@ -98,6 +100,12 @@ class AsteriskPbx:
                 text = text.replace(key, value)
             (etc / "local" / template.name).write_text(text)
         (etc / "asterisk.conf").write_text(ASTERISK_CONF.format(inst=self.inst))
+        certs = ensure_lab_ca(self.config.tls_dir)  # AMI's TLS listener (manager-general)
+        keys = etc / "keys"
+        keys.mkdir(mode=0o700)
+        for source in (certs.cert_file, certs.key_file):
+            shutil.copyfile(source, keys / source.name)
+            (keys / source.name).chmod(0o600)
         ports = self.config.ports
         (etc / "rtp.conf").write_text(RTP_CONF.format(start=ports.rtp_start, end=ports.rtp_end))
         # spool/voicemail as Debian's asterisk package has it: the agi-server and the console

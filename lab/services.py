@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lab.config import LabConfig
 from lab.processes import LabStartError, ManagedProcess, port_open, wait_until
+from lab.tls_ca import ensure_lab_ca
 
 POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
 
@@ -19,8 +20,29 @@ def _chown(path: Path, user: str) -> None:
         shutil.chown(child, user, user)
 
 
+# Who may do what on the lab's broker, as docs/security.md asks of a site: the agi-server
+# publishes call-flow events, the help desk only callback_closed, the monitor only reads them,
+# the harness does anything.
+MOSQUITTO_ACL = """\
+user {admin}
+topic readwrite #
+
+user callsla-agi
+topic write callsla/+/events/#
+
+user callsla-monitor
+topic read callsla/+/events/#
+
+user callsla-helpdesk
+topic write callsla/+/events/callback_closed
+"""
+
+
 class Mosquitto:
-    """The MQTT broker the AGI scripts publish to; persistence on, so QoS 1 survives a restart."""
+    """The MQTT broker the AGI scripts publish to; persistence on, so QoS 1 survives a restart.
+
+    No anonymous client; users with passwords and an ACL (MOSQUITTO_ACL); a second listener
+    with TLS (`mqtts://`) signed by the lab's throwaway CA."""
 
     def __init__(self, config: LabConfig) -> None:
         self.config = config
@@ -30,9 +52,18 @@ class Mosquitto:
     def start(self, timeout: float = 10.0) -> float:
         self.dir.mkdir(parents=True, exist_ok=True)
         conf = self.dir / "mosquitto.conf"
+        self._write_users()
+        certs = ensure_lab_ca(self.config.tls_dir)
+        ports = self.config.ports
         conf.write_text(
-            f"listener {self.config.ports.mqtt} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"listener {ports.mqtt} 127.0.0.1\n"
+            f"listener {ports.mqtts} 127.0.0.1\n"
+            f"cafile {certs.ca_file}\ncertfile {certs.cert_file}\nkeyfile {certs.key_file}\n"
+            "allow_anonymous false\n"
+            f"password_file {self.dir / 'passwords'}\n"
+            f"acl_file {self.dir / 'acl'}\n"
+            "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+            "log_type subscribe\n"
             "persistence true\n"
             f"persistence_location {self.dir}/\n"
             "autosave_interval 1\n"
@@ -41,10 +72,20 @@ class Mosquitto:
         self.process.start(["mosquitto", "-c", str(conf)])
         return wait_until(self._ready, timeout, f"Mosquitto on port {self.config.ports.mqtt}")
 
+    def _write_users(self) -> None:
+        """The harness's admin and each part's user, all with the lab's one secret."""
+        passwords = self.dir / "passwords"
+        passwords.unlink(missing_ok=True)
+        passwords.touch(0o600)
+        for user in (self.config.mqtt_user, "callsla-agi", "callsla-monitor", "callsla-helpdesk"):
+            subprocess.run(["mosquitto_passwd", "-b", str(passwords), user,
+                            self.config.ami_secret], check=True, capture_output=True)
+        (self.dir / "acl").write_text(MOSQUITTO_ACL.format(admin=self.config.mqtt_user))
+
     def _ready(self) -> bool:
         if not self.process.running():
             raise LabStartError(f"Mosquitto exited at start: {self.process.log_tail()}")
-        return port_open(self.config.ports.mqtt)
+        return port_open(self.config.ports.mqtt) and port_open(self.config.ports.mqtts)
 
     def stop(self) -> None:
         self.process.stop()

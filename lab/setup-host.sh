@@ -4,7 +4,7 @@
 # service units, tests/unit/pbx_setup/test_service_units.py; no init system needs to run.)
 set -euo pipefail
 PACKAGES=(debootstrap mosquitto mosquitto-clients prometheus postgresql espeak-ng sox chromium
-          poppler-utils fonts-dejavu-core sip-tester systemd)
+          poppler-utils fonts-dejavu-core sip-tester systemd openssl)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +17,14 @@ from pbx_setup.music_on_hold import sound_files
 # AMI write classes that let a leaked secret run anything: CLI commands, config files,
 # Originate (of any application, System() included), everything.
 DANGEROUS_WRITE = frozenset({"all", "command", "config", "originate"})
+# The write classes each part's AMI actions need in Asterisk 22 (`manager show command X`):
+# the monitor's CoreShowChannels `reporting` (QueueSummary, QueueStatus need none); the
+# agi-server's Getvar and ControlPlayback `call`; `callsla officer`'s DBPut `system`.
+# The agi-server's `user`: the call-flow events as AMI UserEvents when there is no broker.
+PART_WRITE = {"monitor": frozenset({"reporting"}), "agi-server": frozenset({"call", "user"}),
+              "officer": frozenset({"system"})}
+_PART_TABLE = "; ".join(f"{part}: write = {','.join(sorted(rights))}"
+                        for part, rights in PART_WRITE.items())
 # Keywords Asterisk 22 rejects ("Unknown keyword") that older guides still give.
 REMOVED_QUEUE_KEYWORDS = frozenset({"eventwhencalled", "eventmemberstatus"})
 
@@ -48,6 +56,8 @@ class PbxFiles:
     answer_seconds: int = 10  # the charter's T-a threshold, the queue's servicelevel
     customer_contexts: tuple[str, ...] = ("from-pstn",)
     texts_file: Path | None = None
+    # The AMI user of each part that has its own (`PART_WRITE`'s keys): checked against it.
+    part_users: dict[str, str] = field(default_factory=dict)
     root: Path = Path("/")  # where the PBX's `/` is here (a chroot): absolute paths in its files
 
     def seen_here(self, path: Path) -> Path:
@@ -68,18 +78,24 @@ def _manager(pbx: PbxFiles) -> list[Problem]:
                                 "AMI events carry no PBX time: waits would be measured with the "
                                 "monitor's clock and its network delay",
                                 "manager.conf [general]: timestampevents = yes"))
-    for user, table in conf.items():
-        if user == "general":
-            continue
-        write = {c.strip().lower() for c in table.get("write", "").split(",") if c.strip()}
+    writes = {user: {c.strip().lower() for c in table.get("write", "").split(",") if c.strip()}
+              for user, table in conf.items() if user != "general"}
+    for user, write in writes.items():
         too_many = sorted(write & DANGEROUS_WRITE)
         if too_many:
             problems.append(Problem("ami-rights", Severity.ERROR,
                                     f"AMI user {user!r} may write {','.join(too_many)}: its "
                                     "secret would let anyone run anything on the PBX",
                                     f"manager.conf [{user}]: the least rights of its part "
-                                    "(monitor: write =; agi-server: write = call,user; officer "
-                                    "command: write = system), see local/manager-users.conf"))
+                                    f"({_PART_TABLE}), see local/manager-users.conf"))
+    for part, user in pbx.part_users.items():
+        extra = sorted(writes.get(user, set()) - PART_WRITE[part] - DANGEROUS_WRITE)
+        if extra:
+            problems.append(Problem("ami-rights", Severity.WARNING,
+                                    f"the {part}'s AMI user {user!r} may also write "
+                                    f"{','.join(extra)}, which it never needs",
+                                    f"manager.conf [{user}]: write = "
+                                    f"{','.join(sorted(PART_WRITE[part]))}"))
     return problems
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from monitor.core.charter import load_charter
-from monitor.core.settings import add_settings_arguments, settings_from_sources
+from monitor.core.settings import Settings, add_settings_arguments, settings_from_sources
 from pbx_setup.ami_check import ami_problems
 from pbx_setup.check import PbxFiles, Severity, check_files
 from pbx_setup.installer import InstallTarget, install
@@ -50,6 +50,13 @@ def _install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _part_users(settings: Settings) -> dict[str, str]:
+    """The AMI user each part is given (CALLSLA_AMI_URL the monitor's, and the parts' own)."""
+    given = {"monitor": settings.ami, "agi-server": settings.agi_ami if settings.agi_ami_url
+             else None, "officer": settings.officer_ami if settings.officer_ami_url else None}
+    return {part: endpoint.username for part, endpoint in given.items() if endpoint}
+
+
 def _check(args: argparse.Namespace) -> int:
     settings = settings_from_sources(args)
     charter = load_charter(settings.charter)
@@ -57,7 +64,7 @@ def _check(args: argparse.Namespace) -> int:
                      data_dir=_need(args, "--data-dir"), sounds=_need(args, "--sounds"),
                      answer_seconds=int(charter.answer_within_seconds),
                      customer_contexts=settings.customer_context_names,
-                     texts_file=_path(args, "--texts"))
+                     texts_file=_path(args, "--texts"), part_users=_part_users(settings))
     problems = check_files(files)
     if settings.ami is not None:
         problems += asyncio.run(ami_problems(settings.ami))

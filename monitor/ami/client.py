@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from typing import Self
 
 from monitor.ami.message import AmiMessage, parse_message
 from monitor.core.settings import Endpoint
+from monitor.core.tls_context import client_tls_context
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,10 @@ class AmiClient:
         events: bool = True,
         event_queue_size: int = 100_000,
         only_events: frozenset[str] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
+        self._tls = tls  # `tls://`: Asterisk's manager.conf tlsenable, tlsbindaddr
         self.port = port
         self.username = username
         self._secret = secret
@@ -59,9 +63,10 @@ class AmiClient:
     @classmethod
     def from_endpoint(cls, endpoint: Endpoint, *, events: bool = True,
                       only_events: frozenset[str] | None = None) -> AmiClient:
-        """A client for a parsed `CALLSLA_AMI_URL` (`Settings.ami`)."""
+        """A client for a parsed `CALLSLA_AMI_URL` (`Settings.ami`), over TLS for `tls://`."""
         return cls(host=endpoint.host, port=endpoint.port, username=endpoint.username,
-                   secret=endpoint.password, events=events, only_events=only_events)
+                   secret=endpoint.password, events=events, only_events=only_events,
+                   tls=client_tls_context(endpoint))
 
     async def connect(self, timeout: float = 5.0) -> None:
         """Open the TCP connection, read the banner and log in.
@@ -70,10 +75,11 @@ class AmiClient:
         cancel that arrives as its awaitable completes, so a stopping monitor carried on."""
         try:
             async with asyncio.timeout(timeout):
-                reader, self._writer = await asyncio.open_connection(self.host, self.port)
+                reader, self._writer = await asyncio.open_connection(
+                    self.host, self.port, ssl=self._tls)
                 self._reader = reader
                 self.banner = (await reader.readline()).decode("utf-8", "replace").strip()
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError (a refused certificate) too
             raise AmiError(f"cannot reach AMI at {self.host}:{self.port}: {exc}") from exc
         self._reader_task = asyncio.create_task(self._read_loop(), name="ami-reader")
         reply = await self.action(
@@ -86,8 +92,8 @@ class AmiClient:
         if not reply.succeeded:
             await self.close()
             raise AmiError(f"AMI login as {self.username!r} refused: {reply.get('message', '')}")
-        log.info("AMI connected to %s:%s as %s (%s)", self.host, self.port, self.username,
-                 self.banner)
+        log.info("AMI connected to %s:%s as %s%s (%s)", self.host, self.port, self.username,
+                 " over TLS" if self._tls else "", self.banner)
 
     async def __aenter__(self) -> Self:
         await self.connect()

@@ -20,9 +20,10 @@ from monitor.core.settings import SettingsError, add_settings_arguments, setting
 
 
 def _ami(args: argparse.Namespace) -> AmiClient:
-    endpoint = settings_from_sources(args).ami
+    endpoint = settings_from_sources(args).officer_ami
     if endpoint is None:
-        raise SettingsError("CALLSLA_AMI_URL: needed to change an officer's status")
+        raise SettingsError("CALLSLA_OFFICER_AMI_URL (or CALLSLA_AMI_URL): needed to read or "
+                            "change an officer's status")
     return AmiClient.from_endpoint(endpoint)
 
 

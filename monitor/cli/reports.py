@@ -144,7 +144,7 @@ def _close_callback(args: argparse.Namespace, settings: Settings, charter: Chart
     informed = (now if args.informed_at == "now" else
                 _aware(args.informed_at, "--informed-at") if args.informed_at else
                 done if args.informed else None)
-    endpoint = settings.mqtt
+    endpoint = settings.publisher_mqtt
     outbox = Outbox(outbox_folder(args.outbox)) if endpoint is not None else None
     closed = close_callback(store, args.callback_id, action_taken=args.text, done_at=done,
                             caller_informed_at=informed, pbx=args.pbx, now=now,
@@ -153,7 +153,8 @@ def _close_callback(args: argparse.Namespace, settings: Settings, charter: Chart
     if outbox is None or endpoint is None:
         return 0
     _sent, left = asyncio.run(send_pending(
-        outbox, endpoint, timeout=10.0, client_id=f"callsla-close-{socket.gethostname()}"))
+        outbox, endpoint, timeout=10.0,
+        client_id=settings.mqtt_client_id("close", socket.gethostname())))
     if left:
         print(f"callsla: closed, but {left} events still wait in {outbox.folder} for the "
               "MQTT broker: `callsla events send` publishes them", file=sys.stderr)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_METRICS_ADDR = "127.0.0.1:9464"
+AMI_SCHEMES = {"tcp": 5038, "tls": 5039}
+MQTT_SCHEMES = {"mqtt": 1883, "mqtts": 8883}
+TLS_SCHEMES = frozenset({"tls", "mqtts"})
 
 
 class SettingsError(ValueError):
@@ -27,13 +31,21 @@ class Endpoint:
     username: str
     password: str = field(repr=False)
     path: str = ""
+    # The CA that signs the server's certificate (CALLSLA_TLS_CA_FILE); None: the system's.
+    ca_file: Path | None = None
+
+    @property
+    def tls(self) -> bool:
+        """`tls://` (AMI) and `mqtts://` (MQTT) connect over TLS, checking the certificate."""
+        return self.scheme in TLS_SCHEMES
 
     def redacted(self) -> str:
         user = f"{self.username}:***@" if self.username else ""
         return f"{self.scheme}://{user}{self.host}:{self.port}{self.path}"
 
 
-def parse_endpoint(name: str, url: str, *, schemes: dict[str, int]) -> Endpoint:
+def parse_endpoint(name: str, url: str, *, schemes: dict[str, int],
+                   ca_file: Path | None = None) -> Endpoint:
     """Parse `scheme://user:pass@host:port`; `schemes` maps each allowed scheme to its port."""
     try:
         parts = urlsplit(url)
@@ -55,6 +67,7 @@ def parse_endpoint(name: str, url: str, *, schemes: dict[str, int]) -> Endpoint:
         username=unquote(parts.username or ""),
         password=unquote(parts.password or ""),
         path=parts.path,
+        ca_file=ca_file,
     )
 
 
@@ -70,8 +83,13 @@ def parse_listen_addr(name: str, value: str) -> tuple[str, int]:
 class Settings:
     """Everything the monitor connects to. Built by `from_sources`, never by hand in production."""
 
-    ami_url: str | None = None
-    mqtt_url: str | None = None
+    ami_url: str | None = None  # the monitor's AMI user; the others fall back to it
+    agi_ami_url: str | None = None  # the agi-server's own AMI user (write = call)
+    officer_ami_url: str | None = None  # `callsla officer`'s own AMI user (write = system)
+    mqtt_url: str | None = None  # the monitor's MQTT user: subscribes, never publishes
+    mqtt_publish_url: str | None = None  # publishers: agi-server, events send, callbacks close
+    mqtt_client_suffix: str = ""  # tells apart two monitors of one PBX on one host
+    tls_ca_file: Path | None = None  # CA of the AMI and MQTT servers' certificates
     db_url: str = "sqlite:///callsla.db"
     metrics_addr: str = DEFAULT_METRICS_ADDR
     pbx: str = "pbx1"
@@ -106,6 +124,11 @@ class Settings:
                                 f"{self.console_secure_cookies!r} must be 0 or 1")
         return self.console_secure_cookies == "1"
 
+    def _endpoint(self, name: str, url: str | None, schemes: dict[str, int]) -> Endpoint | None:
+        if not url:
+            return None
+        return parse_endpoint(name, url, schemes=schemes, ca_file=self.tls_ca_file)
+
     @property
     def sso_proxies(self) -> frozenset[str]:
         """The reverse proxies' addresses, canonical (`::1`, `127.0.0.1`)."""
@@ -123,15 +146,51 @@ class Settings:
 
     @property
     def ami(self) -> Endpoint | None:
-        if not self.ami_url:
-            return None
-        return parse_endpoint("CALLSLA_AMI_URL", self.ami_url, schemes={"tcp": 5038})
+        """The monitor's AMI user (read only)."""
+        return self._endpoint("CALLSLA_AMI_URL", self.ami_url, AMI_SCHEMES)
+
+    @property
+    def agi_ami(self) -> Endpoint | None:
+        """The agi-server's AMI user; CALLSLA_AMI_URL when it has none of its own."""
+        if self.agi_ami_url:
+            return self._endpoint("CALLSLA_AGI_AMI_URL", self.agi_ami_url, AMI_SCHEMES)
+        return self.ami
+
+    @property
+    def officer_ami(self) -> Endpoint | None:
+        """`callsla officer`'s AMI user; CALLSLA_AMI_URL when it has none of its own."""
+        if self.officer_ami_url:
+            return self._endpoint("CALLSLA_OFFICER_AMI_URL", self.officer_ami_url, AMI_SCHEMES)
+        return self.ami
 
     @property
     def mqtt(self) -> Endpoint | None:
-        if not self.mqtt_url:
-            return None
-        return parse_endpoint("CALLSLA_MQTT_URL", self.mqtt_url, schemes={"mqtt": 1883})
+        """The monitor's MQTT user (subscribes to its PBX's events)."""
+        return self._endpoint("CALLSLA_MQTT_URL", self.mqtt_url, MQTT_SCHEMES)
+
+    @property
+    def publisher_mqtt(self) -> Endpoint | None:
+        """The MQTT user that publishes events; CALLSLA_MQTT_URL when it has none of its own."""
+        if self.mqtt_publish_url:
+            return self._endpoint("CALLSLA_MQTT_PUBLISH_URL", self.mqtt_publish_url, MQTT_SCHEMES)
+        return self.mqtt
+
+    def mqtt_client_id(self, part: str, host: str) -> str:
+        """A client id of its own per PBX, host and instance: a second client with the same id
+        would take over the first one's persistent session (the broker drops the first)."""
+        suffix = f"-{self.mqtt_client_suffix}" if self.mqtt_client_suffix else ""
+        return f"callsla-{part}-{self.pbx}-{host}{suffix}"
+
+    @staticmethod
+    def _check_ca_file(path: Path) -> None:
+        """Load it once at start: a bad file fails here, not at the first TLS connection."""
+        if not path.is_file():
+            raise SettingsError(f"CALLSLA_TLS_CA_FILE: no CA file at {path}")
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (OSError, ssl.SSLError) as exc:
+            raise SettingsError(f"CALLSLA_TLS_CA_FILE: {path} holds no usable CA certificate "
+                                f"({exc})") from exc
 
     @property
     def customer_context_names(self) -> tuple[str, ...]:
@@ -145,6 +204,13 @@ class Settings:
         """Parse every setting once so a bad one fails at start, with its name."""
         _ = self.ami, self.mqtt, self.metrics_listen, self.console_idle_seconds
         _ = self.secure_cookies, self.sso_proxies
+        _ = self.agi_ami, self.officer_ami, self.publisher_mqtt
+        if any(not (ch.isalnum() or ch in "-_.") for ch in self.mqtt_client_suffix):
+            raise SettingsError(f"CALLSLA_MQTT_CLIENT_SUFFIX: {self.mqtt_client_suffix!r} may "
+                                "hold only letters, digits, '-', '_' and '.'")
+        if self.tls_ca_file is not None:
+            self._check_ca_file(self.tls_ca_file)
+        _ = self.secure_cookies
         if not self.db_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError(
                 f"CALLSLA_DB_URL: {self.db_url!r} must be sqlite:///path or postgresql://..."
@@ -172,7 +238,12 @@ def _is(path: Path, test: Callable[[Path], bool]) -> bool:
 # (flag, environment variable, Settings field)
 _SOURCES = (
     ("--ami-url", "CALLSLA_AMI_URL", "ami_url"),
+    ("--agi-ami-url", "CALLSLA_AGI_AMI_URL", "agi_ami_url"),
+    ("--officer-ami-url", "CALLSLA_OFFICER_AMI_URL", "officer_ami_url"),
     ("--mqtt-url", "CALLSLA_MQTT_URL", "mqtt_url"),
+    ("--mqtt-publish-url", "CALLSLA_MQTT_PUBLISH_URL", "mqtt_publish_url"),
+    ("--mqtt-client-suffix", "CALLSLA_MQTT_CLIENT_SUFFIX", "mqtt_client_suffix"),
+    ("--tls-ca-file", "CALLSLA_TLS_CA_FILE", "tls_ca_file"),
     ("--db-url", "CALLSLA_DB_URL", "db_url"),
     ("--metrics-addr", "CALLSLA_METRICS_ADDR", "metrics_addr"),
     ("--pbx", "CALLSLA_PBX", "pbx"),
@@ -187,7 +258,7 @@ _SOURCES = (
     ("--console-sso-header", "CALLSLA_CONSOLE_SSO_HEADER", "console_sso_header"),
     ("--console-sso-proxies", "CALLSLA_CONSOLE_SSO_PROXIES", "console_sso_proxies"),
 )
-_PATHS = ("charter", "queue_log", "cdr_csv", "voicemail_spool")
+_PATHS = ("charter", "queue_log", "cdr_csv", "voicemail_spool", "tls_ca_file")
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
@@ -136,7 +137,9 @@ class MonitorService:
         else:
             log.warning("no CALLSLA_AMI_URL: not reading AMI events")
         if (mqtt := self.settings.mqtt) is not None:
-            self.mqtt = MqttFeed(endpoint=mqtt, recorder=self.recorder)
+            self.mqtt = MqttFeed(endpoint=mqtt, recorder=self.recorder,
+                                 client_id=self.settings.mqtt_client_id("monitor",
+                                                                        socket.gethostname()))
             tasks.append(asyncio.create_task(self.mqtt.run(), name="mqtt-feed"))
         stopped = asyncio.create_task(self._stop.wait())
         try:

@@ -50,7 +50,8 @@ def monitor_process(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """`callsla monitor` against the lab, serving the port Prometheus scrapes; yields its URL."""
     config = lab.config
     db = tmp_path_factory.mktemp("monitor") / "monitor.db"
-    env = {**os.environ, "CALLSLA_AMI_URL": config.ami_url, "CALLSLA_MQTT_URL": config.mqtt_url,
+    env = {**os.environ, "CALLSLA_AMI_URL": config.part_ami_url("monitor"),
+           "CALLSLA_MQTT_URL": config.part_mqtt_url("monitor"),
            "CALLSLA_METRICS_ADDR": f"127.0.0.1:{config.ports.metrics}",
            "CALLSLA_DB_URL": f"sqlite:///{db}", "CALLSLA_PBX": "lab"}
     log = (config.lab_dir / "run" / "monitor.log").open("ab")

@@ -18,10 +18,11 @@ from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.outbox import MqttSender, Outbox
 from agi_scripts.server import FastAgiServer
 from lab import Lab
+from lab.config import LabConfig
 from monitor.ami import AmiClient, AmiMessage
 from monitor.core.charter import load_charter
 from monitor.core.events import CallEvent, subscription
-from monitor.core.settings import parse_endpoint
+from monitor.core.settings import AMI_SCHEMES, MQTT_SCHEMES, parse_endpoint
 
 
 class RecordingOutbox(Outbox):
@@ -94,21 +95,24 @@ class AmiLog:
 @dataclass
 class MqttLog:
     """Payloads received on callsla/lab/events/#, duplicates kept, with QoS 1 and a session
-    that survives the broker's restart (clean_session off, same client id)."""
+    that survives the broker's restart (clean_session off, same client id). Logs in as the
+    lab's harness user (the monitor's own user could read these too)."""
 
-    port: int
+    config: LabConfig
     received: list[dict[str, object]] = field(default_factory=list)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
         # A session left by an earlier run (the lab's broker persists) would replay old events.
-        async with aiomqtt.Client("127.0.0.1", self.port, identifier="callflows-test",
-                                  clean_session=True):
+        login = {"username": self.config.mqtt_user, "password": self.config.ami_secret}
+        port = self.config.ports.mqtt
+        async with aiomqtt.Client("127.0.0.1", port, identifier="callflows-test",
+                                  clean_session=True, **login):
             pass
         while True:
             try:
-                async with aiomqtt.Client("127.0.0.1", self.port, identifier="callflows-test",
-                                          clean_session=False) as client:
+                async with aiomqtt.Client("127.0.0.1", port, identifier="callflows-test",
+                                          clean_session=False, **login) as client:
                     await client.subscribe(subscription("lab"), qos=1)
                     self.connected.set()
                     async for message in client.messages:
@@ -162,8 +166,9 @@ async def start_rig(lab: Lab, work: Path) -> CallFlowRig:
     directory_file.write_bytes((Path(__file__).parents[2] / "asterisk_conf/officers.toml")
                                .read_bytes())
     outbox = RecordingOutbox(work / "outbox")
-    flows_ami = AmiClient(port=config.ports.ami, username=config.ami_user,
-                          secret=config.ami_secret, events=False)
+    # The call flows with the agi-server's own least-rights users, as a site runs them.
+    flows_ami = AmiClient.from_endpoint(parse_endpoint(
+        "agi", config.part_ami_url("agi"), schemes=AMI_SCHEMES), events=False)
     await flows_ami.connect()
     flows = CallFlows(FlowSettings(pbx="lab", charter=load_charter(),
                                    directory_file=directory_file,
@@ -171,14 +176,15 @@ async def start_rig(lab: Lab, work: Path) -> CallFlowRig:
                       interrupter=PromptInterrupter(flows_ami))
     server = FastAgiServer({"officer_call": flows.officer_call}, port=config.ports.fastagi)
     await server.start()
-    sender = MqttSender(outbox, parse_endpoint("mqtt", config.mqtt_url, schemes={"mqtt": 1883}),
+    sender = MqttSender(outbox, parse_endpoint("mqtt", config.part_mqtt_url("agi"),
+                                               schemes=MQTT_SCHEMES),
                         client_id="callflows-agi", retry_seconds=0.5)
     ami = AmiClient(port=config.ports.ami, username=config.ami_user, secret=config.ami_secret)
     await ami.connect()
     logs = LogRecords()
     logging.getLogger("agi_scripts").addHandler(logs)
     rig = CallFlowRig(lab=lab, flows=flows, outbox=outbox, server=server, sender=sender, ami=ami,
-                      log=AmiLog(ami), mqtt=MqttLog(config.ports.mqtt), logs=logs,
+                      log=AmiLog(ami), mqtt=MqttLog(config), logs=logs,
                       directory_file=directory_file)
     rig.tasks = [asyncio.create_task(coro) for coro in
                  (rig.log.run(), rig.mqtt.run(), sender.run())]

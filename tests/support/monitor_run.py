@@ -27,14 +27,14 @@ class MonitorRun:
         config = lab.config
         assert lab.pbx is not None
         self.port = config.ports.metrics
-        ami_url = config.ami_url
+        ami_url = config.part_ami_url("monitor")  # the monitor's own least-rights user
         if read_only_ami:  # the lab's `<user>-ro`: read rights only, no actions that write
-            ami_url = ami_url.replace(f"//{config.ami_user}:", f"//{config.ami_user}-ro:")
+            ami_url = config.ami_url.replace(f"//{config.ami_user}:", f"//{config.ami_user}-ro:")
         self.env = {**os.environ, "CALLSLA_AMI_URL": ami_url,
                     "CALLSLA_METRICS_ADDR": f"127.0.0.1:{self.port}",
                     "CALLSLA_DB_URL": db_url, "CALLSLA_PBX": pbx}
         if mqtt:
-            self.env["CALLSLA_MQTT_URL"] = config.mqtt_url
+            self.env["CALLSLA_MQTT_URL"] = config.part_mqtt_url("monitor")
         if queue_log:
             self.env["CALLSLA_QUEUE_LOG"] = str(lab.pbx.log_dir / "queue_log")
         if cdr_csv:

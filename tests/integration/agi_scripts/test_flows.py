@@ -599,7 +599,9 @@ async def test_closing_a_callback_publishes_action_and_dates(
                             pbx="lab")
         assert record_flow_event(recorder, parse_event(json.dumps(created)),
                                  payload=json.dumps(created))
-    monkeypatch.setenv("CALLSLA_MQTT_URL", rig.lab.config.mqtt_url)
+    # The help desk's own MQTT user: it may publish callback_closed and nothing else.
+    monkeypatch.delenv("CALLSLA_MQTT_URL", raising=False)
+    monkeypatch.setenv("CALLSLA_MQTT_PUBLISH_URL", rig.lab.config.part_mqtt_url("helpdesk"))
     code = await asyncio.to_thread(main, [
         "callbacks", "close", callback_id, "--action", "Called back; licence renewed",
         "--informed-at", "now", "--db-url", db_url, "--outbox", str(tmp_path / "outbox")])
@@ -618,7 +620,8 @@ async def test_closing_a_callback_publishes_action_and_dates(
                             pbx="lab")
         recorder.start()
         feed = MqttFeed(endpoint=parse_endpoint("mqtt", rig.lab.config.mqtt_url,
-                                                schemes={"mqtt": 1883}), recorder=recorder)
+                                                schemes={"mqtt": 1883}), recorder=recorder,
+                        client_id="test-feed")
         assert feed.handle(json.dumps(created))
         opened = store.get_callback("lab", callback_id)
         assert opened is not None

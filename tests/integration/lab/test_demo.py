@@ -151,7 +151,7 @@ def test_demo_figures_move_then_ctrl_c_stops_everything(demo: DemoRun) -> None:
     assert demo.process.wait(60) == 0, demo.text()
     assert "callsla demo stopped" in demo.text()
     ports = demo.ports
-    still_open = [p for p in (ports.ami, ports.fastagi, ports.mqtt, ports.prometheus,
-                              ports.postgres, ports.metrics) if port_open(p)]
+    still_open = [p for p in (ports.ami, ports.ami_tls, ports.fastagi, ports.mqtt, ports.mqtts,
+                              ports.prometheus, ports.postgres, ports.metrics) if port_open(p)]
     assert still_open == []
     assert demo.leftovers() == []

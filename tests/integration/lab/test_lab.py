@@ -55,11 +55,13 @@ async def test_inbound_call_is_answered_by_a_receptionist(ami: AmiClient) -> Non
 
 
 async def test_message_crosses_mosquitto(lab: Lab) -> None:
-    port = lab.config.ports.mqtt
+    port, login = lab.config.ports.mqtt, lab.config.mqtt_user
     payload = json.dumps({"probe": time.time()})
-    async with aiomqtt.Client("127.0.0.1", port, identifier="lab-sub") as sub:
+    async with aiomqtt.Client("127.0.0.1", port, identifier="lab-sub", username=login,
+                              password=lab.config.ami_secret) as sub:
         await sub.subscribe("callsla/test/probe", qos=1)
-        async with aiomqtt.Client("127.0.0.1", port, identifier="lab-pub") as pub:
+        async with aiomqtt.Client("127.0.0.1", port, identifier="lab-pub", username=login,
+                                  password=lab.config.ami_secret) as pub:
             await pub.publish("callsla/test/probe", payload, qos=1)
         message = await asyncio.wait_for(anext(aiter(sub.messages)), 5)
     assert message.payload.decode() == payload

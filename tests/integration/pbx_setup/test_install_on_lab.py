@@ -1,6 +1,7 @@
 """`callsla pbx install` onto a fresh etc/ of the lab's chroot (the lab installs through it,
 then writes its local/ files): Asterisk starts with no ERROR or WARNING line, `pbx check`
-finds only the lab's own over-privileged AMI user, and a SIP caller at the front desk is
+finds only the lab harness's own over-privileged AMI user (each part's user has just the rights
+of its part), and a SIP caller at the front desk is
 measured and hears RTP with no gap longer than 1 s while waiting (music on hold, issue 14)."""
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def _files(lab: Lab) -> PbxFiles:
     assert lab.pbx is not None
     inst = lab.pbx.host_path(lab.pbx.inst)
     return PbxFiles(etc=inst / "etc", log_dir=inst / "log", sounds=inst / "sounds",
-                    data_dir=lab.pbx.host_path("/usr/share/asterisk"), root=lab.pbx.root)
+                    data_dir=lab.pbx.host_path("/usr/share/asterisk"), root=lab.pbx.root,
+                    part_users={"monitor": "callsla-monitor", "agi-server": "callsla-agi",
+                                "officer": "callsla-officer"})
 
 
 def test_the_lab_was_installed_by_the_installer(lab: Lab) -> None:
@@ -57,8 +60,10 @@ def test_the_lab_was_installed_by_the_installer(lab: Lab) -> None:
 
 def test_asterisk_starts_without_an_error_or_warning_line(lab: Lab) -> None:
     assert lab.pbx is not None
-    def logged() -> list[str]:  # the lab rotates the log (messages.N is older), oldest first
-        files = sorted(lab.pbx.log_dir.glob("messages.*"), key=lambda p: -int(p.suffix[1:]))
+    def logged() -> list[str]:  # the lab rotates the log per module; oldest first
+        # Asterisk's default rotatestrategy is sequential: messages.0 is the oldest (the one
+        # with this lab's start), a higher number newer, `messages` the newest.
+        files = sorted(lab.pbx.log_dir.glob("messages.*"), key=lambda p: int(p.suffix[1:]))
         return [line for f in [*files, lab.pbx.log_dir / "messages"]
                 for line in f.read_text().splitlines()]
 
@@ -77,7 +82,8 @@ async def test_pbx_check_names_only_the_labs_over_privileged_user(
         [p.line() for p in problems]
     assert repr(lab.config.ami_user) in problems[0].what  # write = ...,originate,command
     assert "command,originate" in problems[0].what
-    endpoint = parse_endpoint("CALLSLA_AMI_URL", lab.config.ami_url, schemes={"tcp": 5038})
+    endpoint = parse_endpoint("CALLSLA_AMI_URL", lab.config.part_ami_url("monitor"),
+                              schemes={"tcp": 5038})  # as docs/install.md step 6
     checking = asyncio.create_task(ami_problems(endpoint, wait_seconds=10))
     await asyncio.sleep(1)  # logged in; now an event for it to read (a global's VarSet)
     await rig.ami.action("Setvar", Variable="CALLSLA_CHECK_PROBE", Value="1")

@@ -3,6 +3,7 @@ breaking one thing on purpose: the check must name that problem, as an error."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,18 @@ def test_a_least_rights_user_passes(site: PbxFiles) -> None:
         "[callsla-monitor]\nread = call,agent,user,dialplan,cdr,reporting\nwrite =\n"
         "[callsla-agi]\nwrite = call\n[callsla-officer]\nwrite = system\n")
     assert "ami-rights" not in _errors(site)
+
+
+def test_a_part_s_user_with_more_rights_than_it_needs_is_a_warning(site: PbxFiles) -> None:
+    (site.etc / "local/manager-users.conf").write_text(
+        "[callsla-monitor]\nread = call\nwrite = reporting,call,system\n"
+        "[callsla-agi]\nwrite = call\n")
+    site = dataclasses.replace(site, part_users={"monitor": "callsla-monitor",
+                                                 "agi-server": "callsla-agi"})
+    found = [p for p in check_files(site) if p.check == "ami-rights"]
+    assert [(p.severity, p.fix) for p in found] == [
+        ("warning", "manager.conf [callsla-monitor]: write = reporting")]
+    assert "may also write call,system" in found[0].what
 
 
 def test_a_missing_queue_log(site: PbxFiles) -> None:

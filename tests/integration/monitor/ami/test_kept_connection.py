@@ -25,7 +25,8 @@ async def test_a_cut_ami_link_is_reconnected(lab: Lab) -> None:
     proxy_port = config.ports.ami + 60
     proxy = AmiProxy(listen_port=proxy_port, upstream_port=config.ports.ami)
     await proxy.open()
-    url = config.ami_url.replace(f":{config.ports.ami}", f":{proxy_port}")
+    # The agi-server's own least-rights user: the connection it keeps is this one.
+    url = config.part_ami_url("agi").replace(f":{config.ports.ami}", f":{proxy_port}")
     kept = KeptAmiConnection(parse_endpoint("ami", url, schemes={"tcp": 5038}),
                              retry_seconds=0.2, max_retry_seconds=1.0)
     await kept.start()

@@ -48,7 +48,8 @@ async def test_events_sent_while_the_monitor_is_down_are_counted_once(
         event(pbx, "callback_closed", callback_id="cb-2", action_taken="called back",
               done_at=datetime.now(UTC).isoformat(), caller_informed_at=None),
     ]
-    async with aiomqtt.Client("127.0.0.1", lab.config.ports.mqtt) as pub:
+    async with aiomqtt.Client("127.0.0.1", lab.config.ports.mqtt, username="callsla-agi",
+                              password=lab.config.ami_secret) as pub:  # the publishers' user
         for message in messages:
             await pub.publish(topic(pbx, str(message["type"])), json.dumps(message),
                               qos=1)

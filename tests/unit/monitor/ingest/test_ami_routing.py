@@ -84,7 +84,8 @@ def test_user_events_are_recorded_between_the_pbx_events_around_them(
 def test_an_event_that_came_by_mqtt_and_by_ami_counts_once(recorder: Recorder) -> None:
     status = sample_event("status_announced", pbx="unit")
     endpoint = parse_endpoint("mqtt", "mqtt://127.0.0.1:1883", schemes={"mqtt": 1883})
-    assert MqttFeed(endpoint=endpoint, recorder=recorder).handle(status.to_json())
+    feed = MqttFeed(endpoint=endpoint, recorder=recorder, client_id="callsla-monitor-unit")
+    assert feed.handle(status.to_json())
     assert record_ami_events(recorder, [on_ami(status)]) == 0
     assert record_ami_events(recorder, [on_ami(status)]) == 0  # a second AMI copy too
     assert intervals(recorder) == 1

@@ -126,7 +126,8 @@ def test_flow_events_parse_and_record_or_raise_event_schema_error(
 
 @pytest.fixture(scope="module")
 def feed(recorder: Recorder) -> MqttFeed:
-    return MqttFeed(endpoint=Endpoint("mqtt", "127.0.0.1", 1883, "", ""), recorder=recorder)
+    return MqttFeed(endpoint=Endpoint("mqtt", "127.0.0.1", 1883, "", ""), recorder=recorder,
+                    client_id="test-feed")
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
