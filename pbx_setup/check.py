@@ -78,8 +78,9 @@ def _manager(pbx: PbxFiles) -> list[Problem]:
                                     f"AMI user {user!r} may write {','.join(too_many)}: its "
                                     "secret would let anyone run anything on the PBX",
                                     f"manager.conf [{user}]: the least rights of its part "
-                                    "(monitor: write = user; agi-server: write = call,user; officer "
-                                    "command: write = system), see local/manager-users.conf"))
+                                    "(monitor: write = user; agi-server: write = call,user; "
+                                    "officer command: write = system), see "
+                                    "local/manager-users.conf"))
     return problems
 
 
