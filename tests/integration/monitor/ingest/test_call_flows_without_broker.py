@@ -114,7 +114,7 @@ async def test_every_figure_reaches_metrics_with_no_broker(
             # (Response: Success) and hands them to no monitor.
             await asyncio.to_thread(run.stop)
             await phones.call_in(MESSAGE_CALLER, name="Siti Pesanan", dialled=OUT_OF_OFFICE,
-                                 patience=15, talks_from=0.0)
+                                 patience=11, talks_from=0.0)  # about 3 s of message
             await log.wait_for(lambda e: e.get("userevent") == "CallSLA"
                                and e.get("type") == "callback_created", 40,
                                "the callback sent as a UserEvent while the monitor is down")
