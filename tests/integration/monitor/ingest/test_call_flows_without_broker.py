@@ -43,13 +43,16 @@ EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def start_agi_server(lab: Lab, pbx: str, outbox: Path) -> ManagedProcess:
-    """`callsla agi-server` as a site without a broker runs it: AMI only."""
+    """`callsla agi-server` as a site without a broker runs it: AMI only, as the lab's
+    `<user>-agi` (the skeleton's rights: read = user with the acknowledgements' eventfilter,
+    write = call,user)."""
     config = lab.config
+    ami_url = config.ami_url.replace(f"//{config.ami_user}:", f"//{config.ami_user}-agi:")
     assert lab.pbx is not None
     agi = ManagedProcess("agi-server-nobroker", config.lab_dir / "run")
     agi.logfile.unlink(missing_ok=True)
     agi.start([sys.executable, "-m", "agi_scripts"], env={
-        "CALLSLA_PBX": pbx, "CALLSLA_AMI_URL": config.ami_url,
+        "CALLSLA_PBX": pbx, "CALLSLA_AMI_URL": ami_url,
         "CALLSLA_AGI_ADDR": f"127.0.0.1:{config.ports.fastagi}",
         "CALLSLA_OUTBOX": str(outbox),
         "CALLSLA_VOICEMAIL_SPOOL": str(lab.pbx.spool_dir / "voicemail")})
