@@ -14,7 +14,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from agi_scripts.ami_sender import AmiSender
+from agi_scripts.ami_sender import ACK_EVENTS, AmiSender
 from agi_scripts.flows import CallFlows, FlowSettings
 from agi_scripts.interrupter import PromptInterrupter
 from agi_scripts.outbox import (
@@ -81,8 +81,8 @@ async def run_agi_server(args: argparse.Namespace) -> None:
              settings.publisher_mqtt.redacted() if settings.publisher_mqtt else "-")
     ami: KeptAmiConnection | None = None
     if settings.agi_ami is not None:  # lets a freed officer cut a status message short, and
-        ami = KeptAmiConnection(settings.agi_ami)  # carries the events without MQTT; logs in
-        await ami.start()  # again after a drop
+        ami = kept_ami(settings)  # carries the events without MQTT; logs in again after a
+        await ami.start()  # drop
     flows = CallFlows(FlowSettings(
         pbx=settings.pbx, charter=load_charter(settings.charter),
         directory_file=Path(directory) if directory else None,
@@ -110,6 +110,15 @@ def _agi_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def kept_ami(settings: Settings) -> KeptAmiConnection:
+    """The agi-server's AMI connection; without MQTT it also reads the monitor's
+    acknowledgements (UserEvents: the `user` class only, parsed only if a UserEvent)."""
+    assert settings.agi_ami is not None
+    if settings.publisher_mqtt is not None:
+        return KeptAmiConnection(settings.agi_ami)
+    return KeptAmiConnection(settings.agi_ami, event_classes="user", only_events=ACK_EVENTS)
+
+
 def event_sender(settings: Settings, outbox: Outbox, ami: KeptAmiConnection | None, *,
                  client_id: str) -> EventSender | None:
     """MQTT when CALLSLA_MQTT_PUBLISH_URL (or CALLSLA_MQTT_URL) is set, else AMI UserEvents
@@ -120,20 +129,20 @@ def event_sender(settings: Settings, outbox: Outbox, ami: KeptAmiConnection | No
     if ami is not None and settings.agi_ami is not None:
         log.info("call-flow events go as AMI UserEvents to %s (no MQTT URL)",
                  settings.agi_ami.redacted())
-        return AmiSender(outbox, ami)
+        return AmiSender(outbox, ami, pbx=settings.pbx)
     log.warning("no MQTT URL and no AMI URL: events stay in %s", outbox.folder)
     return None
 
 
 async def send_stored_events(args: argparse.Namespace, timeout: float = 30.0) -> int:
-    """Send what the outbox holds (MQTT, else AMI), then exit (classic-AGI sites run this
-    from cron)."""
+    """Send what the outbox holds (MQTT, else AMI: until the monitor acknowledges it), then
+    exit (classic-AGI sites run this from cron)."""
     settings = settings_from_sources(args)
     if settings.publisher_mqtt is None and settings.agi_ami is None:
         raise SettingsError("CALLSLA_MQTT_PUBLISH_URL (or CALLSLA_MQTT_URL), or "
                             "CALLSLA_AGI_AMI_URL (or CALLSLA_AMI_URL): needed to send events")
     outbox = Outbox(outbox_folder(args.outbox))
-    ami = (KeptAmiConnection(settings.agi_ami)
+    ami = (kept_ami(settings)
            if settings.publisher_mqtt is None and settings.agi_ami else None)
     if ami is not None:
         await ami.start()

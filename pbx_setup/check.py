@@ -20,8 +20,10 @@ DANGEROUS_WRITE = frozenset({"all", "command", "config", "originate"})
 # The write classes each part's AMI actions need in Asterisk 22 (`manager show command X`):
 # the monitor's CoreShowChannels `reporting` (QueueSummary, QueueStatus need none); the
 # agi-server's Getvar and ControlPlayback `call`; `callsla officer`'s DBPut `system`.
-# The agi-server's `user`: the call-flow events as AMI UserEvents when there is no broker.
-PART_WRITE = {"monitor": frozenset({"reporting"}), "agi-server": frozenset({"call", "user"}),
+# `user`: without a broker the agi-server sends the call-flow events as AMI UserEvents and the
+# monitor acknowledges each stored one with another.
+PART_WRITE = {"monitor": frozenset({"reporting", "user"}),
+              "agi-server": frozenset({"call", "user"}),
               "officer": frozenset({"system"})}
 _PART_TABLE = "; ".join(f"{part}: write = {','.join(sorted(rights))}"
                         for part, rights in PART_WRITE.items())

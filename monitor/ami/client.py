@@ -38,7 +38,7 @@ class AmiClient:
         port: int = 5038,
         username: str,
         secret: str,
-        events: bool = True,
+        events: bool | str = True,
         event_queue_size: int = 100_000,
         only_events: frozenset[str] | None = None,
         tls: ssl.SSLContext | None = None,
@@ -48,6 +48,7 @@ class AmiClient:
         self.port = port
         self.username = username
         self._secret = secret
+        # True: every event the user may read; a string: those classes only (e.g. "user").
         self._want_events = events
         # Events not in `only_events` are counted in `skipped_events` and never parsed.
         self._only_events = only_events
@@ -61,7 +62,7 @@ class AmiClient:
         self.banner = ""
 
     @classmethod
-    def from_endpoint(cls, endpoint: Endpoint, *, events: bool = True,
+    def from_endpoint(cls, endpoint: Endpoint, *, events: bool | str = True,
                       only_events: frozenset[str] | None = None) -> AmiClient:
         """A client for a parsed `CALLSLA_AMI_URL` (`Settings.ami`), over TLS for `tls://`."""
         return cls(host=endpoint.host, port=endpoint.port, username=endpoint.username,
@@ -86,7 +87,8 @@ class AmiClient:
             "Login",
             Username=self.username,
             Secret=self._secret,
-            Events="on" if self._want_events else "off",
+            Events=(self._want_events if isinstance(self._want_events, str)
+                    else "on" if self._want_events else "off"),
             timeout=timeout,
         )
         if not reply.succeeded:

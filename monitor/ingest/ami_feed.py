@@ -1,7 +1,9 @@
 """The live AMI feed: connect, catch up from the logs, then record event batches; reconnect.
 
 The batches hold the PBX's events and the call flows' `CallSLA` UserEvents (the events MQTT
-carries, for sites without a broker), recorded in AMI's order (`ami_routing.py`).
+carries, for sites without a broker), recorded in AMI's order (`ami_routing.py`); each batch's
+committed call-flow events are then acknowledged to the agi-server (`ami_acks.py`), and each
+login asks it to send again what was not (events sent while the monitor was away).
 
 Connection loss is normal: each loss is followed by a back-off (1 s doubling to 30 s), a new
 login, and a backfill of the gap before live events are taken again.
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from monitor.ami import AmiClient, AmiError, AmiMessage
 from monitor.core.log_gate import LogGate
 from monitor.core.settings import Endpoint
+from monitor.ingest.ami_acks import StoredEventAcks
 from monitor.ingest.ami_routing import record_ami_events
 from monitor.ingest.call_state import HANDLED_EVENTS
 from monitor.ingest.queue_announcements import HANDLED_EVENTS as ANNOUNCEMENT_EVENTS
@@ -42,6 +45,8 @@ class AmiFeed:
         self.queues: list[str] = []
         # A store that is down fails every try (each second): logged once a minute.
         self._store_log = LogGate()
+        self.acks = StoredEventAcks(recorder.pbx)
+        self._stored: list[str] = []  # committed call-flow events not yet acknowledged
 
     async def run(self) -> None:
         metrics, pbx = self.recorder.metrics, self.recorder.pbx
@@ -62,12 +67,15 @@ class AmiFeed:
                 await self._declare_queues(client)
                 self.catch_up()  # events arriving meanwhile wait in the client's queue
                 await self._close_vanished(client)
+                await self.acks.ask_for_resend(client)
+                await self._acknowledge(client)
                 async for batch in client.event_batches():
                     received.inc(len(batch) + client.skipped_events - skipped)
                     skipped = client.skipped_events
-                    bad = record_ami_events(self.recorder, batch)
+                    bad = record_ami_events(self.recorder, batch, stored=self._stored)
                     if bad:
                         rejected.inc(bad)
+                    await self._acknowledge(client)
                 log.warning("AMI at %s closed the connection", self.endpoint.redacted())
             except AmiError as exc:
                 log.warning("%s; retrying in %.0f s", exc, delay)
@@ -80,10 +88,16 @@ class AmiFeed:
                 await self.recover()
             finally:
                 self.connected = False
+                self._stored.clear()  # unacknowledged: the agi-server sends them again
                 connected.set(0)
                 await client.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+
+    async def _acknowledge(self, client: AmiClient) -> None:
+        if self._stored:
+            stored, self._stored = self._stored, []
+            await self.acks.acknowledge(client, stored)
 
     async def recover(self) -> None:
         """Reconnect the store in a thread (PostgreSQL may take its connect timeout), then
@@ -144,5 +158,5 @@ class AmiFeed:
             if event.get("actionid") == reply.get("actionid") and event.event != "UserEvent":
                 answer.append(event)
             else:
-                record_ami_events(self.recorder, [event])
+                record_ami_events(self.recorder, [event], stored=self._stored)
         return answer

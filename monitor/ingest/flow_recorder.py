@@ -73,4 +73,6 @@ def record_flow_event(recorder: Recorder, event: CallEvent, *, payload: str,
             event.interval_seconds)
     if isinstance(event, VoicemailLeft):
         metrics.voicemails.labels(pbx, "", event.department).inc()
+    if isinstance(event, CallbackCreated | CallbackClosed) and recorder.callbacks_changed:
+        recorder.callbacks_changed()
     return True

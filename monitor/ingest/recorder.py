@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -40,8 +40,11 @@ class Recorder:
     """One per PBX: owns the tracker, writes the store, counts the metrics."""
 
     def __init__(self, *, store: Store, metrics: CallMetrics, pbx: str,
-                 customers: CustomerRule | None = None) -> None:
+                 customers: CustomerRule | None = None,
+                 callbacks_changed: Callable[[], None] | None = None) -> None:
         self.store = store
+        # Called after a callback record's commit: its gauges need not wait for their refresh.
+        self.callbacks_changed = callbacks_changed
         self.metrics = metrics
         self.pbx = pbx
         self.customers = customers or CustomerRule()

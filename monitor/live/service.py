@@ -98,7 +98,8 @@ class MonitorService:
         # PostgreSQL may take up to its connect timeout: the loop must not stop meanwhile
         self.store = await asyncio.to_thread(open_store, self.settings.db_url)
         self.recorder = Recorder(store=self.store, metrics=self.metrics, pbx=pbx,
-                                 customers=CustomerRule(self.settings.customer_context_names))
+                                 customers=CustomerRule(self.settings.customer_context_names),
+                                 callbacks_changed=self._callbacks_changed)
         directory = self.load_officers()
         if directory is not None:  # departments of transfer legs even with AMI alone
             self.recorder.tracker.know_officers(
@@ -188,7 +189,8 @@ class MonitorService:
             await asyncio.sleep(GAUGE_REFRESH_SECONDS)
 
     def _callbacks_changed(self) -> None:
-        """A console close shows on /metrics at once, not at the next 10-second refresh."""
+        """A console close, or a callback event recorded, shows on /metrics at once, not at the
+        next 10-second refresh."""
         try:
             self._refresh_callbacks(datetime.now(UTC))
         except StoreError as exc:

@@ -82,7 +82,7 @@ def test_a_part_s_user_with_more_rights_than_it_needs_is_a_warning(site: PbxFile
                                                  "agi-server": "callsla-agi"})
     found = [p for p in check_files(site) if p.check == "ami-rights"]
     assert [(p.severity, p.fix) for p in found] == [
-        ("warning", "manager.conf [callsla-monitor]: write = reporting")]
+        ("warning", "manager.conf [callsla-monitor]: write = reporting,user")]
     assert "may also write call,system" in found[0].what
 
 

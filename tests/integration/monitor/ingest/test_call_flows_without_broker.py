@@ -4,10 +4,12 @@ The agi-server sends its events as AMI UserEvents, the monitor reads them in ord
 PBX's own events, and /metrics has every figure: the status interval (on time), the returned
 transfer, the message and its open callback.
 
-Three callers side by side, so the test takes about as long as its slowest (a caller waiting
-for 2101, busy with a customer of the plain gateway, until their second status message, about
-35 s): one dials 2101, one dials 2201 who never answers (back to the front desk, where 101
-answers), one dials 2202, out of the office, and leaves a message.
+Two callers side by side first (the slowest a caller waiting for 2101, busy with a customer of
+the plain gateway, until their second status message, about 35 s): one dials 2101, one dials
+2201 who never answers (back to the front desk, where 101 answers). Then, with the monitor
+stopped (Asterisk keeps no event for it), a caller dials 2202, out of the office, and leaves a
+message: the agi-server keeps the message's events though Asterisk took them, and when the
+monitor is back (it asks for what it missed) the callback is on /metrics and the outbox empty.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from agi_scripts.officer_status import set_officer_status
+
 from lab import Lab
 from lab.processes import ManagedProcess, wait_until
 from lab.sip.phones import sip_phones
@@ -41,13 +43,16 @@ EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def start_agi_server(lab: Lab, pbx: str, outbox: Path) -> ManagedProcess:
-    """`callsla agi-server` as a site without a broker runs it: AMI only."""
+    """`callsla agi-server` as a site without a broker runs it: AMI only, as the lab's
+    `callsla-agi` (the skeleton's rights: read = user with the acknowledgements' eventfilter,
+    write = call,user)."""
     config = lab.config
+    ami_url = config.part_ami_url("agi")
     assert lab.pbx is not None
     agi = ManagedProcess("agi-server-nobroker", config.lab_dir / "run")
     agi.logfile.unlink(missing_ok=True)
     agi.start([sys.executable, "-m", "agi_scripts"], env={
-        "CALLSLA_PBX": pbx, "CALLSLA_AMI_URL": config.ami_url,
+        "CALLSLA_PBX": pbx, "CALLSLA_AGI_AMI_URL": ami_url,
         "CALLSLA_AGI_ADDR": f"127.0.0.1:{config.ports.fastagi}",
         "CALLSLA_OUTBOX": str(outbox),
         "CALLSLA_VOICEMAIL_SPOOL": str(lab.pbx.spool_dir / "voicemail")})
@@ -88,8 +93,6 @@ async def test_every_figure_reaches_metrics_with_no_broker(
             phones.officer("2201", NoAnswer())
             await phones.call_in(RETURNED_CALLER, name="Abu Kembali", dialled="2201",
                                  patience=90)
-            await phones.call_in(MESSAGE_CALLER, name="Siti Pesanan", dialled=OUT_OF_OFFICE,
-                                 patience=15, talks_from=0.0)
             # 2101 busy with a customer who came through the plain gateway (no announcement).
             await phones.call_in(ON_THE_LINE, name="Sudah Bercakap", dialled="2101",
                                  trunk=DIRECT_TRUNK, patience=120)
@@ -102,15 +105,36 @@ async def test_every_figure_reaches_metrics_with_no_broker(
             def every_figure() -> bool:
                 return (run.value("callsla_status_announcement_interval_seconds_count",
                                   pbx=pbx, department="finance") >= 1
-                        and run.value("callsla_transfers_returned_total", pbx=pbx) >= 1
-                        and run.value("callsla_callbacks_open", pbx=pbx) >= 1)
+                        and run.value("callsla_transfers_returned_total", pbx=pbx) >= 1)
 
             await asyncio.to_thread(wait_for, every_figure, 75, "every figure on /metrics")
             # The waiting caller has heard two status messages: done (the PBX hangs up).
             channel = next(e["channel"] for e in log.events if e.event == "Newchannel"
                            and e.get("calleridnum") == BUSY_CALLER)
             await ami.action("Hangup", Channel=channel)
-            print(f"every figure on /metrics {time.monotonic() - started:.1f} s after start")
+            print(f"status and return on /metrics {time.monotonic() - started:.1f} s after start")
+            # The monitor stops; a message is left meanwhile: Asterisk takes its UserEvents
+            # (Response: Success) and hands them to no monitor.
+            await asyncio.to_thread(run.stop)
+            await phones.call_in(MESSAGE_CALLER, name="Siti Pesanan", dialled=OUT_OF_OFFICE,
+                                 patience=11, talks_from=0.0)  # about 3 s of message
+            await log.wait_for(lambda e: e.get("userevent") == "CallSLA"
+                               and e.get("type") == "callback_created", 40,
+                               "the callback sent as a UserEvent while the monitor is down")
+            kept = [p.read_text() for p in outbox.glob("*.json")]
+            assert any('"callback_created"' in k for k in kept), "kept until acknowledged"
+            assert any('"voicemail_left"' in k for k in kept)
+            restarted = time.monotonic()
+            await asyncio.to_thread(run.start)
+
+            def callback_in() -> bool:
+                return (run.value("callsla_callbacks_open", pbx=pbx) >= 1
+                        and not list(outbox.glob("*.json")))
+
+            await asyncio.to_thread(wait_for, callback_in, 30,
+                                    "the callback on /metrics after the restart, outbox empty")
+            print(f"callback on /metrics, outbox empty {time.monotonic() - restarted:.1f} s "
+                  "after the monitor started again")
         interval_count = run.value("callsla_status_announcement_interval_seconds_count",
                                    pbx=pbx, department="finance")
         on_time = run.value("callsla_status_announcement_interval_seconds_bucket", pbx=pbx,
@@ -131,6 +155,9 @@ async def test_every_figure_reaches_metrics_with_no_broker(
         assert [(c.caller_number, c.department) for c in callbacks] == [
             (MESSAGE_CALLER, "licensing")]
         assert list(outbox.glob("*.json")) == [], "nothing left waiting in the outbox"
+        acks = [e for e in log.events if e.get("userevent") == "CallSLAStored"]
+        assert {e.get("pbx") for e in acks} == {pbx}
+        assert any(e.get("resend") == "all" for e in acks), "the restarted monitor asked"
         assert b"call-flow events go as AMI UserEvents" in agi.logfile.read_bytes()
     finally:
         if watching is not None:

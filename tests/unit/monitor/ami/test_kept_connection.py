@@ -78,3 +78,26 @@ async def test_a_pbx_down_at_start_is_picked_up_when_it_comes(
     finally:
         await kept.close()
         await server.close()
+
+
+async def test_with_event_classes_it_logs_in_for_them_and_hands_events_to_its_listeners(
+        ami: FakeAmi) -> None:
+    """The agi-server's sender reads the monitor's acknowledgements (UserEvents) this way;
+    other events are not parsed, and without event_classes the login asks for none."""
+    endpoint = parse_endpoint("ami", f"tcp://callsla:s3cret@127.0.0.1:{ami.port}",
+                              schemes={"tcp": 5038})
+    kept = KeptAmiConnection(endpoint, event_classes="user",
+                             only_events=frozenset({"UserEvent"}))
+    heard: list[str] = []
+    kept.listen(lambda event: heard.append(event.get("userevent", "")))
+    plain = _kept(ami.port)
+    await kept.start()
+    await plain.start()
+    try:
+        await ami.send_event("Hangup", Channel="PJSIP/101-1")
+        await ami.send_event("UserEvent", UserEvent="CallSLAStored", EventIDs="e1")
+        await _until(lambda: heard == ["CallSLAStored"])
+        assert [a["Events"] for a in ami.actions_named("Login")] == ["user", "off"]
+    finally:
+        await kept.close()
+        await plain.close()

@@ -20,7 +20,7 @@ from monitor.core.settings import parse_endpoint
 from monitor.ingest import ami_feed
 from monitor.ingest.ami_feed import AmiFeed
 from monitor.ingest.recorder import Recorder
-from monitor.store import Store, open_store
+from monitor.store import Store, StoreError, open_store
 from tests.support.event_payloads import sample_event
 from tests.support.fake_ami import FakeAmi, read_capture
 
@@ -126,7 +126,10 @@ async def test_captured_calls_reach_the_store_and_the_counters(
     # here, as to a read-only user, so the queues' own list stands in)
     assert feed.catch_ups == [2]
     assert [a["Action"] for a in ami.actions] == ["Login", "QueueSummary", "CoreShowChannels",
-                                                  "QueueStatus"]
+                                                  "QueueStatus", "UserEvent"]
+    assert ami.actions[-1] == {"Action": "UserEvent", "ActionID": ami.actions[-1]["ActionID"],
+                               "UserEvent": "CallSLAStored", "PBX": "unit", "EventIDs": "",
+                               "Resend": "all"}, "at login: send again what was not stored"
 
 
 async def test_after_the_server_drops_the_feed_logs_in_again_and_goes_on(
@@ -311,3 +314,74 @@ async def test_the_call_flows_user_events_are_read_with_the_pbx_events(
     assert recorder.metrics.registry.get_sample_value(
         "callsla_status_announcement_interval_seconds_count",
         {"pbx": "unit", "queue": "", "department": "finance"}) == 1
+
+
+def acks(ami: FakeAmi) -> list[str]:
+    """The event ids the feed acknowledged, in order (its login's resend request left out)."""
+    return [i for a in ami.actions_named("UserEvent") if a.get("UserEvent") == "CallSLAStored"
+            for i in a["EventIDs"].split(",") if i]
+
+
+def on_ami(event_type: str) -> tuple[str, dict[str, str]]:
+    event = sample_event(event_type, pbx="unit")
+    return event.event_id, {"Event": "UserEvent", **userevent_fields(
+        event.to_json(), event_id=event.event_id, event_type=event.type)}
+
+
+async def test_stored_call_flow_events_are_acknowledged_after_their_commit(
+        ami: FakeAmi, feed: Feed, tmp_path: Path) -> None:
+    """The agi-server keeps each outbox file until this acknowledgement (docs/events.md): when
+    it goes, another connection to the store already sees the events it names."""
+    committed_at_ack: list[set[str]] = []
+
+    def check_the_store(action: dict[str, str]) -> list[dict[str, str]]:
+        with open_store(f"sqlite:///{tmp_path}/feed.db") as other:
+            committed_at_ack.append({e.event_id for e in other.call_events(
+                datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC),
+                pbx="unit")})
+        return [{"Response": "Success", "Message": "Event Sent"}]
+
+    ami.handlers["UserEvent"] = check_the_store
+    first_id, first = on_ami("status_announced")
+    second_id, second = on_ami("caller_choice")
+    await ami.wait_for_logins(1)
+    await until(lambda: feed.feed.connected, "feed connected")
+    await ami.send(first, second)
+    await until(lambda: acks(ami) == [first_id, second_id], "both acknowledged")
+    await ami.send(first)  # a copy resent: dropped as a duplicate, acknowledged again
+    await until(lambda: acks(ami) == [first_id, second_id, first_id], "the copy acknowledged")
+    named = [set(a["EventIDs"].split(",")) for a in ami.actions_named("UserEvent")
+             if a["EventIDs"]]
+    assert len(named) == len(committed_at_ack) - 1  # the first is the login's resend request
+    assert all(ids <= seen for ids, seen in zip(named, committed_at_ack[1:], strict=True))
+    ack = ami.actions_named("UserEvent")[-1]
+    assert (ack["UserEvent"], ack["PBX"]) == ("CallSLAStored", "unit")
+
+
+async def test_no_acknowledgement_for_a_rejected_event_or_a_failed_commit(
+        ami: FakeAmi, feed: Feed, recorder: Recorder, store: Store,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    bad_id, bad = on_ami("status_announced")
+    bad["Part1"] = "bm90IGpzb24="  # base64 of "not json"
+    lost_id, lost = on_ami("caller_choice")
+    good_id, good = on_ami("transfer_returned")
+
+    def failing(*args: object, **kwargs: object) -> bool:
+        raise StoreError("disk full")
+
+    await ami.wait_for_logins(1)
+    await until(lambda: feed.feed.connected, "feed connected")
+    await ami.send(bad)
+    await until(lambda: source(recorder, "callsla_monitor_events_rejected_total") == 1,
+                "rejected")
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "record_event", failing)
+        await ami.send(lost)
+        await ami.wait_for_logins(2)  # the store failed: the feed logs in again
+    await until(lambda: feed.feed.connected, "feed connected again")
+    await ami.send(good)
+    await until(lambda: acks(ami) == [good_id], "the good event acknowledged")
+    assert bad_id not in acks(ami)
+    assert lost_id not in acks(ami)
+    requests = [a for a in ami.actions_named("UserEvent") if a.get("Resend") == "all"]
+    assert len(requests) == 2, "each login asks for what was not stored (the lost event)"

@@ -106,3 +106,17 @@ def test_a_damaged_user_event_is_rejected_and_the_batch_goes_on(
     callback = sample_event("callback_created", pbx="unit")
     assert record_ami_events(recorder, [on_ami(callback)]) == 0
     assert recorder.store.get_callback("unit", callback.callback_id) is not None  # type: ignore[attr-defined]
+
+
+def test_the_ids_handed_back_for_acknowledgement_are_those_now_in_the_store(
+        recorder: Recorder) -> None:
+    """A stored event and a copy already stored are acknowledged; a rejected one is not."""
+    status = sample_event("status_announced", pbx="unit")
+    choice = sample_event("caller_choice", pbx="unit")
+    damaged = {**on_ami(choice), "part1": "!!"}
+    stored: list[str] = []
+    assert record_ami_events(recorder, [*pbx_events()[:2], on_ami(status), damaged,
+                                        on_ami(status)], stored=stored) == 1
+    assert stored == [status.event_id, status.event_id]
+    assert [e.event_id for e in recorder.store.call_events(*EVER, pbx="unit")] == [
+        status.event_id]
