@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from agi_scripts.officer_status import set_officer_status
 
 from lab import Lab
 from lab.processes import ManagedProcess, wait_until
 from lab.sip.phones import sip_phones
 from lab.sip.scenarios import Answer, NoAnswer
 from monitor.ami import AmiClient
+from monitor.ami.officer_status import set_officer_status
 from monitor.core.directory import ASTDB_FAMILY, OfficerStatus, status_key
 from monitor.store import open_store
 from tests.support.callflow_harness import AmiLog
