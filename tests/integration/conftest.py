@@ -4,8 +4,10 @@ Every test in tests/integration/ is marked `lab`. When the lab cannot start, tho
 with the reason in one line; they never skip silently.
 
 Under pytest-xdist (`make test` runs two workers) each worker is a session with a lab of its
-own: worker N takes CALLSLA_LAB_PORT_OFFSET + 50 N and the folder `<CALLSLA_LAB_DIR>/gwN`
-(`.lab/gw0`, `.lab/gw1`), so the workers' labs share no port, folder, database or pid file.
+own: worker N takes CALLSLA_LAB_PORT_OFFSET + 50 N (or the Nth of CALLSLA_LAB_WORKER_OFFSETS,
+e.g. `400,500` on a machine where other people's labs sit in between) and the folder
+`<CALLSLA_LAB_DIR>/gwN` (`.lab/gw0`, `.lab/gw1`), so the workers' labs share no port, folder,
+database or pid file.
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     base = LabConfig.from_env()
     index = int(worker.removeprefix("gw"))
-    os.environ["CALLSLA_LAB_PORT_OFFSET"] = str(base.ports.offset + LAB_OFFSET_STEP * index)
+    offset = base.ports.offset + LAB_OFFSET_STEP * index
+    if chosen := os.environ.get("CALLSLA_LAB_WORKER_OFFSETS"):
+        offsets = [int(text) for text in chosen.split(",")]
+        if index >= len(offsets):
+            raise pytest.UsageError(f"CALLSLA_LAB_WORKER_OFFSETS={chosen} has no offset for "
+                                    f"worker {worker}: give one per worker")
+        offset = offsets[index]
+    os.environ["CALLSLA_LAB_PORT_OFFSET"] = str(offset)
     os.environ["CALLSLA_LAB_DIR"] = str(base.lab_dir / worker)
 
 
