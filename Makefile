@@ -36,14 +36,20 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) devtools/import_cycles.py
 
+# The lab tests wait on real call flows (rings of seconds, 20 s status messages), not on the
+# CPU: two pytest-xdist workers, each with a lab of its own on its own ports (offset, offset
+# + 50: tests/integration/conftest.py), a whole test module to a worker. TEST_WORKERS=0: serial.
+TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
 
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest -m "not lab"
 
 test-lab: setup
-	$(PY) -m pytest -m lab
+	$(PY) -m pytest -m lab $(PARALLEL)
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

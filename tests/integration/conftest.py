@@ -2,6 +2,12 @@
 
 Every test in tests/integration/ is marked `lab`. When the lab cannot start, those tests fail
 with the reason in one line; they never skip silently.
+
+Under pytest-xdist (`make test` runs two workers) each worker is a session with a lab of its
+own: worker N takes CALLSLA_LAB_PORT_OFFSET + 50 N (or the Nth of CALLSLA_LAB_WORKER_OFFSETS,
+e.g. `400,500` on a machine where other people's labs sit in between) and the folder
+`<CALLSLA_LAB_DIR>/gwN` (`.lab/gw0`, `.lab/gw1`), so the workers' labs share no port, folder,
+database or pid file.
 """
 
 from __future__ import annotations
@@ -17,10 +23,39 @@ import pytest
 
 from dashboards import RULE_FILES
 from lab import Lab
+from lab.config import LabConfig
 from lab.processes import LabStartError, port_open, wait_until
 from monitor.ami import AmiClient
 
+# Labs this far apart in offset share no port: each takes 50 offset steps of SIP phones' and
+# RTP ports (lab/config.py, lab/sip/phonebook.py).
+LAB_OFFSET_STEP = 50
+
 _lab_error: str | None = None
+_session_lab: Lab | None = None  # once the `lab` fixture has started it
+
+
+def _xdist_worker() -> str | None:
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In an xdist worker, move this session's lab to the worker's own offset and folder
+    (through the environment: the lab, the monitors and the subprocesses all read it)."""
+    worker = _xdist_worker()
+    if worker is None:
+        return
+    base = LabConfig.from_env()
+    index = int(worker.removeprefix("gw"))
+    offset = base.ports.offset + LAB_OFFSET_STEP * index
+    if chosen := os.environ.get("CALLSLA_LAB_WORKER_OFFSETS"):
+        offsets = [int(text) for text in chosen.split(",")]
+        if index >= len(offsets):
+            raise pytest.UsageError(f"CALLSLA_LAB_WORKER_OFFSETS={chosen} has no offset for "
+                                    f"worker {worker}: give one per worker")
+        offset = offsets[index]
+    os.environ["CALLSLA_LAB_PORT_OFFSET"] = str(offset)
+    os.environ["CALLSLA_LAB_DIR"] = str(base.lab_dir / worker)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -32,7 +67,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
-    global _lab_error
+    global _lab_error, _session_lab
     if _lab_error is not None:
         pytest.fail(f"lab unavailable: {_lab_error}", pytrace=False)
     the_lab = Lab(rule_files=list(RULE_FILES))
@@ -41,8 +76,33 @@ def lab() -> Iterator[Lab]:
     except LabStartError as exc:
         _lab_error = str(exc)
         pytest.fail(f"lab unavailable: {exc}", pytrace=False)
+    _session_lab = the_lab
     yield the_lab
     the_lab.stop()
+
+
+@pytest.fixture(scope="module")
+def own_lab_offset(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The port offset for a module that starts a whole lab of its own (the demo's tests).
+
+    Run alone, this session's offset + 50: the session's lab stays up beside it. In an xdist
+    worker, offset + 50 is the next worker's lab, so the module takes the worker's own offset
+    and this worker's lab, if it runs, stops for the module and starts again after it."""
+    global _lab_error
+    offset = LabConfig.from_env().ports.offset
+    if _xdist_worker() is None:
+        yield offset + LAB_OFFSET_STEP
+        return
+    paused = _session_lab
+    if paused is not None:
+        paused.stop()
+    yield offset
+    if paused is not None:
+        try:
+            paused.start()
+        except LabStartError as exc:
+            _lab_error = f"not restarted after {request.module.__name__}: {exc}"
+            pytest.fail(f"lab unavailable: {_lab_error}", pytrace=False)
 
 
 @pytest.fixture(scope="module")  # module: later tests run their own monitors on this port
@@ -92,6 +152,8 @@ def quiet_pbx(lab: Lab) -> None:
     module left behind are hung up, and a new monitor's backfill reads only this module's calls
     (as after a site's nightly log rotation), so no module's figures include another's callers.
     Module scope, before the module's own fixtures: those may set up calls its tests share."""
+    if _lab_error is not None:  # the lab did not start again after a module's own lab
+        pytest.fail(f"lab unavailable: {_lab_error}", pytrace=False)
     pbx = lab.pbx
     assert pbx is not None
 

@@ -1,8 +1,9 @@
 """`python -m lab demo` as a person runs it: it prints the wallboard's URL, the wallboard's
 figures move within a minute, and Ctrl-C leaves no port open and no process of its lab behind.
 
-The demo brings its own lab on its own ports (this session's offset + 50) and folder, so it
-runs beside the session's lab without touching it.
+The demo brings its own lab on its own ports and folder, so it runs beside the session's lab
+without touching it: this session's offset + 50, or under pytest-xdist the worker's own offset
+while the worker's lab is stopped (`own_lab_offset`, tests/integration/conftest.py).
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.config import LabConfig, LabPorts
+from lab.config import LabPorts
 from lab.demo import wallboard_figures
 from lab.processes import port_open
 
-DEMO_OFFSET_SHIFT = 50
 FIGURES_MOVE_WITHIN_SECONDS = 60.0
 
 
@@ -68,9 +68,9 @@ class DemoRun:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+def demo(tmp_path_factory: pytest.TempPathFactory, own_lab_offset: int) -> Iterator[DemoRun]:
     work = tmp_path_factory.mktemp("demo")
-    offset = LabConfig.from_env().ports.offset + DEMO_OFFSET_SHIFT
+    offset = own_lab_offset
     env = {**os.environ, "CALLSLA_LAB_PORT_OFFSET": str(offset),
            "CALLSLA_LAB_DIR": str(work / "lab")}
     output = work / "console.txt"
