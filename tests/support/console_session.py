@@ -8,7 +8,7 @@ import aiohttp
 
 from tests.support.console_data import PASSWORD
 
-__all__ = ["PASSWORD", "browser", "csrf_token", "login"]
+__all__ = ["PASSWORD", "browser", "csrf_token", "login", "post_form_js"]
 
 
 def browser() -> aiohttp.ClientSession:
@@ -30,3 +30,14 @@ async def login(client: aiohttp.ClientSession, base: str, user: str,
     async with client.post(f"{base}/login", data={"username": user, "password": password,
                                                    "csrf_token": token}) as response:
         return response.status, await response.text()
+
+
+def post_form_js(form_id: str) -> str:
+    """JS for a browser tab: submit a page's form with fetch, as the browser would (its cookies,
+    its Origin); gives the status, the file name and the body's text."""
+    return f"""(async () => {{
+        const r = await fetch(document.getElementById('{form_id}').action,
+            {{method: 'POST', body: new FormData(document.getElementById('{form_id}'))}});
+        return {{status: r.status, disposition: r.headers.get('Content-Disposition'),
+                 text: await r.text()}};
+    }})()"""

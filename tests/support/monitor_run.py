@@ -31,6 +31,8 @@ class MonitorRun:
         if read_only_ami:  # the lab's `<user>-ro`: read rights only, no actions that write
             ami_url = config.ami_url.replace(f"//{config.ami_user}:", f"//{config.ami_user}-ro:")
         self.env = {**os.environ, "CALLSLA_AMI_URL": ami_url,
+                    # the console's officers page sets AstDB as `callsla officer` does
+                    "CALLSLA_OFFICER_AMI_URL": config.part_ami_url("officer"),
                     "CALLSLA_METRICS_ADDR": f"127.0.0.1:{self.port}",
                     "CALLSLA_DB_URL": db_url, "CALLSLA_PBX": pbx}
         if mqtt:

@@ -52,7 +52,10 @@ class ConsoleSettings:
     login_slow_seconds: float = 3.0
     sso_header: str = ""  # with sso_proxies: trust this user-name header from those addresses
     sso_proxies: frozenset[str] = frozenset()
-    ami: Endpoint | None = None  # the officers' and live pages ask the PBX (AstDB, states)
+    ami: Endpoint | None = None  # the live page asks the PBX (states): the monitor's user
+    # The officers page reads and sets AstDB as `callsla officer` does: that part's user
+    # (`write = system`; CALLSLA_OFFICER_AMI_URL, else CALLSLA_AMI_URL).
+    officer_ami: Endpoint | None = None
     directory: Path | None = None  # the officers; None: $CALLSLA_DIRECTORY or the package's
     answer_within_seconds: float = 10.0  # the charter's, for today's figures per person
 

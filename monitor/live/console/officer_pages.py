@@ -64,9 +64,9 @@ def routes(console: Console) -> list[web.AbstractRouteDef]:
             raise web.HTTPServiceUnavailable(text=f"no officer directory: {exc}") from None
 
     def ami() -> AmiClient:
-        endpoint = console.settings.ami
+        endpoint = console.settings.officer_ami
         if endpoint is None:
-            raise AmiError("the monitor has no CALLSLA_AMI_URL")
+            raise AmiError("the monitor has no CALLSLA_OFFICER_AMI_URL nor CALLSLA_AMI_URL")
         return AmiClient.from_endpoint(endpoint, only_events=_REPLIES)
 
     async def page(request: web.Request) -> web.Response:

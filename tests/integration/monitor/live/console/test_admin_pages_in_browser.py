@@ -26,6 +26,7 @@ from monitor.reports.export_log import verify_chain
 from monitor.reports.report_store import ReportStore
 from monitor.store import open_store
 from tests.support.console_data import CALLER_NUMBER, PASSWORD, seed_console_store
+from tests.support.console_session import post_form_js
 
 DOCS = Path(__file__).resolve().parents[5] / "docs"
 TODAY = datetime.now(ZoneInfo("Asia/Kuala_Lumpur")).date().isoformat()
@@ -78,17 +79,6 @@ async def _logged_in(base: str, user: str, *, lang: str = "en") -> BrowserTab:
     return tab
 
 
-def _post_form(form_id: str) -> str:
-    """JS: submit a page's form with fetch, as the browser would (its cookies, its Origin);
-    the status, the file name and the body's text."""
-    return f"""(async () => {{
-        const r = await fetch(document.getElementById('{form_id}').action,
-            {{method: 'POST', body: new FormData(document.getElementById('{form_id}'))}});
-        return {{status: r.status, disposition: r.headers.get('Content-Disposition'),
-                 text: await r.text()}};
-    }})()"""
-
-
 async def test_an_auditor_downloads_masked_and_unmasked_exports_both_in_the_log(
         console: tuple[str, str]) -> None:
     base, db_url = console
@@ -96,10 +86,10 @@ async def test_an_auditor_downloads_masked_and_unmasked_exports_both_in_the_log(
     try:
         await tab.evaluate("document.getElementById('nav-auditor').click()")
         await tab.wait_for("document.getElementById('export-form')")
-        masked = await tab.evaluate(_post_form("export-form"))
+        masked = await tab.evaluate(post_form_js("export-form"))
         await tab.evaluate("""document.getElementById('unmasked').checked = true;
             document.getElementById('reason').value = 'Aduan awam 2026/17';""")
-        unmasked = await tab.evaluate(_post_form("export-form"))
+        unmasked = await tab.evaluate(post_form_js("export-form"))
         await tab.goto(f"{base}/auditor")
         await tab.wait_for("document.querySelectorAll('.log-entry').length === 2")
         rows = await tab.evaluate(

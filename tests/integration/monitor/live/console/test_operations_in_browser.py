@@ -7,6 +7,8 @@ SIP calls placed: one set of calls for the three pages.
   told the officer is out and asked for a message (the call flow's prompts, over FastAGI).
 - Live: a supervisor sees the caller still waiting at the front desk, with the wait, and the
   receptionist's phone state; a help-desk user gets 403 for it.
+- Auditor: today's export of these calls, masked, then unmasked with a reason; both in the
+  export log as the console's auditor.
 Screenshots: docs/console-ringback.png, console-officers.png (phone), console-live.png (desk).
 """
 
@@ -30,7 +32,7 @@ from monitor.core.directory import OfficerStatus
 from monitor.live.console.accounts import add_account
 from monitor.store import open_store
 from tests.support.callflow_harness import CallFlowRig, is_exec, start_rig
-from tests.support.console_session import PASSWORD
+from tests.support.console_session import PASSWORD, post_form_js
 from tests.support.monitor_run import MonitorRun
 
 DOCS = Path(__file__).resolve().parents[5] / "docs"
@@ -79,10 +81,12 @@ async def test_ring_back_officers_and_live_pages_on_lab_calls(
     with open_store(db_url) as store:
         add_account(store, "siti", Role.HELP_DESK, PASSWORD, display_name="Siti Aishah")
         add_account(store, "sara", Role.SUPERVISOR, PASSWORD, display_name="Sarah Lim")
+        add_account(store, "aziz", Role.AUDITOR, PASSWORD, display_name="Aziz Rahman")
     run = MonitorRun(lab, db_url, pbx="lab").start()
     base = f"http://127.0.0.1:{run.port}"
     desk = await BrowserTab.open()
     supervisor = await BrowserTab.open(width=1280, height=800)
+    auditor = await BrowserTab.open(width=1280, height=800)
     try:
         async with sip_phones(lab) as phones:
             await phones.use_front_desk(["101"])
@@ -147,9 +151,22 @@ async def test_ring_back_officers_and_live_pages_on_lab_calls(
             lab.pbx.cli("channel request hangup all")
             await to_officer.finished(20)
             await waiting.finished(20)
+
+        # the auditor: the calls just placed, masked by default, unmasked with a reason
+        await _log_in(auditor, base, "aziz", "/auditor")
+        await auditor.wait_for("document.getElementById('export-form')")
+        masked = await auditor.evaluate(post_form_js("export-form"))
+        await auditor.evaluate("""document.getElementById('unmasked').checked = true;
+            document.getElementById('reason').value = 'Aduan awam 2026/18';""")
+        unmasked = await auditor.evaluate(post_form_js("export-form"))
+        await auditor.goto(f"{base}/auditor")
+        logged = await auditor.evaluate(
+            "[...document.querySelectorAll('.log-entry')].map(r => r.dataset.masked + ' ' + "
+            "r.dataset.by)")
     finally:
         await desk.close()
         await supervisor.close()
+        await auditor.close()
         run.stop()
     with open_store(db_url) as store:
         [ring_back] = store.ring_backs_between(datetime.now(UTC) - timedelta(hours=1),
@@ -160,3 +177,9 @@ async def test_ring_back_officers_and_live_pages_on_lab_calls(
     assert (ring_back.caller_number, ring_back.outcome.value, ring_back.rung_by) == (
         REPEATER, "reached", "siti")
     assert [e.source for e in changed] == ["console:siti"]
+    assert (masked["status"], unmasked["status"]) == (200, 200)
+    assert not [number for number in (REPEATER, WAITING, TO_OFFICER) if number in masked["text"]]
+    assert masked["text"].count("******0001") == len(masked["text"].splitlines()) - 1
+    assert unmasked["text"].count(REPEATER) == 2  # the two who gave up
+    assert len(unmasked["text"].splitlines()) == len(masked["text"].splitlines())
+    assert logged == ["no console:aziz", "yes console:aziz"]  # the newest first

@@ -169,7 +169,8 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     desk = Desk(store=store, base="", ami=ami, astdb=astdb)
     console = Console(ConsoleSettings(
         pbx="unit", timezone=zone_at_midday(),
-        ami=Endpoint("tcp", "127.0.0.1", ami.port, ami.username, ami.secret)),
+        ami=Endpoint("tcp", "127.0.0.1", ami.port, ami.username, ami.secret),
+        officer_ami=Endpoint("tcp", "127.0.0.1", ami.port, ami.username, ami.secret)),
         store=lambda: store, waiting=lambda: desk.waiting)
     http = MonitorHttpServer(registry=CollectorRegistry(), health=lambda: {"ok": True},
                              routes=console_routes(console), middlewares=[console.guard])
