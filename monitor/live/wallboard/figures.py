@@ -22,6 +22,8 @@ RETURNED = "callsla_transfers_returned_total"
 WAIT_BUCKET = "callsla_answer_wait_seconds_bucket"
 STATUS_BUCKET = "callsla_status_announcement_interval_seconds_bucket"
 STATUS_COUNT = "callsla_status_announcement_interval_seconds_count"
+# What the windows subtract: all a reading kept in the history needs (snapshots.py).
+WINDOW_SAMPLES = frozenset({OFFERED, MISSED, RETURNED, WAIT_BUCKET, STATUS_BUCKET, STATUS_COUNT})
 
 
 def bucket_label(seconds: float) -> str:

@@ -5,13 +5,17 @@ counter values now, 15 minutes ago and at the start of the local day. Windows ar
 differences (no extrapolation), which equal Prometheus's raw-counter differences at a scrape.
 A window never reaches back before the first reading (the monitor's start, after it rebuilt
 its counters from the store): the page then says "today from HH:MM".
+
+The history is bounded whatever the request rate: a reading is kept only if it is at least
+`KEEP_EVERY_SECONDS` after the last one kept (a wallboard asking every second adds none), and a
+kept reading holds only the samples the windows subtract (not the per-person histograms).
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
@@ -19,6 +23,7 @@ from prometheus_client import CollectorRegistry
 
 LabelSet = tuple[tuple[str, str], ...]
 WINDOW_SECONDS = 15 * 60.0
+KEEP_EVERY_SECONDS = 5.0  # the wallboard's own reading interval: at most 180 readings kept
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,11 @@ class Snapshot:
             label_map = dict(labels)
             if all(label_map.get(k, "") == v for k, v in where.items()):
                 yield label_map, value
+
+    def only(self, names: Collection[str]) -> Snapshot:
+        """The same reading with only these samples."""
+        return Snapshot(taken_at=self.taken_at, monotonic=self.monotonic,
+                        samples={k: v for k, v in self.samples.items() if k[0] in names})
 
     def total(self, name: str, **where: str) -> float:
         return sum(value for _labels, value in self.select(name, **where))
@@ -58,10 +68,14 @@ def read_snapshot(registry: CollectorRegistry, *, now: datetime) -> Snapshot:
 
 
 class SnapshotHistory:
-    """Snapshots of the last 15 minutes, and the first one of the local day."""
+    """Snapshots of the last 15 minutes, and the first one of the local day. `keep`: the
+    sample names a window subtracts (all when None); the first reading and the day's are
+    kept whole."""
 
-    def __init__(self, *, timezone: tzinfo, first: Snapshot) -> None:
+    def __init__(self, *, timezone: tzinfo, first: Snapshot,
+                 keep: Collection[str] | None = None) -> None:
         self._zone = timezone
+        self._keep = keep
         self._history: deque[Snapshot] = deque([first])
         self._start = first
         self._day: date = first.taken_at.astimezone(timezone).date()
@@ -71,10 +85,16 @@ class SnapshotHistory:
         day = snapshot.taken_at.astimezone(self._zone).date()
         if day != self._day:
             self._day, self._day_start = day, snapshot
-        self._history.append(snapshot)
+        if snapshot.monotonic - self._history[-1].monotonic < KEEP_EVERY_SECONDS:
+            return
+        self._history.append(snapshot if self._keep is None else snapshot.only(self._keep))
         while len(self._history) > 1 and (
                 snapshot.monotonic - self._history[1].monotonic >= WINDOW_SECONDS):
             self._history.popleft()
+
+    def __len__(self) -> int:
+        """Readings kept for the 15-minute window."""
+        return len(self._history)
 
     def window_start(self, now_monotonic: float) -> Snapshot:
         """The newest snapshot at least 15 minutes old, or the start if the monitor is younger."""
