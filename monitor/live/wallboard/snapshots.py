@@ -7,21 +7,24 @@ A window never reaches back before the first reading (the monitor's start, after
 its counters from the store): the page then says "today from HH:MM".
 
 The history is bounded whatever the request rate: a reading is kept only if it is at least
-`KEEP_EVERY_SECONDS` after the last one kept (a wallboard asking every second adds none), and a
-kept reading holds only the samples the windows subtract (not the per-person histograms).
+`KEEP_EVERY_SECONDS` after the last one kept (a wallboard asking every second adds none). A kept
+reading holds only the samples a window subtracts (figures.py says which: no per-person
+histogram, one bucket per histogram), under keys shared by every reading: a few kilobytes each.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
 from prometheus_client import CollectorRegistry
 
 LabelSet = tuple[tuple[str, str], ...]
+SampleKey = tuple[str, LabelSet]
+KeepSample = Callable[[str, LabelSet], bool]  # (sample name, labels): kept in the history?
 WINDOW_SECONDS = 15 * 60.0
 KEEP_EVERY_SECONDS = 5.0  # the wallboard's own reading interval: at most 180 readings kept
 
@@ -32,7 +35,7 @@ class Snapshot:
 
     taken_at: datetime
     monotonic: float
-    samples: Mapping[tuple[str, LabelSet], float] = field(default_factory=dict)
+    samples: Mapping[SampleKey, float] = field(default_factory=dict)
 
     def select(self, name: str, **where: str) -> Iterable[tuple[dict[str, str], float]]:
         for (sample, labels), value in self.samples.items():
@@ -41,11 +44,6 @@ class Snapshot:
             label_map = dict(labels)
             if all(label_map.get(k, "") == v for k, v in where.items()):
                 yield label_map, value
-
-    def only(self, names: Collection[str]) -> Snapshot:
-        """The same reading with only these samples."""
-        return Snapshot(taken_at=self.taken_at, monotonic=self.monotonic,
-                        samples={k: v for k, v in self.samples.items() if k[0] in names})
 
     def total(self, name: str, **where: str) -> float:
         return sum(value for _labels, value in self.select(name, **where))
@@ -69,13 +67,14 @@ def read_snapshot(registry: CollectorRegistry, *, now: datetime) -> Snapshot:
 
 class SnapshotHistory:
     """Snapshots of the last 15 minutes, and the first one of the local day. `keep`: the
-    sample names a window subtracts (all when None); the first reading and the day's are
-    kept whole."""
+    samples a window subtracts (all when None); the first reading and the day's are kept
+    whole."""
 
     def __init__(self, *, timezone: tzinfo, first: Snapshot,
-                 keep: Collection[str] | None = None) -> None:
+                 keep: KeepSample | None = None) -> None:
         self._zone = timezone
         self._keep = keep
+        self._keys: dict[SampleKey, SampleKey] = {}  # one key object for every reading
         self._history: deque[Snapshot] = deque([first])
         self._start = first
         self._day: date = first.taken_at.astimezone(timezone).date()
@@ -87,10 +86,19 @@ class SnapshotHistory:
             self._day, self._day_start = day, snapshot
         if snapshot.monotonic - self._history[-1].monotonic < KEEP_EVERY_SECONDS:
             return
-        self._history.append(snapshot if self._keep is None else snapshot.only(self._keep))
+        self._history.append(self._kept(snapshot))
         while len(self._history) > 1 and (
                 snapshot.monotonic - self._history[1].monotonic >= WINDOW_SECONDS):
             self._history.popleft()
+
+    def _kept(self, snapshot: Snapshot) -> Snapshot:
+        if self._keep is None:
+            return snapshot
+        keys, keep = self._keys, self._keep
+        samples = {keys.setdefault(key, key): value for key, value in snapshot.samples.items()
+                   if keep(*key)}
+        return Snapshot(taken_at=snapshot.taken_at, monotonic=snapshot.monotonic,
+                        samples=samples)
 
     def __len__(self) -> int:
         """Readings kept for the 15-minute window."""

@@ -14,7 +14,7 @@ from monitor.core.charter import load_charter
 from monitor.core.metrics import CallMetrics, create_call_metrics
 from monitor.live.http_server import MonitorHttpServer
 from monitor.live.wallboard import Wallboard, WallboardFigures
-from monitor.live.wallboard.figures import WINDOW_SAMPLES, compute_figures
+from monitor.live.wallboard.figures import WINDOW_SAMPLES, compute_figures, window_samples
 from monitor.live.wallboard.snapshots import (
     KEEP_EVERY_SECONDS,
     WINDOW_SECONDS,
@@ -157,7 +157,8 @@ def test_kept_readings_hold_only_what_the_windows_subtract() -> None:
     m.person_rings.labels("hq", "101", "answered").inc()
     m.person_answer_wait.labels("hq", "101").observe(4)
     first = replace(read_snapshot(m.registry, now=T0), monotonic=0.0)
-    history = SnapshotHistory(timezone=CHARTER.timezone, first=first, keep=WINDOW_SAMPLES)
+    history = SnapshotHistory(timezone=CHARTER.timezone, first=first,
+                              keep=window_samples(CHARTER))
     whole = replace(read_snapshot(m.registry, now=T0), monotonic=WINDOW_SECONDS)
     history.add(whole)
     _answer(m, 3)
@@ -167,6 +168,8 @@ def test_kept_readings_hold_only_what_the_windows_subtract() -> None:
     assert kept.monotonic == whole.monotonic
     assert {name for name, _labels in kept.samples} <= WINDOW_SAMPLES
     assert {name for name, _labels in whole.samples} - WINDOW_SAMPLES  # person families
+    buckets = {dict(labels)["le"] for name, labels in kept.samples if name.endswith("_bucket")}
+    assert buckets <= {"10.0", "21.0"}  # the charter's: 10 s to answer, 20 s + 1 s of status
     figures = {"window_start": kept, "day_start": first, "charter": CHARTER}
     assert compute_figures(now=later, **figures) == compute_figures(
         now=later, **{**figures, "window_start": whole})
