@@ -440,6 +440,9 @@ def check_counts(result: TrafficResult, db_url: str) -> bool:
              for k in ("callsla_calls_offered_total", "offered_frontdesk",
                        "callsla_voicemails_total", "callsla_transfers_returned_total")}
     returned = kinds[LegKind.RETURNED]
+    returned_from = Counter(leg.returned_from for leg in legs if leg.kind is LegKind.RETURNED)
+    from_others = {officer: n for officer, n in returned_from.items()
+                   if officer != officers.no_answer}
     checks = [
         ("calls placed (SIPp callers on the trunk)", sum(placed.values()), None),
         ("  callers' SIPp exit codes", dict(result.exits), None),
@@ -451,8 +454,10 @@ def check_counts(result: TrafficResult, db_url: str) -> bool:
         ("transfers to an officer (AMI BlindTransfer)", sum(to.values()), None),
         ("officer legs in the store (transfers less those to the out officer)",
          kinds[LegKind.TRANSFER], to_officer_legs),
-        ("returned legs (the officer who does not answer)", returned,
+        ("returned legs from the officer who does not answer", returned_from[officers.no_answer],
          to.get(officers.no_answer, 0)),
+        ("  returned from other officers (a phone that rang out or was gone)", from_others,
+         None),
         ("callbacks opened (the officer who is out)", len(callbacks), to.get(officers.out, 0)),
         ("legs still in progress", in_progress, 0),
         ("offered on /metrics since the start = legs in the store",
