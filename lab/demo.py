@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -73,9 +74,12 @@ def wallboard_figures(url: str) -> dict[str, Any]:
 class Demo:
     """Starts the parts in order and stops them in reverse, whatever happened in between."""
 
-    def __init__(self, config: LabConfig | None = None, *, postgres: bool = False) -> None:
+    def __init__(self, config: LabConfig | None = None, *, postgres: bool = False,
+                 monitor_command: Sequence[str] = (sys.executable, "-m", "monitor",
+                                                   "monitor")) -> None:
         self.config = config or LabConfig.from_env()
         self.use_postgres = postgres
+        self.monitor_command = list(monitor_command)  # bench/bench_soak.py wraps it
         self.lab = Lab(self.config, rule_files=list(RULE_FILES))
         run_dir = self.config.lab_dir / "run"
         self.agi = ManagedProcess("agi-server", run_dir)
@@ -120,7 +124,7 @@ class Demo:
                  "— log .lab/run/agi-server.log")
         db_url = self.config.postgres_url if self.use_postgres else \
             f"sqlite:///{self._fresh_sqlite()}"
-        self.monitor.start([sys.executable, "-m", "monitor", "monitor"], env={
+        self.monitor.start(self.monitor_command, env={
             "CALLSLA_PBX": "lab", "CALLSLA_AMI_URL": config.part_ami_url("monitor"),
             "CALLSLA_MQTT_URL": config.part_mqtt_url("monitor"), "CALLSLA_DB_URL": db_url,
             "CALLSLA_METRICS_ADDR": f"127.0.0.1:{self.config.ports.metrics}",

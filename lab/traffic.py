@@ -10,11 +10,11 @@ import heapq
 import logging
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from lab.sip.phones import ScenarioError, SipPhones
+from lab.sip.phones import ScenarioError, SipPhones, SippRun
 from lab.sip.scenarios import Answer, NoAnswer
 from monitor.ami import AmiClient
 from monitor.ami.officer_status import set_officer_status
@@ -101,7 +101,7 @@ class DayProfile:
     peaks: tuple[Peak, ...] = field(
         default=(Peak(at=0.25, width=0.08, factor=2.5), Peak(at=0.70, width=0.10, factor=2.0))
     )
-    lunch: tuple[float, float] = (0.45, 0.55)  # fewer calls at lunch
+    lunch: tuple[float, float] | None = (0.45, 0.55)  # fewer calls at lunch; None: no lunch
     patience_mean_seconds: float = 40.0  # callers' patience, exponential
     answer_median_seconds: float = 6.0  # a phone's ring-to-answer, lognormal, drawn per phone
     answer_spread: float = 0.6
@@ -115,7 +115,7 @@ class DayProfile:
         rate = self.calls_per_minute / 60.0
         for peak in self.peaks:
             rate *= 1 + (peak.factor - 1) * math.exp(-(((fraction - peak.at) / peak.width) ** 2))
-        if self.lunch[0] <= fraction <= self.lunch[1]:
+        if self.lunch is not None and self.lunch[0] <= fraction <= self.lunch[1]:
             rate *= 0.5
         return rate
 
@@ -152,6 +152,11 @@ class TrafficStats:
     failed: int = 0
     transferred: int = 0
     by_route: dict[Route, int] = field(default_factory=dict)
+    transferred_to: dict[str, int] = field(default_factory=dict)  # officer's extension -> calls
+
+
+# Told of each call as it is placed: the caller's number, its route, the caller's SIPp.
+PlacedCall = Callable[[str, Route, SippRun], None]
 
 
 class TrafficSimulator:
@@ -168,7 +173,8 @@ class TrafficSimulator:
 
     def __init__(self, ami: AmiClient, phones: SipPhones, profile: DayProfile | None = None, *,
                  seed: int = 1, loop_days: bool = False,
-                 officers: LabOfficers | None = None) -> None:
+                 officers: LabOfficers | None = None,
+                 on_placed: PlacedCall | None = None) -> None:
         self.ami = ami
         self.phones = phones
         self.profile = profile or DayProfile()
@@ -181,6 +187,8 @@ class TrafficSimulator:
         self.stats = TrafficStats()
         self._to_transfer: dict[str, str] = {}  # caller number -> officer's extension
         self._transfers: set[asyncio.Task[None]] = set()
+        self._on_placed = on_placed
+        self._callers: list[SippRun] = []  # callers' SIPps still running (or just ended)
 
     def answer_delay(self, median: float | None = None) -> float:
         p = self.profile
@@ -251,11 +259,16 @@ class TrafficSimulator:
                                           Context="internal", Exten=extension)
             if reply.succeeded:
                 self.stats.transferred += 1
+                to = self.stats.transferred_to
+                to[extension] = to.get(extension, 0) + 1
                 return
             await asyncio.sleep(0.2)
         log.warning("transfer to %s failed: %s", extension, reply.get("message", ""))
 
-    async def run(self) -> TrafficStats:
+    async def run(self, *, drain_seconds: float = 0.0) -> TrafficStats:
+        """Place the day's calls (every day's, with `loop_days`). With `drain_seconds`, the
+        last day ends when its callers have hung up (or after that long), the transfers of
+        the front desk still running: every call placed has then run its course."""
         await self._start_phones()
         helpers = []
         if self.with_officers:
@@ -266,6 +279,7 @@ class TrafficSimulator:
             while True:
                 await self._one_day()
                 if not self.loop_days:
+                    await self._callers_done(drain_seconds)
                     return self.stats
         finally:
             for task in (*tasks, *self._transfers):
@@ -279,6 +293,15 @@ class TrafficSimulator:
             await asyncio.sleep(max(0.0, start + at - loop.time()))
             self._place(route)
 
+    async def _callers_done(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while any(r.returncode is None for r in self._callers):
+            if loop.time() > deadline:
+                log.warning("callers still on the line after %.0f s", timeout)
+                return
+            await asyncio.sleep(0.5)  # child processes: nothing to await but their exit
+
     def _place(self, route: Route) -> None:
         # One call from one SIPp: SIPp appends the call's number (1), so ten digits in all.
         numbers = f"01{self.rng.randrange(10**7):07d}"
@@ -289,10 +312,14 @@ class TrafficSimulator:
         if extension is not None:
             self._to_transfer[caller] = extension
         try:
-            self.phones.calls_in(1, numbers=numbers, per_second=1, patience=patience)
+            run = self.phones.calls_in(1, numbers=numbers, per_second=1, patience=patience)
             self.stats.placed += 1
             self.stats.by_route[route] = self.stats.by_route.get(route, 0) + 1
         except (ScenarioError, OSError) as exc:
             self._to_transfer.pop(caller, None)
             self.stats.failed += 1
             log.warning("call not placed: %s", exc)
+            return
+        self._callers = [r for r in self._callers if r.returncode is None] + [run]
+        if self._on_placed is not None:
+            self._on_placed(caller, route, run)

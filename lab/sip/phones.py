@@ -33,6 +33,7 @@ from monitor.ami import AmiClient, AmiError
 log = logging.getLogger(__name__)
 
 SIPP = "sipp"
+SIPP_TIMEOUT_SECONDS = 900  # a scenario for a number of calls still running after this failed
 TRUNK = "trunk"  # lab/asterisk_local/pjsip.conf: the PSTN gateway into from-pstn
 # SIPp's exit codes (sipp(1)): 0 every call succeeded, 1 at least one failed, 97 stopped by
 # command, 99 normal exit without calls processed, 255 fatal error, 254 could not bind.
@@ -387,16 +388,6 @@ class SipPhones:
     def _uac_args(self, dialled: str) -> list[str]:
         return [f"127.0.0.1:{self.config.ports.sip}", "-s", dialled, "-m", "1", "-l", "1"]
 
-    def _sipp_argv(self, folder: Path, xml_file: Path, ports: phonebook.PhonePorts,
-                   extra: Sequence[str], tag: str) -> list[str]:
-        return [SIPP, *extra, "-sf", str(xml_file), "-i", "127.0.0.1", "-mi", "127.0.0.1",
-                "-p", str(ports.sip), "-mp", str(ports.media), "-nostdin", "-aa",
-                "-trace_msg", "-message_file", str(folder / f"{tag}messages.log"),
-                "-trace_err", "-error_file", str(folder / f"{tag}errors.log"),
-                "-trace_logs", "-log_file", str(folder / f"{tag}actions.log"),
-                "-trace_screen", "-screen_file", str(folder / f"{tag}screen.log"),
-                "-timeout", "900", "-timeout_error"]
-
     def _fresh_folder(self, name: str) -> Path:
         folder = self.folder / name
         shutil.rmtree(folder, ignore_errors=True)  # names repeat from one block to the next
@@ -411,7 +402,8 @@ class SipPhones:
         xml_file.write_text(xml)
         process = ManagedProcess(name, self.folder)
         process.logfile.unlink(missing_ok=True)
-        process.start(self._sipp_argv(folder, xml_file, ports, extra, ""))
+        process.start(sipp_argv(folder, xml_file, ports, extra,
+                                serves_until_stopped=expect_calls is None))
         run = SippRun(name=name, folder=folder, process=process, ports=ports,
                       expect_calls=expect_calls)
         self.runs.append(run)
@@ -431,7 +423,7 @@ class SipPhones:
                                                    behaviour.consult))
         rc_file = folder / "rc"
         rc_file.unlink(missing_ok=True)
-        argv = self._sipp_argv(folder, xml_file, ports, self._uac_args(behaviour.to), "")
+        argv = sipp_argv(folder, xml_file, ports, self._uac_args(behaviour.to))
         argv += ["-set", "a_callid", "$1", "-set", "a_pbxtag", "$2", "-set", "a_mytag", "$3"]
         quoted = " ".join(a if a.startswith("$") else shlex.quote(a) for a in argv)
         # SIPp passes an exec command's XML entities on undecoded (`&amp;` reaches sh as it
@@ -442,6 +434,21 @@ class SipPhones:
         # Its arguments are this call's ids, filled in by the receptionist's SIPp.
         command = f"sh {script} [call_id] [$pbx_tag] [pid]SIPpTag01[call_number]"
         return command, rc_file
+
+
+def sipp_argv(folder: Path, xml_file: Path, ports: phonebook.PhonePorts, extra: Sequence[str],
+              *, serves_until_stopped: bool = False) -> list[str]:
+    """One SIPp's command line, its traces in `folder`. A run for a number of calls fails if
+    still running after `SIPP_TIMEOUT_SECONDS`; a phone that serves until stopped has no such
+    limit (with it, the demo's and the soak's phones all hung up after 15 minutes)."""
+    limit = [] if serves_until_stopped else ["-timeout", f"{SIPP_TIMEOUT_SECONDS:g}",
+                                             "-timeout_error"]
+    return [SIPP, *extra, "-sf", str(xml_file), "-i", "127.0.0.1", "-mi", "127.0.0.1",
+            "-p", str(ports.sip), "-mp", str(ports.media), "-nostdin", "-aa",
+            "-trace_msg", "-message_file", str(folder / "messages.log"),
+            "-trace_err", "-error_file", str(folder / "errors.log"),
+            "-trace_logs", "-log_file", str(folder / "actions.log"),
+            "-trace_screen", "-screen_file", str(folder / "screen.log"), *limit]
 
 
 def _udp_bound(port: int) -> bool:

@@ -16,7 +16,7 @@ from monitor.core.metrics import (
     STATUS_TOLERANCE_SECONDS,
 )
 from monitor.live.http_server import Page
-from monitor.live.wallboard.figures import WallboardFigures, compute_figures
+from monitor.live.wallboard.figures import WallboardFigures, compute_figures, window_samples
 from monitor.live.wallboard.snapshots import SnapshotHistory, read_snapshot
 
 READ_EVERY_SECONDS = 5.0
@@ -46,7 +46,8 @@ class Wallboard:
         counters hold what the store rebuilt, before new calls are counted."""
         if self._history is None:
             first = read_snapshot(self._registry, now=datetime.now(UTC))
-            self._history = SnapshotHistory(timezone=self._charter.timezone, first=first)
+            self._history = SnapshotHistory(timezone=self._charter.timezone, first=first,
+                                            keep=window_samples(self._charter))
 
     def figures(self) -> WallboardFigures:
         """Figures now; the reading is also kept for the 15-minute and daily windows."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from monitor.core.charter import Charter
 from monitor.core.metrics import STATUS_TOLERANCE_SECONDS
-from monitor.live.wallboard.snapshots import Snapshot
+from monitor.live.wallboard.snapshots import KeepSample, LabelSet, Snapshot
 
 FRONT_DESK = ""  # front-desk legs carry no department label
 
@@ -22,11 +22,28 @@ RETURNED = "callsla_transfers_returned_total"
 WAIT_BUCKET = "callsla_answer_wait_seconds_bucket"
 STATUS_BUCKET = "callsla_status_announcement_interval_seconds_bucket"
 STATUS_COUNT = "callsla_status_announcement_interval_seconds_count"
+# What the windows subtract: all a reading kept in the history needs (snapshots.py).
+WINDOW_SAMPLES = frozenset({OFFERED, MISSED, RETURNED, WAIT_BUCKET, STATUS_BUCKET, STATUS_COUNT})
 
 
 def bucket_label(seconds: float) -> str:
     """prometheus_client writes bucket bounds as Go floats: 10 -> "10.0"."""
     return repr(float(seconds))
+
+
+def window_samples(charter: Charter) -> KeepSample:
+    """The samples `compute_figures` subtracts from a window's start: `WINDOW_SAMPLES`, and of
+    the two histograms only the charter's bucket."""
+    bucket = {WAIT_BUCKET: bucket_label(charter.answer_within_seconds),
+              STATUS_BUCKET: bucket_label(charter.status_interval_seconds
+                                          + STATUS_TOLERANCE_SECONDS)}
+
+    def keep(name: str, labels: LabelSet) -> bool:
+        if name in bucket:
+            return ("le", bucket[name]) in labels
+        return name in WINDOW_SAMPLES
+
+    return keep
 
 
 def ratio(numerator: float, denominator: float) -> float | None:

@@ -51,6 +51,12 @@ def test_lunch_halves_the_rate() -> None:
     assert profile.rate_at(0.5) == profile.rate_at(0.1) / 2
 
 
+def test_a_day_with_no_peaks_and_no_lunch_has_one_rate() -> None:
+    # bench/bench_soak.py's steady traffic
+    profile = DayProfile(calls_per_minute=15, peaks=(), lunch=None)
+    assert {profile.rate_at(i / 100) for i in range(100)} == {15 / 60}
+
+
 def test_opening_callers_ring_first_on_top_of_the_day() -> None:
     mix = RouteMix(weights=((Route.FRONT_DESK, 1.0),),
                    opening=(Route.BUSY_OFFICER, Route.NO_ANSWER), opening_gap_seconds=0.5)

@@ -14,8 +14,9 @@ from monitor.core.charter import load_charter
 from monitor.core.metrics import CallMetrics, create_call_metrics
 from monitor.live.http_server import MonitorHttpServer
 from monitor.live.wallboard import Wallboard, WallboardFigures
-from monitor.live.wallboard.figures import compute_figures
+from monitor.live.wallboard.figures import WINDOW_SAMPLES, compute_figures, window_samples
 from monitor.live.wallboard.snapshots import (
+    KEEP_EVERY_SECONDS,
     WINDOW_SECONDS,
     Snapshot,
     SnapshotHistory,
@@ -135,6 +136,43 @@ def test_history_keeps_the_newest_reading_at_least_fifteen_minutes_old() -> None
         history.add(reading)
     assert history.window_start(1900.0).monotonic == 1000.0  # exactly 900 s old
     assert 1900.0 - history.window_start(1900.0).monotonic >= WINDOW_SECONDS
+
+
+def test_history_length_is_bounded_whatever_the_request_rate() -> None:
+    # A wallboard asking ten times a second for an hour (bench/bench_soak.py found the
+    # history growing by one full reading per request).
+    history = SnapshotHistory(timezone=CHARTER.timezone,
+                              first=Snapshot(taken_at=T0, monotonic=0.0))
+    for tenth in range(1, 36_000):
+        history.add(Snapshot(taken_at=T0 + timedelta(seconds=tenth / 10),
+                             monotonic=tenth / 10))
+    assert len(history) <= WINDOW_SECONDS / KEEP_EVERY_SECONDS + 2
+    assert 3599.9 - history.window_start(3599.9).monotonic == pytest.approx(
+        WINDOW_SECONDS, abs=KEEP_EVERY_SECONDS)
+
+
+def test_kept_readings_hold_only_what_the_windows_subtract() -> None:
+    m = _metrics()
+    _miss(m, "abandoned")
+    m.person_rings.labels("hq", "101", "answered").inc()
+    m.person_answer_wait.labels("hq", "101").observe(4)
+    first = replace(read_snapshot(m.registry, now=T0), monotonic=0.0)
+    history = SnapshotHistory(timezone=CHARTER.timezone, first=first,
+                              keep=window_samples(CHARTER))
+    whole = replace(read_snapshot(m.registry, now=T0), monotonic=WINDOW_SECONDS)
+    history.add(whole)
+    _answer(m, 3)
+    later = replace(read_snapshot(m.registry, now=T0), monotonic=2 * WINDOW_SECONDS)
+    history.add(later)
+    kept = history.window_start(later.monotonic)
+    assert kept.monotonic == whole.monotonic
+    assert {name for name, _labels in kept.samples} <= WINDOW_SAMPLES
+    assert {name for name, _labels in whole.samples} - WINDOW_SAMPLES  # person families
+    buckets = {dict(labels)["le"] for name, labels in kept.samples if name.endswith("_bucket")}
+    assert buckets <= {"10.0", "21.0"}  # the charter's: 10 s to answer, 20 s + 1 s of status
+    figures = {"window_start": kept, "day_start": first, "charter": CHARTER}
+    assert compute_figures(now=later, **figures) == compute_figures(
+        now=later, **{**figures, "window_start": whole})
 
 
 def test_a_new_local_day_starts_a_new_daily_baseline() -> None:
