@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +19,10 @@ from agi_scripts.outbox import MqttSender, Outbox
 from agi_scripts.server import FastAgiServer
 from lab import Lab
 from lab.config import LabConfig
-from monitor.ami import AmiClient, AmiMessage
+from monitor.ami import AmiClient, AmiError, AmiMessage
+from monitor.ami.officer_status import set_officer_status
 from monitor.core.charter import load_charter
+from monitor.core.directory import OfficerStatus
 from monitor.core.events import CallEvent, subscription
 from monitor.core.settings import AMI_SCHEMES, MQTT_SCHEMES, parse_endpoint
 
@@ -211,3 +213,21 @@ async def drain(rig: CallFlowRig, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.2)  # polls a folder and a list: nothing to wait on
     with contextlib.suppress(TimeoutError):
         await asyncio.sleep(0.5)  # a late duplicate would show up here
+
+
+@contextlib.asynccontextmanager
+async def rig_leaving_officer_in(lab: Lab, work: Path, officer: str) -> AsyncIterator[CallFlowRig]:
+    """A rig for a test that sets `officer` out: back in the office afterwards, for later
+    modules (AstDB may be busy for a moment)."""
+    await asyncio.to_thread(work.mkdir)
+    rig = await start_rig(lab, work)
+    try:
+        yield rig
+    finally:
+        for _attempt in range(10):
+            try:
+                await set_officer_status(rig.ami, officer, OfficerStatus.IN)
+                break
+            except AmiError:
+                await asyncio.sleep(0.5)
+        await rig.close()

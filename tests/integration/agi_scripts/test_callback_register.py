@@ -17,12 +17,11 @@ import pytest
 from lab import Lab
 from lab.sip.heard import PromptHearing
 from lab.sip.phones import sip_phones
-from monitor.ami import AmiError
 from monitor.ami.officer_status import set_officer_status
 from monitor.core.directory import OfficerStatus
 from monitor.core.records import CallbackStatus
 from monitor.store import open_store
-from tests.support.callflow_harness import CallFlowRig, start_rig
+from tests.support.callflow_harness import CallFlowRig, rig_leaving_officer_in
 from tests.support.monitor_run import MonitorRun
 
 CALLER = "0345678901"
@@ -31,16 +30,8 @@ OFFICER = "2301"
 
 @pytest.fixture
 async def rig(lab: Lab, tmp_path: Path) -> AsyncIterator[CallFlowRig]:
-    (tmp_path / "rig").mkdir()
-    the_rig = await start_rig(lab, tmp_path / "rig")
-    yield the_rig
-    for _attempt in range(10):  # back in the office for later modules; AstDB may be busy
-        try:
-            await set_officer_status(the_rig.ami, OFFICER, OfficerStatus.IN)
-            break
-        except AmiError:
-            await asyncio.sleep(0.5)
-    await the_rig.close()
+    async with rig_leaving_officer_in(lab, tmp_path / "rig", OFFICER) as the_rig:
+        yield the_rig
 
 
 async def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
