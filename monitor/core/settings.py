@@ -184,7 +184,7 @@ class Settings:
     @staticmethod
     def _check_ca_file(path: Path) -> None:
         """Load it once at start: a bad file fails here, not at the first TLS connection."""
-        if not path.is_file():
+        if not _is(path, Path.is_file):
             raise SettingsError(f"CALLSLA_TLS_CA_FILE: no CA file at {path}")
         try:
             ssl.create_default_context(cafile=str(path))
