@@ -41,15 +41,22 @@ lint: $(VENV)/.installed
 # + 50: tests/integration/conftest.py), a whole test module to a worker. TEST_WORKERS=0: serial.
 TEST_WORKERS ?= 2
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+# This module finds each prompt of the whisper in the held caller's recording (correlation
+# 0.6): with the CPU contended (two labs, or other work, on 2 cores) the recording lost a
+# prompt in 4 of 7 runs; alone it passed each time. So it runs first, with the machine to
+# itself (one lab), and the rest after it in two workers.
+ALONE := tests/integration/agi_scripts/test_attended_announcement.py
 
 test: setup lint
-	$(PY) -m pytest $(PARALLEL)
+	$(PY) -m pytest $(ALONE)
+	$(PY) -m pytest $(PARALLEL) --ignore=$(ALONE)
 
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest -m "not lab"
 
 test-lab: setup
-	$(PY) -m pytest -m lab $(PARALLEL)
+	$(PY) -m pytest $(ALONE)
+	$(PY) -m pytest -m lab $(PARALLEL) --ignore=$(ALONE)
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
