@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,17 +25,16 @@ from monitor.reports.report_store import ReportStore
 from monitor.store import open_store
 from tests.support.console_data import CALLER_NUMBER, PASSWORD, seed_console_store
 from tests.support.console_session import post_form_js
+from tests.support.store_only_monitor import store_only_monitor
 
 DOCS = Path(__file__).resolve().parents[5] / "docs"
 TODAY = datetime.now(ZoneInfo("Asia/Kuala_Lumpur")).date().isoformat()
 DESK = {"width": 1280, "height": 900}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _healthy(base: str) -> bool:
+    with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+        return True
 
 
 @pytest.fixture(scope="module")
@@ -47,26 +44,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     db_url = f"sqlite:///{folder / 'console.db'}"
     with open_store(db_url) as store:
         seed_console_store(store, pbx="lab")
-    port = _free_port()
-    env = {**os.environ, "CALLSLA_DB_URL": db_url, "CALLSLA_PBX": "lab",
-           "CALLSLA_METRICS_ADDR": f"127.0.0.1:{port}"}
-    env.pop("CALLSLA_AMI_URL", None)
-    env.pop("CALLSLA_MQTT_URL", None)
-    with (folder / "monitor.log").open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "monitor", "monitor"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with store_only_monitor(db_url, folder, _healthy) as base:
         yield base, db_url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def _logged_in(base: str, user: str, *, lang: str = "en") -> BrowserTab:

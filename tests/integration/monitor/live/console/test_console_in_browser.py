@@ -5,10 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,16 +18,10 @@ from monitor.core.accounts import Role
 from monitor.core.records import Callback, CallbackStatus
 from monitor.live.console.accounts import add_account
 from monitor.store import open_store
+from tests.support.store_only_monitor import store_only_monitor
 
 DOCS = Path(__file__).resolve().parents[5] / "docs"
 PASSWORD = "kata-laluan-siti"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _callbacks_open(base: str) -> float | None:
@@ -57,29 +47,8 @@ def monitor(tmp_path: Path) -> Iterator[tuple[str, str]]:
             contacted_at=now - timedelta(minutes=40), caller_number="0123456789",
             matter="voicemail callsla/2001/INBOX/msg0000 for Encik Rahman",
             due_at=now + timedelta(hours=23)))
-    port = _free_port()
-    env = {**os.environ, "CALLSLA_DB_URL": db_url, "CALLSLA_PBX": "lab",
-           "CALLSLA_METRICS_ADDR": f"127.0.0.1:{port}"}
-    env.pop("CALLSLA_AMI_URL", None)
-    env.pop("CALLSLA_MQTT_URL", None)
-    log = (tmp_path / "monitor.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "monitor"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if _callbacks_open(base) == 1:
-                    break
-            except OSError:
-                pass
-            import time
-            time.sleep(0.1)
+    with store_only_monitor(db_url, tmp_path, lambda base: _callbacks_open(base) == 1) as base:
         yield base, db_url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 async def test_a_help_desk_user_closes_a_callback_in_the_browser(
