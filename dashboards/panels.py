@@ -15,6 +15,7 @@ from grafana_foundation_sdk.models import prometheus as prometheus_models
 
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
 PBX = 'pbx=~"$pbx"'
+PBX_ALL = ".*"  # what the `pbx` picker's All stands for in a query
 
 # The charter's answer-rate target (monitor/core/charter.toml) and the amber band.
 ANSWER_TARGET = 0.90
@@ -48,7 +49,7 @@ def variables() -> list[Builder[model.VariableModel]]:
     pbx = (dashboard.QueryVariable("pbx").label("PBX").datasource(DATASOURCE)
            .query("label_values(callsla_calls_offered_total, pbx)")
            .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
-           .multi(True).include_all(True).all_value(".*")
+           .multi(True).include_all(True).all_value(PBX_ALL)
            .current(model.VariableOption(selected=True, text="All", value="$__all")))
     return [source, pbx]
 

@@ -12,9 +12,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class LabPorts:
-    """Loopback ports, all shifted by one offset so labs of different checkouts never collide."""
+    """Loopback ports, all shifted by one offset so labs of different checkouts never collide.
+
+    `span` is how many offset steps the lab's SIP phones and RTP ranges may fill (10 ports a
+    step): 50 for a lab of its own; less for PBXs packed into one lab's block (three PBXs at
+    offsets 0, 16 and 32 with span 16: tests/integration/lab/test_several_pbxs.py)."""
 
     offset: int = 0
+    span: int = 50
 
     @property
     def ami(self) -> int:
@@ -30,7 +35,7 @@ class LabPorts:
 
     @property
     def sip_phones(self) -> int:
-        """First port of the SIPp phones' block (`lab.sip`): 500 of them, 10 per offset step."""
+        """First port of the SIPp phones' block (`lab.sip`): 10 per offset step of `span`."""
         return 20000 + 10 * self.offset
 
     @property
@@ -40,7 +45,7 @@ class LabPorts:
 
     @property
     def rtp_end(self) -> int:
-        return self.rtp_start + 498
+        return self.rtp_start + 10 * self.span - 2
 
     @property
     def ami_tls(self) -> int:

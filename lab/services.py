@@ -92,17 +92,23 @@ class Mosquitto:
 
 
 class Prometheus:
-    """Scrapes the monitor every second (so tests see figures quickly) and loads our rules."""
+    """Scrapes the monitor every second (so tests see figures quickly) and loads our rules.
 
-    def __init__(self, config: LabConfig, rule_files: list[Path] | None = None) -> None:
+    `metrics_ports`: the monitors it scrapes, the lab's own by default; several when one
+    Prometheus serves a monitor per PBX."""
+
+    def __init__(self, config: LabConfig, rule_files: list[Path] | None = None, *,
+                 metrics_ports: list[int] | None = None) -> None:
         self.config = config
         self.dir = config.lab_dir / "prometheus"
         self.rule_files = rule_files or []
+        self.metrics_ports = metrics_ports or [config.ports.metrics]
         self.process = ManagedProcess("prometheus", config.lab_dir / "run")
 
     def write_config(self) -> Path:
         self.dir.mkdir(parents=True, exist_ok=True)
         rules = "".join(f"  - {path}\n" for path in self.rule_files)
+        targets = ", ".join(f"'127.0.0.1:{port}'" for port in self.metrics_ports)
         conf = self.dir / "prometheus.yml"
         conf.write_text(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
@@ -110,7 +116,7 @@ class Prometheus:
             + "scrape_configs:\n"
             "  - job_name: callsla\n"
             "    static_configs:\n"
-            f"      - targets: ['127.0.0.1:{self.config.ports.metrics}']\n"
+            f"      - targets: [{targets}]\n"
         )
         return conf
 

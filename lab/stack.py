@@ -22,12 +22,13 @@ class Lab:
     """A real PBX with its broker, Prometheus and database, on loopback."""
 
     def __init__(self, config: LabConfig | None = None, *,
-                 rule_files: list[Path] | None = None) -> None:
+                 rule_files: list[Path] | None = None,
+                 metrics_ports: list[int] | None = None) -> None:
         self.config = config or LabConfig.from_env()
         self.timings: dict[str, float] = {}
         self.pbx: AsteriskPbx | None = None
         self.mosquitto = Mosquitto(self.config)
-        self.prometheus = Prometheus(self.config, rule_files)
+        self.prometheus = Prometheus(self.config, rule_files, metrics_ports=metrics_ports)
         self.postgres = Postgres(self.config)
 
     def start(self, parts: tuple[str, ...] = ALL_PARTS) -> dict[str, float]:

@@ -17,6 +17,11 @@ SLOT_SIZE = 10  # ports per SIPp process: SIP, media (+2, and +4 that SIPp binds
 DYNAMIC_SLOTS = range(len(FIXED_PHONES), 50)
 
 
+def dynamic_slots(ports: LabPorts) -> range:
+    """The callers' slots of a lab whose block is `ports.span` slots (DYNAMIC_SLOTS at 50)."""
+    return range(len(FIXED_PHONES), ports.span)
+
+
 @dataclass(frozen=True)
 class PhonePorts:
     """One SIPp process's ports: its SIP port, its media port and a port for recording RTP."""

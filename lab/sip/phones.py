@@ -205,7 +205,7 @@ class SipPhones:
         self.runs: list[SippRun] = []  # every SIPp started, phones' and calls'
         self.phones: list[Phone] = []
         self.callers: list[Caller] = []
-        self._next_slot = iter(phonebook.DYNAMIC_SLOTS)
+        self._next_slot = iter(phonebook.dynamic_slots(self.config.ports))
         self._slot_users: dict[int, SippRun] = {}  # dynamic slot -> the SIPp last given it
         self._count = 0
         self.front_desk_changed = False
@@ -408,7 +408,7 @@ class SipPhones:
                       expect_calls=expect_calls)
         self.runs.append(run)
         slot = (ports.sip - self.config.ports.sip_phones) // phonebook.SLOT_SIZE
-        if slot in phonebook.DYNAMIC_SLOTS:
+        if slot in phonebook.dynamic_slots(self.config.ports):
             self._slot_users[slot] = run
         return run
 

@@ -19,11 +19,13 @@ from lab.processes import port_open, wait_until
 
 
 class MonitorRun:
-    """One monitor for one test: its own store URL and the lab's metrics port."""
+    """One monitor for one test: its own store URL and the lab's metrics port.
+
+    `broker`: the lab whose Mosquitto it reads, when several PBXs share one (else its own)."""
 
     def __init__(self, lab: Lab, db_url: str, *, pbx: str = "lab", mqtt: bool = True,
                  queue_log: bool = True, cdr_csv: bool = False,
-                 read_only_ami: bool = False) -> None:
+                 read_only_ami: bool = False, broker: Lab | None = None) -> None:
         config = lab.config
         assert lab.pbx is not None
         self.port = config.ports.metrics
@@ -36,7 +38,7 @@ class MonitorRun:
                     "CALLSLA_METRICS_ADDR": f"127.0.0.1:{self.port}",
                     "CALLSLA_DB_URL": db_url, "CALLSLA_PBX": pbx}
         if mqtt:
-            self.env["CALLSLA_MQTT_URL"] = config.part_mqtt_url("monitor")
+            self.env["CALLSLA_MQTT_URL"] = (broker or lab).config.part_mqtt_url("monitor")
         if queue_log:
             self.env["CALLSLA_QUEUE_LOG"] = str(lab.pbx.log_dir / "queue_log")
         if cdr_csv:

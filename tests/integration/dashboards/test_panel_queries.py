@@ -22,10 +22,9 @@ from dashboards import DASHBOARD_DIR
 from dashboards.build import BUILDERS
 from lab import Lab
 from lab.sip.phones import sip_phones
+from tests.support.grafana_variables import grafana_expr
 from tests.support.lab_traffic import answered_and_abandoned_calls, instant, prometheus, wait_for
 
-VARIABLES = {"$pbx": "lab", "$__range": "1h", "$window": "1h", "$__interval": "15s",
-             "$__rate_interval": "1m"}
 # Families only the call-flow scripts (agi_scripts/, over MQTT) feed: front-desk calls cannot
 # produce them, so their panels are checked for a valid query and, when they do return data,
 # for its shape.
@@ -42,12 +41,6 @@ RANGE_PANELS = {"timeseries", "heatmap"}
 
 TRAFFIC_ANSWERED = 3
 TRAFFIC_ABANDONED = 2
-
-
-def _grafana_expr(expr: str) -> str:
-    for name in sorted(VARIABLES, key=len, reverse=True):
-        expr = expr.replace(name, VARIABLES[name])
-    return expr
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +86,7 @@ def test_every_panel_query_returns_data_of_the_expected_shape(traffic: Lab, name
     checked = 0
     for panel in board["panels"]:
         for target in panel.get("targets", []):
-            expr = _grafana_expr(target["expr"])
+            expr = grafana_expr(target["expr"])
             assert "$" not in expr, f"unsubstituted variable in {expr}"
             result = _run(traffic, panel, expr)
             needs_call_flows = set(SERIES.findall(expr)) <= CALL_FLOW_SERIES
@@ -128,7 +121,7 @@ def test_every_panel_query_is_accepted_by_the_real_prometheus(
     checked, unknown = 0, []
     for panel in board["panels"]:
         for target in panel.get("targets", []):
-            expr = _grafana_expr(target["expr"])
+            expr = grafana_expr(target["expr"])
             if panel["type"] in RANGE_PANELS:
                 _run(lab, panel, expr)  # asserts a matrix; raises on a PromQL error
             else:

@@ -19,14 +19,10 @@ from dashboards import DASHBOARD_DIR
 from dashboards.build import BUILDERS
 from lab import Lab
 from lab.config import LabConfig
-from tests.integration.dashboards.test_panel_queries import (
-    VARIABLES,
-    _check_shape,
-    _grafana_expr,
-    _run,
-)
+from tests.integration.dashboards.test_panel_queries import _check_shape, _run
 from tests.integration.lab.test_demo import DemoRun, _wait_for_url
 from tests.integration.lab.test_demo import demo as demo  # the same demo fixture, for this module
+from tests.support.grafana_variables import VARIABLES, grafana_expr
 from tests.support.lab_traffic import instant
 
 CALL_FLOWS_COUNTED_WITHIN_SECONDS = 180.0
@@ -70,7 +66,7 @@ def test_every_panel_has_data_during_the_demo(demo_prometheus: Lab, name: str) -
     checked = 0
     for panel in board["panels"]:
         for target in panel.get("targets", []):
-            expr = _grafana_expr(target["expr"])
+            expr = grafana_expr(target["expr"])
             result = _run(demo_prometheus, panel, expr)
             if not result:
                 empty.append(f"{panel['title']!r}: {expr}")
