@@ -52,6 +52,8 @@ OFFICERS = ("2101", "2102", "2201", "2301")  # "in" in the sample directory
 RECEPTIONISTS = ("r1", "r2", "r3")  # the lab's Local-channel front desk
 STATUS_MARK = "/position_is"  # the first prompt of each status message of ours
 INTERVAL = 20.0
+FLOOR_TRUNK, FLOOR_EXTEN = "direct-trunk", "moh"  # lab: music on hold and nothing else
+FLOOR_SECONDS = 40.0  # the floor's measuring window once every caller is in
 TICKS = os.sysconf("SC_CLK_TCK")
 EVENTS = frozenset({"Newchannel", "AGIExecStart", "QueueCallerJoin", "MusicOnHoldStop",
                     "DialBegin", "AgentConnect", "Hangup"})
@@ -96,6 +98,8 @@ class PbxWatch:
         if event.event == "Newchannel":
             if channel.startswith("PJSIP/trunk-"):
                 self.waiters[channel] = Waiter(created=stamp)
+            elif channel.startswith(f"PJSIP/{FLOOR_TRUNK}-"):
+                self.waiters[channel] = Waiter(created=stamp, design="floor")
             return
         waiter = self.waiters.get(channel)
         if waiter is None:
@@ -145,6 +149,7 @@ def quantiles(values: Sequence[float]) -> tuple[float, float, float]:
 
 @dataclass
 class Step:
+    kind: str  # "status" (AGI loop + app_queue) | "music" (the floor)
     callers: int
     seconds: float
     rows: dict[str, dict[str, float]]  # design -> figures
@@ -175,9 +180,12 @@ class WaitingCallersBench:
         pids["sipp"] = [r.process.process.pid for r in runs if r.process.process is not None]
         return pids
 
-    async def step(self, number: int, callers: int) -> Step:
-        await self.set_busy(True)
-        known = set(self.watch.waiters)
+    def place(self, number: int, callers: int, *, floor: bool) -> list[SippRun]:
+        """Half on the officers' lines and half at the front desk; or all on music alone."""
+        if floor:
+            return [self.phones.calls_in(callers, numbers=f"0{number}8", dialled=FLOOR_EXTEN,
+                                         trunk=FLOOR_TRUNK, per_second=self.rate,
+                                         patience=3600)]
         per_officer = callers // 2 // len(OFFICERS)
         queue_callers = callers - per_officer * len(OFFICERS)
         per_second = self.rate / (len(OFFICERS) + 1)
@@ -187,6 +195,12 @@ class WaitingCallersBench:
         runs.append(self.phones.calls_in(queue_callers, numbers=f"0{number}9",
                                          per_second=self.rate * queue_callers / callers,
                                          patience=3600))
+        return runs
+
+    async def step(self, number: int, callers: int, *, floor: bool = False) -> Step:
+        await self.set_busy(True)
+        known = set(self.watch.waiters)
+        runs = self.place(number, callers, floor=floor)
         pids = self.part_pids(runs)
         children = children_by_parent()
         cpu0 = {part: sum(cpu_seconds(p, children) for p in ps) for part, ps in pids.items()}
@@ -199,10 +213,16 @@ class WaitingCallersBench:
 
         def done() -> bool:
             channels = mine()
+            if floor:
+                return len(channels) >= callers and time.monotonic() - max(
+                    [began, *arrived]) >= FLOOR_SECONDS
             return len(channels) >= callers and all(
                 len(self.watch.waiters[c].intervals()) >= self.messages for c in channels)
 
+        arrived: list[float] = []  # when the last caller was in (the floor's window)
         while not done() and time.monotonic() < deadline:
+            if floor and not arrived and len(mine()) >= callers:
+                arrived.append(time.monotonic())
             await self.watch.next_message(timeout=1.0)
         measured = time.monotonic() - began
         children = children_by_parent()
@@ -214,7 +234,7 @@ class WaitingCallersBench:
             rss[part] = sum(s.rss_mb for s in samples if s is not None)
         channels = mine()
         waiting_seconds = {d: sum(time.time() - w.created for w in self.watch.of(channels, d))
-                           for d in ("agi", "queue")}
+                           for d in ("agi", "queue", "floor")}
         ami = {}
         for part, proxy in self.proxies.items():
             actions, sent, got = (b - a for a, b in zip(ami0[part], proxy.reading(),
@@ -223,11 +243,11 @@ class WaitingCallersBench:
                 waiting_seconds.values())
             ami[part] = (actions / per if per else 0.0, (sent + got) / 1024 / per if per else 0.0)
         rows = {design: self.figures(self.watch.of(channels, design), design)
-                for design in ("agi", "queue")}
+                for design in (("floor",) if floor else ("agi", "queue"))}
         # Served: the officers and receptionists free for a while, then everyone hung up.
         await self.set_busy(False)
         await asyncio.sleep(self.serve)
-        for design in ("agi", "queue"):
+        for design in rows:
             rows[design]["served"] = float(sum(w.served for w in self.watch.of(channels,
                                                                                design)))
         await self.set_busy(True)
@@ -238,7 +258,7 @@ class WaitingCallersBench:
             except AssertionError as exc:
                 print(f"  {run.name}: {exc}", flush=True)
         await self.drained()
-        return Step(callers, measured, rows, cpu, rss, ami,
+        return Step("music" if floor else "status", callers, measured, rows, cpu, rss, ami,
                     max(load0, os.getloadavg()[0]))
 
     def figures(self, waiters: list[Waiter], design: str) -> dict[str, float]:
@@ -273,7 +293,9 @@ def print_steps(steps: Sequence[Step], messages: int) -> None:
             "T-e p99", "AGI/s", "served")
     print("".join(f"{h:>11}" for h in head))
     for s in steps:
-        for design, label in (("agi", "AGI loop"), ("queue", "app_queue")):
+        for design, label in (("agi", "AGI loop"), ("queue", "app_queue"), ("floor", "music")):
+            if design not in s.rows:
+                continue
             r = s.rows[design]
             print(f"{s.callers:>11}{label:>11}{r['callers']:>11.0f}{r['held']:>11.0f}"
                   f"{r['median_ms']:>9.1f}ms{r['p99_ms']:>9.1f}ms{r['max_ms']:>9.1f}ms"
@@ -282,12 +304,15 @@ def print_steps(steps: Sequence[Step], messages: int) -> None:
     print("\nCPU (% of one core) and RSS (MB) per part; AMI per waiting caller-second "
           "(agi-server: per caller on an officer's line; monitor: per caller)")
     parts = list(steps[0].cpu) if steps else []
-    print(f"{'N':>6}{'s':>6}{'load':>6}" + "".join(f"{p:>22}" for p in parts)
+    print(f"{'N':>6}{'kind':>7}{'s':>5}{'load':>6}{'PBX/caller':>11}"
+          + "".join(f"{p:>22}" for p in parts)
           + "".join(f"{'AMI ' + p:>26}" for p in (steps[0].ami if steps else {})))
     for s in steps:
         cells = "".join(f"{s.cpu[p]:>12.1f}%{s.rss[p]:>7.1f}MB" for p in parts)
         ami = "".join(f"{a:>12.3f} act{kb:>8.2f} KB" for a, kb in s.ami.values())
-        print(f"{s.callers:>6}{s.seconds:>6.0f}{s.load:>6.1f}{cells}{ami}")
+        per_caller = s.cpu.get("asterisk", 0.0) / s.callers
+        print(f"{s.callers:>6}{s.kind:>7}{s.seconds:>5.0f}{s.load:>6.1f}{per_caller:>10.3f}%"
+              f"{cells}{ami}")
 
 
 def widen_rtp(demo: Demo, callers: int) -> None:
@@ -302,8 +327,8 @@ def widen_rtp(demo: Demo, callers: int) -> None:
     pbx.cli("module reload res_rtp_asterisk.so")
 
 
-async def run(steps: Sequence[int], messages: int, rate: float, serve: float,
-              stop_p99_ms: float) -> list[Step]:
+async def run(steps: Sequence[int], floors: Sequence[int], messages: int, rate: float,
+              serve: float, stop_p99_ms: float) -> list[Step]:
     config = LabConfig.from_env()
     proxies = {"agi-server": AmiCountingProxy(config.ports.ami),
                "monitor": AmiCountingProxy(config.ports.ami)}
@@ -316,7 +341,7 @@ async def run(steps: Sequence[int], messages: int, rate: float, serve: float,
     results: list[Step] = []
     try:
         await asyncio.to_thread(demo.start)
-        widen_rtp(demo, max(steps))
+        widen_rtp(demo, max([*steps, *floors]))
         async with AmiClient(port=config.ports.ami, username=config.ami_user,
                              secret=config.ami_secret, only_events=EVENTS) as ami, \
                 sip_phones(demo.lab) as phones:
@@ -330,6 +355,11 @@ async def run(steps: Sequence[int], messages: int, rate: float, serve: float,
                 if step.rows["agi"]["p99_ms"] > stop_p99_ms:
                     print(f"  p99 above {stop_p99_ms:g} ms: no larger N", flush=True)
                     break
+            for number, callers in enumerate(floors, start=len(steps) + 1):
+                print(f"== {callers} callers hearing music alone ...", flush=True)
+                step = await bench.step(number, callers, floor=True)
+                results.append(step)
+                print_steps([step], messages)
             reader.cancel()
     finally:
         demo.stop()
@@ -342,6 +372,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", default="100,200",
                         help="numbers of callers waiting at once, rising (comma-separated)")
+    parser.add_argument("--floor", default="",
+                        help="numbers of callers hearing music on hold alone, no status "
+                             "message (what the PBX's audio costs by itself)")
     parser.add_argument("--messages", type=int, default=3, help="intervals per caller")
     parser.add_argument("--rate", type=float, default=20.0, help="callers arriving a second")
     parser.add_argument("--serve", type=float, default=8.0,
@@ -352,7 +385,9 @@ def main() -> int:
     steps = [int(s) for s in args.steps.split(",")]
     if any(n < 2 * len(OFFICERS) for n in steps) or steps != sorted(steps):
         parser.error(f"--steps: rising numbers of at least {2 * len(OFFICERS)}")
-    results = asyncio.run(run(steps, args.messages, args.rate, args.serve, args.stop_p99_ms))
+    floors = [int(s) for s in args.floor.split(",") if s]
+    results = asyncio.run(run(steps, floors, args.messages, args.rate, args.serve,
+                              args.stop_p99_ms))
     print("\n== all steps")
     print_steps(results, args.messages)
     return 0
