@@ -40,6 +40,9 @@ from monitor.core.directory import (
 )
 
 log = logging.getLogger(__name__)
+# The first in line takes the officer; the second is first as soon as they do: both check at
+# poll_seconds. Further back, far_poll_seconds.
+NEAR_POSITIONS = 2
 _CALLER_TEXT = re.compile(r"[^\w .,@+'()/-]", re.UNICODE)
 
 
@@ -56,6 +59,10 @@ class FlowSettings:
     voicemail_spool: Path | None = None  # the PBX's spool/voicemail, when this host can read it
     voicemail_context: str = "callsla"
     poll_seconds: float = 0.5  # how often the first caller checks that the officer is free
+    # Callers behind the second in line cannot be next before the two ahead of them have gone:
+    # they wake this often only to keep their place fresh (bench/bench_waiting_callers.py:
+    # a fourth of the AGI commands of a caller who waits at poll_seconds).
+    far_poll_seconds: float = 2.0
     expected_service_seconds: float = 60.0  # per caller ahead, for the service-recovery offer
 
 
@@ -251,7 +258,9 @@ class CallFlows:
                     return key
                 await session.command("SET MUSIC ON default")
                 continue
-            wait_ms = max(1, int(min(self.settings.poll_seconds, due - now) * 1000))
+            poll = (self.settings.poll_seconds if line.position(call.uniqueid) <= NEAR_POSITIONS
+                    else self.settings.far_poll_seconds)
+            wait_ms = max(1, int(min(poll, due - now) * 1000))
             digit = (await session.command(f"WAIT FOR DIGIT {wait_ms}")).digit
             if digit in ("1", "0"):
                 self.publish(events.CallerChoice, call, choice=digit, where="waiting")

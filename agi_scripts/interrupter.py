@@ -33,7 +33,8 @@ class AmiActions(Protocol):
 
 
 class PromptInterrupter:
-    """Polls one device through AMI while a prompt plays; stops the prompt when it frees."""
+    """Polls one device through AMI while a prompt plays; stops the prompt when it frees.
+    Only while `may_take()`: of a hundred callers waiting for one officer, one polls."""
 
     def __init__(self, ami: AmiActions | None, *, poll_seconds: float = 0.2) -> None:
         self.ami = ami
@@ -68,6 +69,8 @@ class PromptInterrupter:
         try:
             while not done.is_set():
                 await asyncio.sleep(self.poll_seconds)
+                if not may_take():
+                    continue  # not first in line: the device is not this caller's to watch
                 state = await self.device_state(device)
                 if done.is_set():
                     return

@@ -61,7 +61,7 @@ class PartSample:
     processes: int
 
 
-def _children_by_parent() -> dict[int, list[int]]:
+def children_by_parent() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -219,7 +219,7 @@ class Soak:
 
     async def sample(self, started: float, phase: str) -> Sample:
         pids = parts_of(self.demo)
-        children = _children_by_parent()
+        children = children_by_parent()
         # The parts first: the CLI and HTTP probes below open descriptors of their own.
         parts = {name: sample_part(pid, children) for name, pid in pids.items()}
         heap = await self.heap.read(pids["monitor"])

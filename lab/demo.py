@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -76,10 +76,13 @@ class Demo:
 
     def __init__(self, config: LabConfig | None = None, *, postgres: bool = False,
                  monitor_command: Sequence[str] = (sys.executable, "-m", "monitor",
-                                                   "monitor")) -> None:
+                                                   "monitor"),
+                 part_env: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.config = config or LabConfig.from_env()
         self.use_postgres = postgres
         self.monitor_command = list(monitor_command)  # bench/bench_soak.py wraps it
+        # Settings a benchmark changes, by part ("agi-server", "monitor"), over the demo's own.
+        self.part_env = {part: dict(env) for part, env in (part_env or {}).items()}
         self.lab = Lab(self.config, rule_files=list(RULE_FILES))
         run_dir = self.config.lab_dir / "run"
         self.agi = ManagedProcess("agi-server", run_dir)
@@ -117,7 +120,8 @@ class Demo:
             "CALLSLA_MQTT_PUBLISH_URL": config.part_mqtt_url("agi"),
             "CALLSLA_AGI_ADDR": f"127.0.0.1:{self.config.ports.fastagi}",
             "CALLSLA_OUTBOX": str(self.demo_dir / "outbox"),
-            "CALLSLA_VOICEMAIL_SPOOL": str(pbx.spool_dir / "voicemail")})
+            "CALLSLA_VOICEMAIL_SPOOL": str(pbx.spool_dir / "voicemail"),
+            **self.part_env.get("agi-server", {})})
         wait_until(lambda: self._agi_ready(log_start), 20,
                    f"FastAGI server on port {self.config.ports.fastagi}")
         self.say("agi-server", f"call flows on agi://127.0.0.1:{self.config.ports.fastagi} "
@@ -128,7 +132,8 @@ class Demo:
             "CALLSLA_PBX": "lab", "CALLSLA_AMI_URL": config.part_ami_url("monitor"),
             "CALLSLA_MQTT_URL": config.part_mqtt_url("monitor"), "CALLSLA_DB_URL": db_url,
             "CALLSLA_METRICS_ADDR": f"127.0.0.1:{self.config.ports.metrics}",
-            "CALLSLA_QUEUE_LOG": str(pbx.log_dir / "queue_log")})
+            "CALLSLA_QUEUE_LOG": str(pbx.log_dir / "queue_log"),
+            **self.part_env.get("monitor", {})})
         wait_until(self._monitor_ready, 30, "callsla monitor healthy and AMI connected")
         wait_until(self.urls.answering, 30, "the wallboard, /metrics and Prometheus' pages")
         self.say("monitor", f"store {db_url.split('@')[-1]} — log .lab/run/monitor.log")

@@ -285,7 +285,7 @@ class SipPhones:
         return call
 
     def calls_in(self, count: int, *, numbers: str, per_second: float, patience: float,
-                 dialled: str = "1000") -> SippRun:
+                 dialled: str = "1000", trunk: str = TRUNK) -> SippRun:
         """`count` customers call `dialled` over the trunk, `per_second` a second, from one
         SIPp: caller n (from 1) is `numbers` followed by n; each hangs up `patience` s after
         the PBX answers (unless it hangs up first). Nothing is recorded: for load, not for
@@ -294,7 +294,7 @@ class SipPhones:
             raise ValueError(f"{count} calls at {per_second:g} a second")
         ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         name = self._name(f"callers-{numbers}x{count}")
-        place = replace(self._place(TRUNK, ports, self._fresh_folder(name)), recorder_port=0)
+        place = replace(self._place(trunk, ports, self._fresh_folder(name)), recorder_port=0)
         # SIPp's own keyword: each call's number, so every caller has a number of its own.
         spec = CallerSpec(number=f"{numbers}[call_number]", dialled=dialled, patience=patience)
         args = [f"127.0.0.1:{self.config.ports.sip}", "-s", dialled, "-m", str(count),

@@ -70,6 +70,7 @@ class FakeChannel:
     hang_up_at: float | None = None  # the caller hangs up once the clock reaches this
     voicemail_count: int = 0
     commands: list[str] = field(default_factory=list)
+    command_times: list[float] = field(default_factory=list)  # the clock when each came
     played: list[str] = field(default_factory=list)
     hung_up: bool = False
 
@@ -95,6 +96,7 @@ class FakeChannel:
         while raw := await self._reader.readline():
             text = raw.decode().rstrip("\n")
             self.commands.append(text)
+            self.command_times.append(self.clock.now)
             replies = self.answer(text)
             self.meanwhile(self.clock.now)
             for line in replies:
@@ -171,3 +173,8 @@ class FakeChannel:
 
     def sent(self, prefix: str) -> list[str]:
         return [c for c in self.commands if c.startswith(prefix)]
+
+    def sent_at(self, prefix: str) -> list[float]:
+        """When each command `sent(prefix)` lists came, on the fake clock."""
+        return [t for c, t in zip(self.commands, self.command_times, strict=True)
+                if c.startswith(prefix)]

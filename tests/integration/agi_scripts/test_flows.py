@@ -311,7 +311,8 @@ def test_status_every_20_seconds_as_the_caller_hears_it(run: Run) -> None:
     assert len(heard) == len(commands)
     lags = [h - ami_time(c) for h, c in zip(heard, commands, strict=True)]
     print(f"AGIExecStart -> heard: {[f'{x:.3f}' for x in lags]} s")
-    assert all(0 <= x <= 0.3 for x in lags), lags
+    # Heard times are a packet's arrival plus the match's place in it: measured 0.2 ms early.
+    assert all(-0.002 <= x <= 0.3 for x in lags), lags
     assert len(intervals) >= 4
     assert all(abs(i - 20.0) <= 0.5 for i in intervals), intervals
     assert statistics.median(intervals) == pytest.approx(20.0, abs=0.05)

@@ -334,3 +334,27 @@ async def test_a_caller_who_hangs_up_while_waiting_leaves_the_line(rig: Rig) -> 
     assert rig.lines.waiting_total() == 0
     assert rig.lines["2101"].engaged_by is None
     assert channel.sent("EXEC") == []
+
+
+async def test_a_caller_far_back_in_line_wakes_less_often_than_the_next_two(rig: Rig) -> None:
+    line = rig.lines["2101"]
+    line.join("first-caller")
+    line.join("second-caller")
+    start = rig.clock.now
+
+    def the_two_ahead_give_up(t: float) -> None:
+        if t >= start + 30:
+            line.leave("first-caller")
+            line.leave("second-caller")
+
+    channel = rig.channel("2101", device_state=busy_until(start + 50),
+                          meanwhile=the_two_ahead_give_up)
+    await rig.call(channel)
+    waits = [int(c.split()[-1]) for c in channel.sent("WAIT FOR DIGIT")]
+    third = [w for w, t in zip(waits, channel.sent_at("WAIT FOR DIGIT"), strict=True)
+             if t < start + 30]
+    first = [w for w, t in zip(waits, channel.sent_at("WAIT FOR DIGIT"), strict=True)
+             if t >= start + 31]
+    assert max(third, default=0) == 2000  # third in line: every 2 s (less, to the message)
+    assert max(first, default=0) == 500  # first in line: every 0.5 s
+    assert channel.sent("EXEC Dial") == ['EXEC Dial "PJSIP/2101,20"']
