@@ -34,8 +34,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.demo_parts import children_by_parent, parts_of, process_tree
+from bench.metrics_page import metric_sums
 from lab import LabConfig
 from lab.demo import Demo
 from lab.processes import LabStartError
@@ -59,29 +61,6 @@ class PartSample:
     rss_mb: float
     fds: int
     processes: int
-
-
-def _children_by_parent() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    return children
-
-
-def process_tree(pid: int, children: dict[int, list[int]]) -> list[int]:
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(children.get(current, ()))
-    return tree
 
 
 def _status_kib(pid: int) -> dict[str, int]:
@@ -120,32 +99,6 @@ class Sample:
     heap: dict[str, object]
     calls_up: int
     legs_offered: float
-
-
-def parts_of(demo: Demo) -> dict[str, int]:
-    """Part name -> the pid its process tree starts from."""
-    lab = demo.lab
-    found = {"monitor": demo.monitor, "agi-server": demo.agi,
-             "asterisk": lab.pbx.process if lab.pbx else None,
-             "mosquitto": lab.mosquitto.process, "prometheus": lab.prometheus.process}
-    if demo.use_postgres:
-        found["postgres"] = lab.postgres.process
-    return {name: part.process.pid for name, part in found.items()
-            if part is not None and part.process is not None}
-
-
-def metric_sums(url: str) -> dict[str, float]:
-    """Each `callsla_` sample summed over its labels, the front desk's offered apart."""
-    with urllib.request.urlopen(url, timeout=10) as response:
-        text = response.read().decode()
-    sums: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            sums[s.name] = sums.get(s.name, 0.0) + s.value
-            if s.name == "callsla_calls_offered_total" and s.labels.get("queue") == "frontdesk":
-                key = "offered_frontdesk"
-                sums[key] = sums.get(key, 0.0) + s.value
-    return sums
 
 
 class MonitorHeap:
@@ -219,7 +172,7 @@ class Soak:
 
     async def sample(self, started: float, phase: str) -> Sample:
         pids = parts_of(self.demo)
-        children = _children_by_parent()
+        children = children_by_parent()
         # The parts first: the CLI and HTTP probes below open descriptors of their own.
         parts = {name: sample_part(pid, children) for name, pid in pids.items()}
         heap = await self.heap.read(pids["monitor"])
