@@ -36,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.count_checks import Check, print_checks
 from bench.demo_parts import children_by_parent, parts_of, process_tree
 from bench.metrics_page import metric_sums
 from lab import LabConfig
@@ -396,7 +397,7 @@ def check_counts(result: TrafficResult, db_url: str) -> bool:
     returned_from = Counter(leg.returned_from for leg in legs if leg.kind is LegKind.RETURNED)
     from_others = {officer: n for officer, n in returned_from.items()
                    if officer != officers.no_answer}
-    checks = [
+    checks: list[Check] = [
         ("calls placed (SIPp callers on the trunk)", sum(placed.values()), None),
         ("  callers' SIPp exit codes", dict(result.exits), None),
         ("  not placed (SIPp would not start)", result.failed_to_place, 0),
@@ -424,14 +425,7 @@ def check_counts(result: TrafficResult, db_url: str) -> bool:
     ]
     print(f"\ncalls placed {sum(placed.values())} by route {dict(by_route)}; legs "
           f"{len(legs)} by outcome {dict(outcomes)}")
-    ok = True
-    for label, got, expected in checks:
-        verdict = "" if expected is None else ("  ok" if got == expected else
-                                               f"  EXPECTED {expected}")
-        ok = ok and (expected is None or got == expected)
-        print(f"  {label:<72} {got!s:>8}{verdict}")
-    print("every call placed was counted once" if ok else "COUNTS DO NOT MATCH")
-    return ok
+    return print_checks(checks)
 
 
 def main() -> int:
