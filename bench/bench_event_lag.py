@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.count_checks import Check, print_checks
+from bench.count_checks import print_checks
 from bench.demo_parts import children_by_parent, cpu_seconds, parts_of
 from bench.lag_pairing import CounterSample, VisibleLag, nearest_rank, visible_lags
 from bench.metrics_page import MetricsPage, metric_sums, queue_counters
@@ -56,7 +56,7 @@ COUNTED_BY = {"QueueCallerJoin": OFFERED, "AgentConnect": ANSWERED}  # monitor/i
 POSITIONS = phonebook.RECEPTIONISTS + tuple(ext for ext in phonebook.OFFICERS
                                             if ext not in phonebook.REGISTERING)
 NUMBER_PREFIX = "0399"  # + the step's two digits + SIPp's call number: every caller apart
-DEFAULT_RATES = (2.0, 4.0, 8.0, 12.0, 16.0, 20.0, 25.0, 30.0, 36.0, 42.0)  # calls a second
+DEFAULT_RATES = (2.0, 4.0, 8.0, 12.0, 16.0, 20.0, 23.0, 26.0, 30.0, 35.0)  # calls a second
 IDLE_SECONDS = 5.0  # before the first call: the parts' CPU with only the poll running
 SETTLE_SECONDS = 3.0  # the monitor's last counts after the last hang-up
 CPU_PARTS = ("asterisk", "monitor", "agi-server", "mosquitto", "prometheus", "postgres",
@@ -354,8 +354,11 @@ class Totals:
 
 
 def check_counts(bench: EventLagBench, totals: Totals, db_url: str) -> bool:
-    """Calls placed = queue entries the PBX reported = offered on /metrics = front-desk legs
-    in the store, each caller's number once; and every answer counted as answered."""
+    """Every call the PBX took counted once: its queue entries (QueueCallerJoin) = offered on
+    /metrics = front-desk legs in the store, each caller's number once, and its answers
+    (AgentConnect) = answered on /metrics = answered legs. Apart from that, and not a counting
+    error: calls placed that the PBX never queued or nobody answered (the last step's, when
+    the rate stopped rising because calls failed)."""
     joined = Counter(e.number for e in bench.events[OFFERED])
     connected = Counter(e.number for e in bench.events[ANSWERED])
     with open_store(db_url) as store:
@@ -368,27 +371,32 @@ def check_counts(bench: EventLagBench, totals: Totals, db_url: str) -> bool:
     in_progress = sum(1 for leg in legs if leg.outcome is Outcome.IN_PROGRESS)
     offered_delta = totals.after.get("offered_frontdesk", 0.0) - totals.before.get(
         "offered_frontdesk", 0.0)
-    placed = totals.placed
-    checks: list[Check] = [
-        ("calls placed (SIPp callers on the trunk)", placed, None),
+    queued, answered = sum(joined.values()), sum(connected.values())
+    print("\nevery call served?")
+    served = print_checks([
+        ("calls placed (SIPp callers on the trunk)", totals.placed, None),
         ("  callers' SIPp exit codes, one a step", dict(totals.exits), None),
-        ("queue entries the PBX reported (QueueCallerJoin), one per caller", sum(joined.values()),
-         placed),
+        ("  not queued by the PBX (no QueueCallerJoin)", totals.placed - len(joined), 0),
+        ("  queued, not answered (no AgentConnect)", len(set(joined) - set(connected)), 0),
+    ], width=66, ok_text="every call placed was answered",
+        bad_text="CALLS FAILED (see the last step's stop reason)")
+    print("\nevery call counted once?")
+    return print_checks([
+        ("queue entries the PBX reported (QueueCallerJoin)", queued, None),
         ("  callers with more than one", sum(1 for n in joined.values() if n > 1), 0),
-        ("answers the PBX reported (AgentConnect)", sum(connected.values()), placed),
-        ("offered on /metrics (front desk) since the start", offered_delta, float(placed)),
-        ("answered on /metrics (front desk) since the start", totals.answered_delta,
-         float(sum(connected.values()))),
-        ("front-desk legs in the store", sum(front_desk.values()), placed),
-        ("  callers with no leg", len(set(joined) - set(front_desk)), 0),
+        ("offered on /metrics (front desk) since the start", offered_delta, float(queued)),
+        ("front-desk legs in the store", sum(front_desk.values()), queued),
+        ("  callers queued with no leg", len(set(joined) - set(front_desk)), 0),
         ("  callers with more than one", sum(1 for n in front_desk.values() if n > 1), 0),
         ("  other legs of the bench's callers (returned, transfers)",
          len(legs) - sum(front_desk.values()), 0),
-        ("answered legs in the store", answered_legs, sum(connected.values())),
+        ("answers the PBX reported (AgentConnect)", answered, None),
+        ("answered on /metrics (front desk) since the start", totals.answered_delta,
+         float(answered)),
+        ("answered legs in the store", answered_legs, answered),
         ("legs still in progress", in_progress, 0),
-    ]
-    print("\nevery call counted once?")
-    return print_checks(checks, width=66)
+    ], width=66, ok_text="every call placed was counted once" if served else
+        "every call the PBX took was counted once")
 
 
 def _rates(text: str) -> list[float]:

@@ -9,13 +9,16 @@ from collections.abc import Sequence
 Check = tuple[str, object, object]
 
 
-def print_checks(checks: Sequence[Check], *, width: int = 72) -> bool:
-    """Print one line a check; True if every checked figure is what it must be."""
+def print_checks(checks: Sequence[Check], *, width: int = 72,
+                 ok_text: str = "every call placed was counted once",
+                 bad_text: str = "COUNTS DO NOT MATCH") -> bool:
+    """Print one line a check, then the verdict; True if every checked figure is what it
+    must be."""
     ok = True
     for label, got, expected in checks:
         verdict = "" if expected is None else ("  ok" if got == expected else
                                                f"  EXPECTED {expected}")
         ok = ok and (expected is None or got == expected)
         print(f"  {label:<{width}} {got!s:>8}{verdict}")
-    print("every call placed was counted once" if ok else "COUNTS DO NOT MATCH")
+    print(ok_text if ok else bad_text)
     return ok
