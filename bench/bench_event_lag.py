@@ -234,7 +234,8 @@ class EventLagBench:
         try:
             await run.finished(timeout=self.patience + 60)
         except ScenarioError as exc:
-            step.failure = str(exc)
+            # SIPp's own summary; its errors.log (in the run's folder) says which calls.
+            step.failure = f"{str(exc).partition(': errors.log')[0]} (see {run.folder})"
         await asyncio.sleep(SETTLE_SECONDS)  # the last calls' counts reach a poll
         return step
 
@@ -244,7 +245,7 @@ class EventLagBench:
         offered = self.step_lags(step, OFFERED)
         achieved = self.achieved_rate(step)
         if step.failure:
-            return f"callers failed: {step.failure[:300]}"
+            return f"callers failed: {step.failure}"
         if answered.count < step.calls or offered.count < step.calls:
             return (f"{step.calls - answered.count} of {step.calls} calls not answered "
                     f"({step.calls - offered.count} never queued)")
