@@ -4,18 +4,20 @@ p99, at rising call rates with every part of the product running; then every cal
 The lab as `make demo` starts it (Asterisk, Mosquitto, Prometheus scraping every second,
 PostgreSQL with `--postgres`, the agi-server, the monitor). SIP callers on the trunk, one SIPp
 a step placing `rate` calls a second, ring the front desk, whose positions are SIP phones (the
-three receptionists and the five officers' phones with a static contact: three SIPp phones
-answer about 3 calls a second, too few) answering after `--answer-after` s and hanging up
-after `--talk` s. An AMI connection of the bench's own collects the PBX's `Timestamp:` of each
-`QueueCallerJoin` (the monitor counts `callsla_calls_offered_total` on it) and `AgentConnect`
+three receptionists and the five officers' phones with a static contact: the queue rings a
+position only when it is free, so each answers about 3 calls a second and three alone would be
+the limit near 9) answering after `--answer-after` s and hanging up after `--talk` s. An AMI
+connection of the bench's own collects the PBX's `Timestamp:` of each `QueueCallerJoin` (the
+monitor counts `callsla_calls_offered_total` on it) and `AgentConnect`
 (`callsla_calls_answered_total`); a thread polls /metrics every `--poll-ms` ms. A counter is
 monotone, so the k-th call by PBX time is visible at the first poll that reads k or more
 (bench/lag_pairing.py). Each step runs `--step-seconds`, then waits for its callers to hang up;
 the rate stops rising when a step's p99 passes `--lag-limit`, a call is not answered or not
 counted, or SIPp cannot place calls at the rate asked.
 
-Run: `CALLSLA_LAB_PORT_OFFSET=... .venv/bin/python bench/bench_event_lag.py` (about 5 minutes);
-`--rates 1,2 --step-seconds 10` for a quick look.
+Run: `CALLSLA_LAB_PORT_OFFSET=... .venv/bin/python bench/bench_event_lag.py` (about 3.5
+minutes);
+`--rates 1,2 --step-seconds 8` for a quick look.
 """
 
 from __future__ import annotations
