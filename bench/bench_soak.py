@@ -34,8 +34,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.count_checks import Check, print_checks
+from bench.demo_parts import children_by_parent, parts_of, process_tree
+from bench.metrics_page import metric_sums
 from lab import LabConfig
 from lab.demo import Demo
 from lab.processes import LabStartError
@@ -59,29 +62,6 @@ class PartSample:
     rss_mb: float
     fds: int
     processes: int
-
-
-def children_by_parent() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    return children
-
-
-def process_tree(pid: int, children: dict[int, list[int]]) -> list[int]:
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(children.get(current, ()))
-    return tree
 
 
 def _status_kib(pid: int) -> dict[str, int]:
@@ -120,32 +100,6 @@ class Sample:
     heap: dict[str, object]
     calls_up: int
     legs_offered: float
-
-
-def parts_of(demo: Demo) -> dict[str, int]:
-    """Part name -> the pid its process tree starts from."""
-    lab = demo.lab
-    found = {"monitor": demo.monitor, "agi-server": demo.agi,
-             "asterisk": lab.pbx.process if lab.pbx else None,
-             "mosquitto": lab.mosquitto.process, "prometheus": lab.prometheus.process}
-    if demo.use_postgres:
-        found["postgres"] = lab.postgres.process
-    return {name: part.process.pid for name, part in found.items()
-            if part is not None and part.process is not None}
-
-
-def metric_sums(url: str) -> dict[str, float]:
-    """Each `callsla_` sample summed over its labels, the front desk's offered apart."""
-    with urllib.request.urlopen(url, timeout=10) as response:
-        text = response.read().decode()
-    sums: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            sums[s.name] = sums.get(s.name, 0.0) + s.value
-            if s.name == "callsla_calls_offered_total" and s.labels.get("queue") == "frontdesk":
-                key = "offered_frontdesk"
-                sums[key] = sums.get(key, 0.0) + s.value
-    return sums
 
 
 class MonitorHeap:
@@ -443,7 +397,7 @@ def check_counts(result: TrafficResult, db_url: str) -> bool:
     returned_from = Counter(leg.returned_from for leg in legs if leg.kind is LegKind.RETURNED)
     from_others = {officer: n for officer, n in returned_from.items()
                    if officer != officers.no_answer}
-    checks = [
+    checks: list[Check] = [
         ("calls placed (SIPp callers on the trunk)", sum(placed.values()), None),
         ("  callers' SIPp exit codes", dict(result.exits), None),
         ("  not placed (SIPp would not start)", result.failed_to_place, 0),
@@ -471,14 +425,7 @@ def check_counts(result: TrafficResult, db_url: str) -> bool:
     ]
     print(f"\ncalls placed {sum(placed.values())} by route {dict(by_route)}; legs "
           f"{len(legs)} by outcome {dict(outcomes)}")
-    ok = True
-    for label, got, expected in checks:
-        verdict = "" if expected is None else ("  ok" if got == expected else
-                                               f"  EXPECTED {expected}")
-        ok = ok and (expected is None or got == expected)
-        print(f"  {label:<72} {got!s:>8}{verdict}")
-    print("every call placed was counted once" if ok else "COUNTS DO NOT MATCH")
-    return ok
+    return print_checks(checks)
 
 
 def main() -> int:

@@ -42,7 +42,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ami_counting_proxy import AmiCountingProxy
-from bench.bench_soak import children_by_parent, parts_of, process_tree, sample_part
+from bench.bench_soak import sample_part
+from bench.demo_parts import children_by_parent, cpu_seconds, parts_of
 from lab import LabConfig
 from lab.demo import Demo
 from lab.sip.phones import SipPhones, SippRun, sip_phones
@@ -54,7 +55,6 @@ STATUS_MARK = "/position_is"  # the first prompt of each status message of ours
 INTERVAL = 20.0
 FLOOR_TRUNK, FLOOR_EXTEN = "direct-trunk", "moh"  # lab: music on hold and nothing else
 FLOOR_SECONDS = 40.0  # the floor's measuring window once every caller is in
-TICKS = os.sysconf("SC_CLK_TCK")
 EVENTS = frozenset({"Newchannel", "AGIExecStart", "QueueCallerJoin", "MusicOnHoldStop",
                     "DialBegin", "AgentConnect", "Hangup"})
 
@@ -127,18 +127,6 @@ class PbxWatch:
         return [self.waiters[c] for c in channels if self.waiters[c].design == design]
 
 
-def cpu_seconds(pid: int, children: dict[int, list[int]]) -> float:
-    """User + system time of a process and its descendants, from /proc."""
-    total = 0.0
-    for member in process_tree(pid, children):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
-
-
 def quantiles(values: Sequence[float]) -> tuple[float, float, float]:
     """Median, p99 and max, or NaN for none."""
     if not values:
@@ -203,7 +191,7 @@ class WaitingCallersBench:
         runs = self.place(number, callers, floor=floor)
         pids = self.part_pids(runs)
         children = children_by_parent()
-        cpu0 = {part: sum(cpu_seconds(p, children) for p in ps) for part, ps in pids.items()}
+        cpu0 = {part: cpu_seconds(ps, children) for part, ps in pids.items()}
         ami0 = {part: proxy.reading() for part, proxy in self.proxies.items()}
         began, load0 = time.monotonic(), os.getloadavg()[0]
         deadline = began + callers / self.rate + 60 + INTERVAL * (self.messages + 2)
@@ -226,7 +214,7 @@ class WaitingCallersBench:
             await self.watch.next_message(timeout=1.0)
         measured = time.monotonic() - began
         children = children_by_parent()
-        cpu = {part: 100 * (sum(cpu_seconds(p, children) for p in ps) - cpu0[part]) / measured
+        cpu = {part: 100 * (cpu_seconds(ps, children) - cpu0[part]) / measured
                for part, ps in pids.items()}
         rss = {}
         for part, ps in pids.items():
