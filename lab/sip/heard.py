@@ -22,6 +22,7 @@ from lab.sip.rtp import G711_WAV_FORMAT
 
 SAMPLE_RATE = 8000
 PCMU, PCMA = 0, 8
+SILENT = 0.005 * 32768  # the level under which `callsla prompts build` trims silence (0.5 %)
 MATCH = 0.9  # normalised correlation of a prompt played (≈0.999) vs anything else (< 0.6)
 Packet = tuple[float, int, int, int, int, bytes]  # RtpRecorder.packets
 
@@ -146,12 +147,12 @@ class PromptHearing:
         return len(self.prompt(name)) / SAMPLE_RATE
 
     def sound(self, name: str) -> NDArray[np.float64]:
-        """The prompt without the silence the build pads it with (exact zeros), which is what
-        is matched: music on hold or the officer's phone may begin in that silence (measured:
-        a caller heard `en/seconds` whole and music 0.1 s before its file ended, correlation
-        0.77 with the padded file)."""
+        """The prompt without its trailing silence (below SILENT: the build's 0.15 s pad, sox's
+        dither in it), which is what is matched: music on hold or the officer's phone may
+        begin in that silence (measured: a caller heard `en/seconds` whole and a loud sound
+        from 0.6 s of its 0.71 s; correlation with the padded file 0.77)."""
         samples = self.prompt(name)
-        sounding = np.flatnonzero(samples)
+        sounding = np.flatnonzero(np.abs(samples) >= SILENT)
         return samples[:int(sounding[-1]) + 1] if len(sounding) else samples
 
     def times(self, heard: HeardAudio, name: str,
