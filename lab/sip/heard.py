@@ -157,7 +157,9 @@ class PromptHearing:
 
     def times(self, heard: HeardAudio, name: str,
               between: tuple[float, float] | None = None) -> list[float]:
-        """When `name` started playing in `heard` (only audio `between` two times, if given)."""
-        if between is not None:
-            heard = heard.between(between[0], between[1], then=len(self.prompt(name)))
-        return heard.find(self.sound(name))
+        """When `name` started playing in `heard` (only starts `between` two times, if given:
+        the audio past the second is searched only for a prompt that began by then)."""
+        if between is None:
+            return heard.find(self.sound(name))
+        window = heard.between(between[0], between[1], then=len(self.prompt(name)))
+        return [t for t in window.find(self.sound(name)) if t <= between[1]]

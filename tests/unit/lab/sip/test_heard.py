@@ -107,6 +107,11 @@ def test_a_prompt_followed_by_music_in_its_trailing_silence_is_found(tmp_path: P
     heard = HeardAudio.from_packets(packets_of(played, PCMU, 100.0))
     assert heard.best_match(hearing.prompt("en/seconds")) < 0.9  # the padded file: hidden
     assert hearing.times(heard, "en/seconds") == [pytest.approx(100.0)]
+    # Said twice in a row: a window on the first start is not the second's.
+    twice = encode(np.concatenate([spoken, spoken, np.zeros(1600)]), PCMU)
+    heard = HeardAudio.from_packets(packets_of(twice, PCMU, 200.0))
+    assert hearing.times(heard, "en/seconds", between=(199.9, 200.3)) == [pytest.approx(200.0)]
+    assert len(hearing.times(heard, "en/seconds")) == 2
 
 
 def test_g711_tables_are_the_itu_values() -> None:
