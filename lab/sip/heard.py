@@ -22,6 +22,7 @@ from lab.sip.rtp import G711_WAV_FORMAT
 
 SAMPLE_RATE = 8000
 PCMU, PCMA = 0, 8
+SILENT = 0.005 * 32768  # the level under which `callsla prompts build` trims silence (0.5 %)
 MATCH = 0.9  # normalised correlation of a prompt played (≈0.999) vs anything else (< 0.6)
 Packet = tuple[float, int, int, int, int, bytes]  # RtpRecorder.packets
 
@@ -145,9 +146,20 @@ class PromptHearing:
     def seconds(self, name: str) -> float:
         return len(self.prompt(name)) / SAMPLE_RATE
 
+    def sound(self, name: str) -> NDArray[np.float64]:
+        """The prompt without its trailing silence (below SILENT: the build's 0.15 s pad, sox's
+        dither in it), which is what is matched: music on hold or the officer's phone may
+        begin in that silence (measured: a caller heard `en/seconds` whole and a loud sound
+        from 0.6 s of its 0.71 s; correlation with the padded file 0.77)."""
+        samples = self.prompt(name)
+        sounding = np.flatnonzero(np.abs(samples) >= SILENT)
+        return samples[:int(sounding[-1]) + 1] if len(sounding) else samples
+
     def times(self, heard: HeardAudio, name: str,
               between: tuple[float, float] | None = None) -> list[float]:
-        """When `name` started playing in `heard` (only audio `between` two times, if given)."""
-        if between is not None:
-            heard = heard.between(between[0], between[1], then=len(self.prompt(name)))
-        return heard.find(self.prompt(name))
+        """When `name` started playing in `heard` (only starts `between` two times, if given:
+        the audio past the second is searched only for a prompt that began by then)."""
+        if between is None:
+            return heard.find(self.sound(name))
+        window = heard.between(between[0], between[1], then=len(self.prompt(name)))
+        return [t for t in window.find(self.sound(name)) if t <= between[1]]

@@ -19,6 +19,7 @@ from lab.sip import phonebook, scenarios
 from lab.sip.frontdesk import restore_front_desk, use_sip_front_desk
 from lab.sip.heard import HeardAudio
 from lab.sip.leftovers import kill_leftover_phones, sip_run_dir
+from lab.sip.message_trace import SIPP_ENV, ReceivedInvite, received_invites
 from lab.sip.rtp import RtpRecorder
 from lab.sip.scenarios import (
     AttendedTransfer,
@@ -37,6 +38,7 @@ SIPP_TIMEOUT_SECONDS = 900  # a scenario for a number of calls still running aft
 TRUNK = "trunk"  # lab/asterisk_local/pjsip.conf: the PSTN gateway into from-pstn
 # SIPp's exit codes (sipp(1)): 0 every call succeeded, 1 at least one failed, 97 stopped by
 # command, 99 normal exit without calls processed, 255 fatal error, 254 could not bind.
+MESSAGE_TRACE = "messages.log"  # in each run's folder: every SIP message, time-stamped
 SIPP_EXIT = {0: "all calls succeeded", 1: "a call failed", 97: "stopped by command",
              99: "exited with no call processed", 255: "fatal error",
              254: "could not bind its socket"}
@@ -108,6 +110,11 @@ class SippRun:
                 raise ScenarioError(f"{self.name}: its second line {rc_file.parent.name} "
                                      f"exited {text}: see {rc_file.parent}")
 
+    def invites(self) -> list[ReceivedInvite]:
+        """The INVITEs this run received, timed on the host clock (its message trace, whole
+        once SIPp has exited)."""
+        return received_invites(self.folder / MESSAGE_TRACE)
+
     def stop(self) -> None:
         pid = self.process.process.pid if self.process.process is not None else None
         self.process.stop(timeout=3)
@@ -163,6 +170,11 @@ class Phone:
                                      f"after {timeout:g} s ({running.why()})") from None
         for run in self.runs:
             await run.finished(max(deadline - time.monotonic(), 0.1))
+
+    def invites(self) -> list[ReceivedInvite]:
+        """Every INVITE this phone received, whichever run took it, in the order received:
+        when it rang, on the host clock a caller's audio is timed on."""
+        return sorted((i for run in self.runs for i in run.invites()), key=lambda i: i.at)
 
     def stop(self) -> None:
         if self.task is not None:
@@ -403,7 +415,7 @@ class SipPhones:
         process = ManagedProcess(name, self.folder)
         process.logfile.unlink(missing_ok=True)
         process.start(sipp_argv(folder, xml_file, ports, extra,
-                                serves_until_stopped=expect_calls is None))
+                                serves_until_stopped=expect_calls is None), env=SIPP_ENV)
         run = SippRun(name=name, folder=folder, process=process, ports=ports,
                       expect_calls=expect_calls)
         self.runs.append(run)
@@ -445,7 +457,7 @@ def sipp_argv(folder: Path, xml_file: Path, ports: phonebook.PhonePorts, extra: 
                                              "-timeout_error"]
     return [SIPP, *extra, "-sf", str(xml_file), "-i", "127.0.0.1", "-mi", "127.0.0.1",
             "-p", str(ports.sip), "-mp", str(ports.media), "-nostdin", "-aa",
-            "-trace_msg", "-message_file", str(folder / "messages.log"),
+            "-trace_msg", "-message_file", str(folder / MESSAGE_TRACE),
             "-trace_err", "-error_file", str(folder / "errors.log"),
             "-trace_logs", "-log_file", str(folder / "actions.log"),
             "-trace_screen", "-screen_file", str(folder / "screen.log"), *limit]

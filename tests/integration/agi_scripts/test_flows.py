@@ -30,8 +30,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from lab import Lab
-from lab.sip.heard import HeardAudio, PromptHearing
-from lab.sip.phones import Caller, SipPhones, sip_phones
+from lab.sip.heard import SAMPLE_RATE, HeardAudio, PromptHearing
+from lab.sip.message_trace import ReceivedInvite
+from lab.sip.phones import Caller, Phone, SipPhones, sip_phones
 from lab.sip.scenarios import Answer, BlindTransfer, Dtmf, NoAnswer
 from monitor.ami import AmiMessage
 from monitor.ami.officer_status import set_officer_status
@@ -58,10 +59,21 @@ HOSTILE_NUMBER = '0312"|;$x'
 HOSTILE_NAME = '"x\nEXEC Dial(Local/o2101@lab-phones)'
 HOSTILE_GATEWAY = "trunk-hostile"  # lab/asterisk_local/pjsip.conf: its calls enter [lab-hostile]
 STATUS_MARK = "/position_is"
+STANDARD, TOLERANCE = 20.0, 0.5  # T-f: a status message every 20 s, +- 0.5 s
+# The opening that tells a prompt from the rest: position_is's first 0.5 s correlates 0.66
+# at most with any other Malay prompt (its first 0.2 s: 1.0 with `waited`, "Anda ...").
+OPENING = 0.5
+# An AGIExecStart's timestamp is when Asterisk wrote the event out, not when the file's first
+# frame left: that frame reached the caller up to 64 ms before it (measured with other labs
+# loading the 2 cores: -64, -21, -3.7 ms).
+AMI_LAG = 0.1
 FRONT_DESK = ("101", "102")
 BUSY_OFFICER = "PJSIP/2101"
 # A direct call's line has no language of its own: DEFAULT_LANGUAGE (ms) in extensions.conf.
 DIRECT = "ms"
+# What a caller hears before 2102's phone rings (T-e): name, department, "extension", digits.
+ANNOUNCEMENT_2102 = ("officer-2102", "dept-finance", "extension", "num-2", "num-1", "num-0",
+                     "num-2")
 
 
 @dataclass
@@ -71,6 +83,7 @@ class Run:
     hearing: PromptHearing
     callers: dict[str, Caller] = field(default_factory=dict)  # by number (or a name)
     heard: dict[str, HeardAudio] = field(default_factory=dict)  # filled once all are over
+    rang: dict[str, list[ReceivedInvite]] = field(default_factory=dict)  # by phone, likewise
     freed_at: float = 0.0  # AMI time the busy officer came free
     notes: dict[str, object] = field(default_factory=dict)
     transferred: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,6 +92,13 @@ class Run:
                  between: tuple[float, float] | None = None) -> list[float]:
         """When `caller` heard `prompt` (`<lang>/<key>`) start, on the host's clock."""
         return self.hearing.times(self.heard[caller], prompt, between)
+
+    def rang_at(self, phone: str, caller: str) -> float:
+        """When `phone` received the INVITE of `caller`'s call (its SIPp's message trace), on
+        the host's clock too: the moment that phone started ringing."""
+        invites = [i.at for i in self.rang[phone] if i.caller == caller]
+        assert len(invites) == 1, f"{phone}: INVITEs from {caller} at {invites}"
+        return invites[0]
 
 
 def _device(device: str, state: str) -> Callable[[AmiMessage], bool]:
@@ -105,20 +125,22 @@ async def _pause_front_desk(run: Run, *receptionists: str, paused: bool = True) 
         assert reply.succeeded, reply
 
 
-def _start_phones(run: Run) -> None:
+def _start_phones(run: Run) -> dict[str, Phone]:
     """Every phone the scenarios ring, each with the calls it will take, in order."""
     phones = run.phones
     # 101 takes the caller it blind-transfers (102 is paused then), later one of the two
     # callers waiting at the desk (the returned one and the new one); 102 the other.
-    phones.receptionist("101", BlindTransfer(to="2102", after=0.5, talk=1),
-                        Answer(after=0.5, talk=1))
-    phones.receptionist("102", Answer(after=0.5, talk=1))
-    # 2101: first the call that keeps it busy, then the three busy-line callers in turn.
-    phones.officer("2101", Answer(after=0.5, wait_for_bye=True),
-                   *(Answer(after=0.5, talk=2) for _ in BUSY_CALLERS))
-    # 2102: the blind-transferred caller, the keyed one and the hostile one, in any order.
-    phones.officer("2102", Answer(after=1, talk=2), calls=3)
-    phones.officer("2201", NoAnswer())
+    return {
+        "101": phones.receptionist("101", BlindTransfer(to="2102", after=0.5, talk=1),
+                                   Answer(after=0.5, talk=1)),
+        "102": phones.receptionist("102", Answer(after=0.5, talk=1)),
+        # 2101: first the call that keeps it busy, then the three busy-line callers in turn.
+        "2101": phones.officer("2101", Answer(after=0.5, wait_for_bye=True),
+                               *(Answer(after=0.5, talk=2) for _ in BUSY_CALLERS)),
+        # 2102: the blind-transferred caller, the keyed one and the hostile one, in any order.
+        "2102": phones.officer("2102", Answer(after=1, talk=2), calls=3),
+        "2201": phones.officer("2201", NoAnswer()),
+    }
 
 
 async def _busy_officer(rig: CallFlowRig, run: Run) -> None:
@@ -238,7 +260,7 @@ async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
             await phones.use_front_desk(FRONT_DESK, strategy="rrmemory")  # officers: PJSIP/
             assert lab.pbx is not None
             the_run = Run(rig, phones, PromptHearing(lab.pbx.prompts_dir))
-            _start_phones(the_run)
+            staff = _start_phones(the_run)
             await _pause_front_desk(the_run, "102")  # 101 takes the first caller
             async with asyncio.timeout(240):
                 await asyncio.gather(*(scenario(rig, the_run) for scenario in (
@@ -246,6 +268,7 @@ async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
                     _hostile, _dial_by_extension, _caller_chooses_a_message, _broker_outage)))
                 await phones.finished(60)  # every phone and caller did as scripted
             the_run.heard = {who: caller.heard() for who, caller in the_run.callers.items()}
+            the_run.rang = {extension: phone.invites() for extension, phone in staff.items()}
             # From here on, callers only need to reach the front desk: nobody answers there.
             await _pause_front_desk(the_run)
             await drain(rig)
@@ -284,7 +307,7 @@ def _heard_as_played(run: Run, caller: str, *, until: float = math.inf) -> list[
         following = min((ami_time(e) for e in agi if ami_time(e) > started), default=math.inf)
         if following < started + run.hearing.seconds(prompt) - 0.1:
             continue  # cut short (a key, or the officer came free): heard only in part
-        heard = run.heard_at(caller, prompt, between=(started - 0.02, started + 0.3))
+        heard = run.heard_at(caller, prompt, between=(started - AMI_LAG, started + 0.3))
         assert len(heard) == 1, f"{caller} did not hear {prompt} (played at {started:.3f})"
         lags.append(heard[0] - started)
     return lags
@@ -311,11 +334,61 @@ def test_status_every_20_seconds_as_the_caller_hears_it(run: Run) -> None:
     assert len(heard) == len(commands)
     lags = [h - ami_time(c) for h, c in zip(heard, commands, strict=True)]
     print(f"AGIExecStart -> heard: {[f'{x:.3f}' for x in lags]} s")
-    # Heard times are a packet's arrival plus the match's place in it: measured 0.2 ms early.
-    assert all(-0.002 <= x <= 0.3 for x in lags), lags
+    assert all(-AMI_LAG <= x <= 0.3 for x in lags), lags
     assert len(intervals) >= 4
     assert all(abs(i - 20.0) <= 0.5 for i in intervals), intervals
     assert statistics.median(intervals) == pytest.approx(20.0, abs=0.05)
+
+
+def _openings(run: Run, caller: str, prompt: str, after: float) -> list[float]:
+    """When `prompt` began in `caller`'s audio after `after`, found by its first OPENING s."""
+    opening = run.hearing.prompt(prompt)[:round(OPENING * SAMPLE_RATE)]
+    return run.heard[caller].between(after, math.inf).find(opening)
+
+
+def _message_starts(run: Run, caller: str, until: float) -> list[tuple[float, float]]:
+    """Each status message the script began for `caller` before `until`, as (when its first
+    prompt began in the caller's audio, seconds of it played): found within 0.3 s of the
+    script's STREAM FILE by as much of its opening as played before the script's next command
+    (a message cut short when the officer came free began all the same)."""
+    agi = [ami_time(e) for e in run.rig.log.events
+           if e.event == "AGIExecStart" and e.get("calleridnum") == caller]
+    prompt = run.hearing.prompt(f"{DIRECT}/position_is")
+    starts = []
+    for command in _calls(run, caller, STATUS_MARK):
+        began = ami_time(command)
+        if began >= until:
+            continue
+        played = min([t for t in agi if t > began] + [until]) - began
+        if played < 0.1:
+            continue  # cut at once: the caller heard next to nothing, no message
+        opening = prompt[:round(min(OPENING, played - 0.02) * SAMPLE_RATE)]
+        heard = run.heard[caller].between(began - AMI_LAG, began + 0.3, then=len(opening))
+        found = heard.find(opening)
+        assert len(found) == 1, f"{caller}: message at {began:.3f} ({played:.3f} s) not heard"
+        starts.append((found[0], played))
+    return starts
+
+
+def test_status_messages_go_on_until_the_officers_phone_rings_and_stop_there(run: Run) -> None:
+    """T-f "every 20 s until served", in each waiting caller's RTP against the INVITE that
+    rang 2101's phone for them: every message the script began was heard beginning, 20 s
+    apart, the last within 20.5 s before that INVITE (they did not stop early), and no prompt
+    of the call flow began after it."""
+    for caller in BUSY_CALLERS:
+        rang = run.rang_at("2101", caller)
+        messages = _message_starts(run, caller, until=rang)
+        starts = [t for t, _ in messages]
+        intervals = [b - a for a, b in itertools.pairwise(starts)]
+        print(f"{caller}: {len(starts)} messages, intervals {[f'{i:.3f}' for i in intervals]}"
+              f"; the last began {rang - starts[-1]:.3f} s before 2101's phone got the INVITE"
+              f", {messages[-1][1]:.3f} s of it played")
+        assert all(ami_time(c) < rang for c in _calls(run, caller, STATUS_MARK)), "none after"
+        assert starts[-1] < rang <= starts[-1] + STANDARD + TOLERANCE, (caller, starts, rang)
+        assert all(abs(i - STANDARD) <= TOLERANCE for i in intervals), (caller, intervals)
+        played = {_prompt(e["command"]) for e in _calls(run, caller, "STREAM FILE")}
+        after = {p: t for p in played if (t := _openings(run, caller, p, after=rang))}
+        assert not after, f"{caller} heard {after} after 2101's phone rang at {rang:.3f}"
 
 
 def test_freed_officer_rings_the_next_caller_within_a_second(run: Run) -> None:
@@ -407,19 +480,31 @@ def test_announcement_plays_before_the_officer_rings(run: Run) -> None:
                        uniqueid=events[name]["uniqueid"])
     assert announced
     assert announced[0]["officer_name"] == "Encik Lim Wei Jie"
-    # What the caller heard, in this order, all before 2102's phone rang: the name, the
-    # department, "extension" and the four digits.
+    # What the caller heard, in this order, each prompt over before 2102's phone received its
+    # INVITE: the name, the department, "extension" and the four digits.
     language = _prompt(events[name]["command"]).split("/")[0]
-    heard_from = 0.0
-    for key in ("officer-2102", "dept-finance", "extension", "num-2", "num-1", "num-0",
-                "num-2"):
-        later = [t for t in run.heard_at(TRANSFERRED, f"{language}/{key}") if t > heard_from]
-        assert later, f"{key} not heard after {heard_from}"
-        heard_from = later[0]
-    last = heard_from + run.hearing.seconds(f"{language}/num-2")
-    assert last <= ami_time(events[dial]) + 0.1, "the last digit ended before the ring"
+    rang = _announced_before_ringing(run, TRANSFERRED, language)
+    print(f"{TRANSFERRED}: AMI DialBegin -> 2102's phone got the INVITE "
+          f"{rang - ami_time(events[dial]):.3f} s")
     # ... and every prompt played to them whole (status messages too, if 2102 was busy).
-    assert len(_heard_as_played(run, TRANSFERRED, until=ami_time(events[dial]))) >= 8
+    assert len(_heard_as_played(run, TRANSFERRED, until=rang)) >= 8
+
+
+def _announced_before_ringing(run: Run, caller: str, language: str) -> float:
+    """Every prompt of 2102's announcement was heard by `caller`, in order and in `language`,
+    and had ended when 2102's phone received the INVITE for them. Returns that INVITE's time."""
+    rang = run.rang_at("2102", caller)
+    ends, heard_from = [], 0.0
+    for key in ANNOUNCEMENT_2102:
+        prompt = f"{language}/{key}"
+        later = [t for t in run.heard_at(caller, prompt) if t > heard_from]
+        assert later, f"{caller}: {prompt} not heard after {heard_from}"
+        heard_from = later[0]
+        ends.append(heard_from + run.hearing.seconds(prompt))
+    print(f"{caller} ({language}): announcement over {rang - ends[-1]:.3f} s before "
+          f"2102's phone got the INVITE")
+    assert all(end <= rang for end in ends), (caller, ends, rang)
+    return rang
 
 
 def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
@@ -434,6 +519,7 @@ def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
     assert len(told) == len(named) == 1, (told, named)
     assert told[0] < named[0]
     assert run.heard_at(KEYED, "ms/transfer_to") == []
+    _announced_before_ringing(run, KEYED, "en")
     assert len(_heard_as_played(run, KEYED)) >= 8  # the announcement (and any wait for 2102)
 
 

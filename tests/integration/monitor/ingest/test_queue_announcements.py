@@ -18,7 +18,7 @@ import asyncio
 import itertools
 import statistics
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import pytest
 
 from lab import Lab
 from lab.sip.heard import MATCH, HeardAudio, read_prompt
-from lab.sip.phones import Caller, sip_phones
+from lab.sip.phones import Caller, Phone, sip_phones
 from lab.sip.scenarios import Answer, NoAnswer
 from monitor.ami import AmiClient
 from monitor.core.records import StatusAnnouncement
@@ -50,6 +50,8 @@ class Waited:
     call: Caller
     uniqueid: str = ""
     answered_at: float = 0.0
+    rang_at: list[float] = field(default_factory=list)  # INVITEs 101's phone got for this call
+
 
     def heard(self) -> HeardAudio:
         return self.call.heard()
@@ -122,8 +124,8 @@ async def _busy_front_desk(run: Run) -> None:
     caller wait; then it answers each in turn."""
     async with sip_phones(run.lab) as phones:
         await phones.use_front_desk(["101"], strategy="ringall")
-        phones.receptionist("101", Answer(after=1, talk=OCCUPIED), Answer(after=2, talk=3),
-                            Answer(after=2, talk=3))
+        desk = phones.receptionist("101", Answer(after=1, talk=OCCUPIED),
+                                   Answer(after=2, talk=3), Answer(after=2, talk=3))
         other = await phones.call_in("0320000000", name="Other Caller", patience=OCCUPIED + 30)
         await run.log.wait_for(lambda e: e.event == "AgentConnect"
                                and e.get("calleridnum") == "0320000000", 20,
@@ -141,13 +143,15 @@ async def _busy_front_desk(run: Run) -> None:
             waited.answered_at = _answer_time(run.log, waited)
         await other.finished(30)
         await phones.finished(30)
+        _rang(run.busy, desk)
 
 
 async def _ringing_front_desk(run: Run) -> None:
     """Receptionist 101's phone rings 15 s and is not answered, three times; then it answers."""
     async with sip_phones(run.lab) as phones:
         await phones.use_front_desk(["101"], strategy="ringall", ring_timeout=15)
-        phones.receptionist("101", NoAnswer(), NoAnswer(), NoAnswer(), Answer(after=2, talk=3))
+        desk = phones.receptionist("101", NoAnswer(), NoAnswer(), NoAnswer(),
+                                   Answer(after=2, talk=3))
         call = await phones.call_in("0320000009", name="Pemanggil en", dialled=LINES["en"],
                                     patience=120)
         waited = Waited("en", "0320000009", call)
@@ -155,7 +159,16 @@ async def _ringing_front_desk(run: Run) -> None:
         await call.finished(120)
         waited.answered_at = _answer_time(run.log, waited)
         await phones.finished(30)
+        _rang([waited], desk)
         run.rang = waited
+
+
+def _rang(callers: list[Waited], desk: Phone) -> None:
+    """When the receptionist's phone received each INVITE for these callers (its SIPp's
+    message trace, on the host clock their audio is timed on)."""
+    invites = desk.invites()
+    for waited in callers:
+        waited.rang_at = [i.at for i in invites if i.caller == waited.number]
 
 
 def _within_standard(intervals: list[float]) -> bool:
@@ -201,13 +214,22 @@ def test_each_caller_heard_the_status_message_every_20_s_in_their_language(run: 
               f"correlation {heard.best_match(prompt):.3f} at best")
 
 
-def test_nothing_is_announced_once_the_caller_is_answered(run: Run) -> None:
+def test_the_messages_go_on_until_the_receptionists_phone_rings_and_stop_there(
+        run: Run) -> None:
+    """In each waiting caller's RTP, against the INVITE that rang 101's phone for them: the
+    last message began within 20.5 s before it, and none (in either language) after it."""
     for waited in [*run.busy, *([run.rang] if run.rang else [])]:
+        assert waited.rang_at, f"101's phone never rang for {waited.number}"
+        rang = waited.rang_at[-1]  # the ring that was answered
+        assert rang < waited.answered_at
+        starts = run.onsets(waited)
+        print(f"\nfront desk, {waited.language}: last message began "
+              f"{rang - starts[-1]:.3f} s before 101's phone got the INVITE")
+        assert starts[-1] < rang <= starts[-1] + STANDARD + TOLERANCE, (starts, rang)
         heard = waited.heard()
         for language in LINES:
-            after = heard.best_match(read_prompt(run.prompt(language)),
-                                     after=waited.answered_at)
-            assert after < MATCH, f"{waited.language} caller, {language} prompt after answer"
+            after = heard.best_match(read_prompt(run.prompt(language)), after=rang)
+            assert after < MATCH, f"{waited.language} caller, {language} prompt after the ring"
 
 
 def test_a_ringing_phone_holds_the_message_back_and_the_monitor_counts_it_late(
@@ -221,6 +243,9 @@ def test_a_ringing_phone_holds_the_message_back_and_the_monitor_counts_it_late(
     # each message started right after a ring ended, not 20 s after the previous one
     for message in stored:
         assert any(0.9 <= message.announced_at.timestamp() - end <= 1.5 for end in ring_ends)
+    # ... and in the caller's audio: none began while 101's phone rang (INVITE to ring's end).
+    for invite, end in zip(run.rang.rang_at, ring_ends, strict=False):
+        assert not [s for s in starts if invite <= s <= end], (invite, end, starts)
     late = stored[1].interval_seconds
     assert late is not None
     assert late > STANDARD + 1.0

@@ -32,6 +32,16 @@ def encode(samples: NDArray[np.float64], kind: int) -> bytes:
     return bytes(order[nearer].astype(np.uint8))
 
 
+def write_prompt(path: Path, samples: NDArray[np.int16]) -> None:
+    """A prompt file as the build writes it: 8 kHz mono 16-bit WAV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(samples.tobytes())
+
+
 def packets_of(audio: bytes, kind: int, start: float, seq: int = 0) -> list[Packet]:
     return [(start + i / 50, kind, 0, seq + i, 160 * i, audio[160 * i:160 * (i + 1)])
             for i in range(len(audio) // 160)]
@@ -71,12 +81,7 @@ def test_nothing_heard_finds_nothing() -> None:
 
 def test_prompt_files_are_read_once_and_must_be_8_khz_mono_16_bit(tmp_path: Path) -> None:
     samples = speechlike(0.5).astype("<i2")
-    (tmp_path / "en").mkdir()
-    with wave.open(str(tmp_path / "en" / "press_1.wav"), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(8000)
-        wav.writeframes(samples.tobytes())
+    write_prompt(tmp_path / "en" / "press_1.wav", samples)
     hearing = PromptHearing(tmp_path)
     assert np.array_equal(hearing.prompt("en/press_1"), samples.astype(np.float64))
     assert hearing.prompt("en/press_1") is hearing.prompt("en/press_1")
@@ -87,6 +92,26 @@ def test_prompt_files_are_read_once_and_must_be_8_khz_mono_16_bit(tmp_path: Path
         wav.writeframes(b"\0" * 8)
     with pytest.raises(ValueError, match="not 8 kHz mono 16-bit"):
         read_prompt(tmp_path / "stereo.wav")
+
+
+def test_a_prompt_followed_by_music_in_its_trailing_silence_is_found(tmp_path: Path) -> None:
+    spoken = speechlike(0.5)
+    pad = RNG.integers(-1, 2, 1200)  # the build's 0.15 s of silence, as sox dithers it
+    samples = np.concatenate([spoken, pad]).astype("<i2")
+    write_prompt(tmp_path / "en" / "seconds.wav", samples)
+    hearing = PromptHearing(tmp_path)
+    assert len(spoken) - 400 < len(hearing.sound("en/seconds")) <= len(spoken)
+    assert hearing.seconds("en/seconds") == pytest.approx(0.65)
+    music = 4 * speechlike(0.5)
+    played = encode(np.concatenate([spoken, music, np.zeros(1600)]), PCMU)
+    heard = HeardAudio.from_packets(packets_of(played, PCMU, 100.0))
+    assert heard.best_match(hearing.prompt("en/seconds")) < 0.9  # the padded file: hidden
+    assert hearing.times(heard, "en/seconds") == [pytest.approx(100.0)]
+    # Said twice in a row: a window on the first start is not the second's.
+    twice = encode(np.concatenate([spoken, spoken, np.zeros(1600)]), PCMU)
+    heard = HeardAudio.from_packets(packets_of(twice, PCMU, 200.0))
+    assert hearing.times(heard, "en/seconds", between=(199.9, 200.3)) == [pytest.approx(200.0)]
+    assert len(hearing.times(heard, "en/seconds")) == 2
 
 
 def test_g711_tables_are_the_itu_values() -> None:
