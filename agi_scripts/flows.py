@@ -60,8 +60,9 @@ class FlowSettings:
     voicemail_context: str = "callsla"
     poll_seconds: float = 0.5  # how often the first caller checks that the officer is free
     # Callers behind the second in line cannot be next before the two ahead of them have gone:
-    # they wake this often only to keep their place fresh (bench/bench_waiting_callers.py:
-    # a fourth of the AGI commands of a caller who waits at poll_seconds).
+    # they wake this often only to keep their place fresh: a fourth of the WAIT FOR DIGITs
+    # (bench/bench_waiting_callers.py: 0.83-1.02 AGI commands a waiting caller-second, from
+    # 1.1-1.25 with every caller at poll_seconds).
     far_poll_seconds: float = 2.0
     expected_service_seconds: float = 60.0  # per caller ahead, for the service-recovery offer
 

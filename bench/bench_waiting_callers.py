@@ -21,7 +21,7 @@ step (/proc), RSS at the step's end. AGI commands per waiting caller-second come
 
 Run: `CALLSLA_LAB_PORT_OFFSET=... .venv/bin/python bench/bench_waiting_callers.py` (100 and
 200 callers, about 5 minutes); `--steps 100,200,400,700,1000` for the load curve. Asterisk's RTP
-range is widened to 4 ports a caller above the lab's own (the offset's next labs must be free).
+range is widened to 4 ports a caller by the lab's span (the offset's next labs must be free).
 """
 
 from __future__ import annotations
@@ -30,13 +30,14 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import math
 import os
 import re
 import statistics
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -303,21 +304,17 @@ def print_steps(steps: Sequence[Step], messages: int) -> None:
               f"{cells}{ami}")
 
 
-def widen_rtp(demo: Demo, callers: int) -> None:
-    """Asterisk's RTP range, 4 ports a caller (RTP, RTCP, for the caller and a spare) from the
-    lab's own start: the lab's 498 ports hold about 120 calls."""
-    pbx = demo.lab.pbx
-    assert pbx is not None
-    ports = demo.config.ports
-    end = ports.rtp_start + max(4 * callers + 200, 498)
-    rtp = pbx.host_path(f"{pbx.inst}/etc/rtp.conf")
-    rtp.write_text(f"[general]\nrtpstart = {ports.rtp_start}\nrtpend = {end}\nstrictrtp = no\n")
-    pbx.cli("module reload res_rtp_asterisk.so")
+def with_rtp_for(config: LabConfig, callers: int) -> LabConfig:
+    """The lab with an RTP range of 4 ports a caller (RTP and RTCP, the caller's and a spare)
+    and 200 more: the lab's own 498 ports hold about 120 calls. Its span (10 ports an offset
+    step) grows to cover it, so the labs of that many offsets above must not be running."""
+    span = max(config.ports.span, math.ceil((4 * callers + 200) / 10))
+    return replace(config, ports=replace(config.ports, span=span))
 
 
 async def run(steps: Sequence[int], floors: Sequence[int], messages: int, rate: float,
               serve: float, stop_p99_ms: float) -> list[Step]:
-    config = LabConfig.from_env()
+    config = with_rtp_for(LabConfig.from_env(), max([*steps, *floors]))
     proxies = {"agi-server": AmiCountingProxy(config.ports.ami),
                "monitor": AmiCountingProxy(config.ports.ami)}
     for proxy in proxies.values():
@@ -329,7 +326,6 @@ async def run(steps: Sequence[int], floors: Sequence[int], messages: int, rate: 
     results: list[Step] = []
     try:
         await asyncio.to_thread(demo.start)
-        widen_rtp(demo, max([*steps, *floors]))
         async with AmiClient(port=config.ports.ami, username=config.ami_user,
                              secret=config.ami_secret, only_events=EVENTS) as ami, \
                 sip_phones(demo.lab) as phones:

@@ -13,13 +13,15 @@ OFFICERS = ("2101", "2102", "2201", "2202", "2301", "2302")
 REGISTERING = ("2302",)
 FIXED_PHONES = RECEPTIONISTS + OFFICERS
 SLOT_SIZE = 10  # ports per SIPp process: SIP, media (+2, and +4 that SIPp binds for video), RTP
-# Callers and second lines (consult calls); 50 slots = 500 ports, so labs 50 offsets apart.
-DYNAMIC_SLOTS = range(len(FIXED_PHONES), 50)
 
 
 def dynamic_slots(ports: LabPorts) -> range:
-    """The callers' slots of a lab whose block is `ports.span` slots (DYNAMIC_SLOTS at 50)."""
+    """Callers' and second lines' (consult calls') slots of a lab whose block is `ports.span`
+    slots: at the default 50, 500 ports, so labs 50 offsets apart."""
     return range(len(FIXED_PHONES), ports.span)
+
+
+DYNAMIC_SLOTS = dynamic_slots(LabPorts())
 
 
 @dataclass(frozen=True)
