@@ -268,6 +268,19 @@ class SipPhones:
         run.followers = followers
         return run
 
+    async def phones_listening(self, timeout: float = 30.0) -> None:
+        """Wait until every phone's SIPp started and still running has bound its port. A call
+        placed sooner could ring a port nobody listens on yet: PJSIP then fails the dial at
+        once (seen in CI: a bare `Dial(PJSIP/2101,4)` ended with cause 16 before 2101's SIPp,
+        started a moment earlier, was up)."""
+        deadline = time.monotonic() + timeout
+        for run in self.runs:
+            while run.returncode is None and not run.listening():
+                if time.monotonic() > deadline:
+                    raise ScenarioError(f"{run.name}: its port {run.ports.sip} not bound "
+                                         f"after {timeout:g} s ({run.why()})")
+                await asyncio.sleep(0.05)  # a child process binding a port: nothing to await
+
     # ---- calls placed ----
 
     async def call_in(self, caller: str = "0312345678", *, name: str = "Lab Caller",
@@ -281,6 +294,7 @@ class SipPhones:
         planned."""
         spec = CallerSpec(number=caller, name=name, dialled=dialled, patience=patience,
                           keys=tuple(keys), may_ring_out=may_ring_out, talks_from=talks_from)
+        await self.phones_listening()
         ports = phonebook.slot_ports(self.config.ports, self._take_slot())
         name_ = self._name(f"caller-{caller}")
         recorder = RtpRecorder(self.folder / f"{name_}-heard", ports.recorder)
