@@ -18,7 +18,6 @@ import asyncio
 import base64
 import itertools
 import json
-import math
 import re
 import statistics
 from collections.abc import AsyncIterator, Callable
@@ -30,8 +29,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from lab import Lab
-from lab.sip.heard import SAMPLE_RATE, HeardAudio, PromptHearing
-from lab.sip.message_trace import ReceivedInvite
+from lab.sip.heard import PromptHearing
 from lab.sip.phones import Caller, Phone, SipPhones, sip_phones
 from lab.sip.scenarios import Answer, BlindTransfer, Dtmf, NoAnswer
 from monitor.ami import AmiMessage
@@ -46,6 +44,7 @@ from monitor.ingest.flow_recorder import record_flow_event
 from monitor.ingest.mqtt_feed import MqttFeed
 from monitor.ingest.recorder import Recorder
 from monitor.store import open_store
+from tests.support.caller_audio import AMI_LAG, HEARD_WITHIN, CallerAudio, prompt_of
 from tests.support.callflow_harness import CallFlowRig, ami_time, drain, is_exec, start_rig
 
 BUSY_CALLERS = ("0310000001", "0310000002", "0310000003")
@@ -60,13 +59,6 @@ HOSTILE_NAME = '"x\nEXEC Dial(Local/o2101@lab-phones)'
 HOSTILE_GATEWAY = "trunk-hostile"  # lab/asterisk_local/pjsip.conf: its calls enter [lab-hostile]
 STATUS_MARK = "/position_is"
 STANDARD, TOLERANCE = 20.0, 0.5  # T-f: a status message every 20 s, +- 0.5 s
-# The opening that tells a prompt from the rest: position_is's first 0.5 s correlates 0.66
-# at most with any other Malay prompt (its first 0.2 s: 1.0 with `waited`, "Anda ...").
-OPENING = 0.5
-# An AGIExecStart's timestamp is when Asterisk wrote the event out, not when the file's first
-# frame left: that frame reached the caller up to 64 ms before it (measured with other labs
-# loading the 2 cores: -64, -21, -3.7 ms).
-AMI_LAG = 0.1
 FRONT_DESK = ("101", "102")
 BUSY_OFFICER = "PJSIP/2101"
 # A direct call's line has no language of its own: DEFAULT_LANGUAGE (ms) in extensions.conf.
@@ -80,25 +72,11 @@ ANNOUNCEMENT_2102 = ("officer-2102", "dept-finance", "extension", "num-2", "num-
 class Run:
     rig: CallFlowRig
     phones: SipPhones
-    hearing: PromptHearing
+    audio: CallerAudio  # what each caller heard and when each phone rang, once all are over
     callers: dict[str, Caller] = field(default_factory=dict)  # by number (or a name)
-    heard: dict[str, HeardAudio] = field(default_factory=dict)  # filled once all are over
-    rang: dict[str, list[ReceivedInvite]] = field(default_factory=dict)  # by phone, likewise
     freed_at: float = 0.0  # AMI time the busy officer came free
     notes: dict[str, object] = field(default_factory=dict)
     transferred: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def heard_at(self, caller: str, prompt: str,
-                 between: tuple[float, float] | None = None) -> list[float]:
-        """When `caller` heard `prompt` (`<lang>/<key>`) start, on the host's clock."""
-        return self.hearing.times(self.heard[caller], prompt, between)
-
-    def rang_at(self, phone: str, caller: str) -> float:
-        """When `phone` received the INVITE of `caller`'s call (its SIPp's message trace), on
-        the host's clock too: the moment that phone started ringing."""
-        invites = [i.at for i in self.rang[phone] if i.caller == caller]
-        assert len(invites) == 1, f"{phone}: INVITEs from {caller} at {invites}"
-        return invites[0]
 
 
 def _device(device: str, state: str) -> Callable[[AmiMessage], bool]:
@@ -259,7 +237,8 @@ async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         async with sip_phones(lab) as phones:
             await phones.use_front_desk(FRONT_DESK, strategy="rrmemory")  # officers: PJSIP/
             assert lab.pbx is not None
-            the_run = Run(rig, phones, PromptHearing(lab.pbx.prompts_dir))
+            the_run = Run(rig, phones, CallerAudio(rig.log.events,
+                                                   PromptHearing(lab.pbx.prompts_dir)))
             staff = _start_phones(the_run)
             await _pause_front_desk(the_run, "102")  # 101 takes the first caller
             async with asyncio.timeout(240):
@@ -267,8 +246,9 @@ async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
                     _busy_officer, _blind_transfer, _unanswered_transfer, _out_of_office,
                     _hostile, _dial_by_extension, _caller_chooses_a_message, _broker_outage)))
                 await phones.finished(60)  # every phone and caller did as scripted
-            the_run.heard = {who: caller.heard() for who, caller in the_run.callers.items()}
-            the_run.rang = {extension: phone.invites() for extension, phone in staff.items()}
+            the_run.audio.heard = {who: caller.heard()
+                                   for who, caller in the_run.callers.items()}
+            the_run.audio.rang = {extension: phone.invites() for extension, phone in staff.items()}
             # From here on, callers only need to reach the front desk: nobody answers there.
             await _pause_front_desk(the_run)
             await drain(rig)
@@ -277,44 +257,13 @@ async def run(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         await rig.close()
 
 
-def _calls(run: Run, caller: str, needle: str) -> list[AmiMessage]:
-    return run.rig.log.select(lambda e: is_exec(e, caller, needle))
-
-
 def _event(run: Run, kind: str, **match: object) -> list[dict[str, object]]:
     return [p for p in run.rig.mqtt.of_type(kind)
             if all(p.get(k) == v for k, v in match.items())]
 
 
-def _prompt(command: str) -> str:
-    """`<lang>/<key>` of an AGI `STREAM FILE "<prompts>/<lang>/<key>" ...` command."""
-    found = re.search(r'STREAM FILE "[^"]*/((?:ms|en)/[^"/]+)"', command)
-    assert found, command
-    return found.group(1)
-
-
-def _heard_as_played(run: Run, caller: str, *, until: float = math.inf) -> list[float]:
-    """Every prompt the flow played whole to `caller` (before `until`) was heard: found in the
-    caller's RTP within 0.3 s of the script's STREAM FILE. Returns those delays."""
-    agi = [e for e in run.rig.log.events
-           if e.event == "AGIExecStart" and e.get("calleridnum") == caller]
-    lags = []
-    for command in agi:
-        started = ami_time(command)
-        if "STREAM FILE" not in command["command"] or started >= until:
-            continue
-        prompt = _prompt(command["command"])
-        following = min((ami_time(e) for e in agi if ami_time(e) > started), default=math.inf)
-        if following < started + run.hearing.seconds(prompt) - 0.1:
-            continue  # cut short (a key, or the officer came free): heard only in part
-        heard = run.heard_at(caller, prompt, between=(started - AMI_LAG, started + 0.3))
-        assert len(heard) == 1, f"{caller} did not hear {prompt} (played at {started:.3f})"
-        lags.append(heard[0] - started)
-    return lags
-
-
 def test_status_every_20_seconds_from_ami_timestamps(run: Run) -> None:
-    starts = [ami_time(e) for e in _calls(run, BUSY_CALLERS[0], STATUS_MARK)]
+    starts = [ami_time(e) for e in run.audio.commands(BUSY_CALLERS[0], STATUS_MARK)]
     intervals = [b - a for a, b in itertools.pairwise(starts)]
     print(f"status intervals (AMI AGIExecStart): {[f'{i:.3f}' for i in intervals]}")
     assert len(intervals) >= 4
@@ -327,47 +276,17 @@ def test_status_every_20_seconds_from_ami_timestamps(run: Run) -> None:
 
 def test_status_every_20_seconds_as_the_caller_hears_it(run: Run) -> None:
     """The same messages in the caller's RTP: each heard as the script starts it, 20 s apart."""
-    commands = _calls(run, BUSY_CALLERS[0], STATUS_MARK)
-    heard = run.heard_at(BUSY_CALLERS[0], _prompt(commands[0]["command"]))
+    commands = run.audio.commands(BUSY_CALLERS[0], STATUS_MARK)
+    heard = run.audio.heard_at(BUSY_CALLERS[0], prompt_of(commands[0]["command"]))
     intervals = [b - a for a, b in itertools.pairwise(heard)]
     print(f"status intervals (caller's RTP): {[f'{i:.3f}' for i in intervals]}")
     assert len(heard) == len(commands)
     lags = [h - ami_time(c) for h, c in zip(heard, commands, strict=True)]
     print(f"AGIExecStart -> heard: {[f'{x:.3f}' for x in lags]} s")
-    assert all(-AMI_LAG <= x <= 0.3 for x in lags), lags
+    assert all(-AMI_LAG <= x <= HEARD_WITHIN for x in lags), lags
     assert len(intervals) >= 4
     assert all(abs(i - 20.0) <= 0.5 for i in intervals), intervals
     assert statistics.median(intervals) == pytest.approx(20.0, abs=0.05)
-
-
-def _openings(run: Run, caller: str, prompt: str, after: float) -> list[float]:
-    """When `prompt` began in `caller`'s audio after `after`, found by its first OPENING s."""
-    opening = run.hearing.prompt(prompt)[:round(OPENING * SAMPLE_RATE)]
-    return run.heard[caller].between(after, math.inf).find(opening)
-
-
-def _message_starts(run: Run, caller: str, until: float) -> list[tuple[float, float]]:
-    """Each status message the script began for `caller` before `until`, as (when its first
-    prompt began in the caller's audio, seconds of it played): found within 0.3 s of the
-    script's STREAM FILE by as much of its opening as played before the script's next command
-    (a message cut short when the officer came free began all the same)."""
-    agi = [ami_time(e) for e in run.rig.log.events
-           if e.event == "AGIExecStart" and e.get("calleridnum") == caller]
-    prompt = run.hearing.prompt(f"{DIRECT}/position_is")
-    starts = []
-    for command in _calls(run, caller, STATUS_MARK):
-        began = ami_time(command)
-        if began >= until:
-            continue
-        played = min([t for t in agi if t > began] + [until]) - began
-        if played < 0.1:
-            continue  # cut at once: the caller heard next to nothing, no message
-        opening = prompt[:round(min(OPENING, played - 0.02) * SAMPLE_RATE)]
-        heard = run.heard[caller].between(began - AMI_LAG, began + 0.3, then=len(opening))
-        found = heard.find(opening)
-        assert len(found) == 1, f"{caller}: message at {began:.3f} ({played:.3f} s) not heard"
-        starts.append((found[0], played))
-    return starts
 
 
 def test_status_messages_go_on_until_the_officers_phone_rings_and_stop_there(run: Run) -> None:
@@ -376,18 +295,18 @@ def test_status_messages_go_on_until_the_officers_phone_rings_and_stop_there(run
     apart, the last within 20.5 s before that INVITE (they did not stop early), and no prompt
     of the call flow began after it."""
     for caller in BUSY_CALLERS:
-        rang = run.rang_at("2101", caller)
-        messages = _message_starts(run, caller, until=rang)
+        rang = run.audio.rang_at("2101", caller)
+        messages = run.audio.message_starts(caller, f"{DIRECT}/position_is", until=rang)
         starts = [t for t, _ in messages]
         intervals = [b - a for a, b in itertools.pairwise(starts)]
         print(f"{caller}: {len(starts)} messages, intervals {[f'{i:.3f}' for i in intervals]}"
               f"; the last began {rang - starts[-1]:.3f} s before 2101's phone got the INVITE"
               f", {messages[-1][1]:.3f} s of it played")
-        assert all(ami_time(c) < rang for c in _calls(run, caller, STATUS_MARK)), "none after"
+        status = run.audio.commands(caller, STATUS_MARK)
+        assert all(ami_time(c) < rang for c in status), "none after"
         assert starts[-1] < rang <= starts[-1] + STANDARD + TOLERANCE, (caller, starts, rang)
         assert all(abs(i - STANDARD) <= TOLERANCE for i in intervals), (caller, intervals)
-        played = {_prompt(e["command"]) for e in _calls(run, caller, "STREAM FILE")}
-        after = {p: t for p in played if (t := _openings(run, caller, p, after=rang))}
+        after = run.audio.heard_after(caller, rang)
         assert not after, f"{caller} heard {after} after 2101's phone rang at {rang:.3f}"
 
 
@@ -437,21 +356,22 @@ def test_three_callers_hear_positions_1_2_3_and_are_served_in_order(run: Run) ->
     assert "/recovery" not in " ".join(first_message)
     # ... and so each caller heard it, in the first message (up to the second one).
     for caller, position in zip(BUSY_CALLERS, ("num-1", "num-2", "num-3"), strict=True):
-        said = run.heard_at(caller, f"{DIRECT}/position_is")
-        number = [t for t in run.heard_at(caller, f"{DIRECT}/{position}")
+        said = run.audio.heard_at(caller, f"{DIRECT}/position_is")
+        number = [t for t in run.audio.heard_at(caller, f"{DIRECT}/{position}")
                   if said[0] < t < said[1]]
-        gap = run.hearing.seconds(f"{DIRECT}/position_is")
+        gap = run.audio.hearing.seconds(f"{DIRECT}/position_is")
         assert len(number) == 1, (caller, said[:2], number)
         assert number[0] - said[0] == pytest.approx(gap, abs=0.1), "right after position_is"
-        played = [e["command"] for e in _calls(run, caller, "STREAM FILE")
+        played = [e["command"] for e in run.audio.commands(caller, "STREAM FILE")
                   if said[0] - 0.3 < ami_time(e) < said[1] - 0.3]
-        recovery = [t for t in run.heard_at(caller, f"{DIRECT}/recovery")
+        recovery = [t for t in run.audio.heard_at(caller, f"{DIRECT}/recovery")
                     if said[0] < t < said[1]]
         assert len(recovery) == sum("/recovery" in c for c in played), (caller, recovery)
     # Caller 2 (2nd in line: 2 x 60 s expected) is offered recovery too; caller 1 is not.
-    assert [bool(run.heard_at(c, f"{DIRECT}/recovery")) for c in BUSY_CALLERS[1:]] == [True] * 2
+    offered = [bool(run.audio.heard_at(c, f"{DIRECT}/recovery")) for c in BUSY_CALLERS[1:]]
+    assert offered == [True] * 2
     for caller in BUSY_CALLERS:
-        lags = _heard_as_played(run, caller)
+        lags = run.audio.heard_as_played(caller)
         print(f"{caller}: {len(lags)} prompts heard as played, {max(lags):.3f} s late at most")
         assert len(lags) >= 20, "the announcement and at least one whole message"
 
@@ -482,29 +402,12 @@ def test_announcement_plays_before_the_officer_rings(run: Run) -> None:
     assert announced[0]["officer_name"] == "Encik Lim Wei Jie"
     # What the caller heard, in this order, each prompt over before 2102's phone received its
     # INVITE: the name, the department, "extension" and the four digits.
-    language = _prompt(events[name]["command"]).split("/")[0]
-    rang = _announced_before_ringing(run, TRANSFERRED, language)
+    language = prompt_of(events[name]["command"]).split("/")[0]
+    rang = run.audio.announced_before_ringing(TRANSFERRED, "2102", ANNOUNCEMENT_2102, language)
     print(f"{TRANSFERRED}: AMI DialBegin -> 2102's phone got the INVITE "
           f"{rang - ami_time(events[dial]):.3f} s")
     # ... and every prompt played to them whole (status messages too, if 2102 was busy).
-    assert len(_heard_as_played(run, TRANSFERRED, until=rang)) >= 8
-
-
-def _announced_before_ringing(run: Run, caller: str, language: str) -> float:
-    """Every prompt of 2102's announcement was heard by `caller`, in order and in `language`,
-    and had ended when 2102's phone received the INVITE for them. Returns that INVITE's time."""
-    rang = run.rang_at("2102", caller)
-    ends, heard_from = [], 0.0
-    for key in ANNOUNCEMENT_2102:
-        prompt = f"{language}/{key}"
-        later = [t for t in run.heard_at(caller, prompt) if t > heard_from]
-        assert later, f"{caller}: {prompt} not heard after {heard_from}"
-        heard_from = later[0]
-        ends.append(heard_from + run.hearing.seconds(prompt))
-    print(f"{caller} ({language}): announcement over {rang - ends[-1]:.3f} s before "
-          f"2102's phone got the INVITE")
-    assert all(end <= rang for end in ends), (caller, ends, rang)
-    return rang
+    assert len(run.audio.heard_as_played(TRANSFERRED, until=rang)) >= 8
 
 
 def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
@@ -514,13 +417,13 @@ def test_caller_keys_an_extension_and_chooses_english(run: Run) -> None:
     assert "/en/transfer_to" in heard[0]
     assert any("/en/officer-2102" in c for c in heard)
     # The caller heard it in English (the DTMF went over RTP, RFC 4733), not in Malay.
-    told = run.heard_at(KEYED, "en/transfer_to")
-    named = run.heard_at(KEYED, "en/officer-2102")
+    told = run.audio.heard_at(KEYED, "en/transfer_to")
+    named = run.audio.heard_at(KEYED, "en/officer-2102")
     assert len(told) == len(named) == 1, (told, named)
     assert told[0] < named[0]
-    assert run.heard_at(KEYED, "ms/transfer_to") == []
-    _announced_before_ringing(run, KEYED, "en")
-    assert len(_heard_as_played(run, KEYED)) >= 8  # the announcement (and any wait for 2102)
+    assert run.audio.heard_at(KEYED, "ms/transfer_to") == []
+    run.audio.announced_before_ringing(KEYED, "2102", ANNOUNCEMENT_2102, "en")
+    assert len(run.audio.heard_as_played(KEYED)) >= 8  # the announcement (and any wait for 2102)
 
 
 def test_waiting_caller_presses_1_for_a_message_and_leaves_no_state(run: Run) -> None:
@@ -533,14 +436,14 @@ def test_waiting_caller_presses_1_for_a_message_and_leaves_no_state(run: Run) ->
     assert run.rig.flows.lines.waiting_total() == 0, "nobody left in any line"
     assert run.rig.flows.lines["2101"].engaged_by is None
     # Heard: "you are caller number four", then (after the key) the request for a message.
-    said = run.heard_at(CHOOSER, f"{DIRECT}/position_is")
-    four = run.heard_at(CHOOSER, f"{DIRECT}/num-4")
-    asked = run.heard_at(CHOOSER, f"{DIRECT}/leave_message")
+    said = run.audio.heard_at(CHOOSER, f"{DIRECT}/position_is")
+    four = run.audio.heard_at(CHOOSER, f"{DIRECT}/num-4")
+    asked = run.audio.heard_at(CHOOSER, f"{DIRECT}/leave_message")
     assert len(said) == len(four) == len(asked) == 1, (said, four, asked)
     assert said[0] < four[0] < asked[0]
     key = ami_time(run.rig.log.select(lambda e: is_exec(e, CHOOSER, "/leave_message"))[0])
     # The announcement, officer_busy and the message up to the prompt the key cut short.
-    assert len(_heard_as_played(run, CHOOSER, until=key)) >= 8 + 1 + 4
+    assert len(run.audio.heard_as_played(CHOOSER, until=key)) >= 8 + 1 + 4
 
 
 def test_unanswered_transfer_returns_ahead_of_a_new_caller(run: Run) -> None:
@@ -551,7 +454,7 @@ def test_unanswered_transfer_returns_ahead_of_a_new_caller(run: Run) -> None:
     assert joins.index(returned) > joins.index(by_caller[NEW_AT_DESK]), "joined after"
     assert returned["position"] == "1", "ahead of the caller already waiting"
     assert returned["calleridname"].startswith("RTN 2201")
-    assert _calls(run, UNANSWERED, "/not_answering"), "the caller is told"
+    assert run.audio.commands(UNANSWERED, "/not_answering"), "the caller is told"
     event = _event(run, "transfer_returned", officer="2201")
     assert len(event) == 1
     assert 19.5 <= float(str(event[0]["ring_seconds"])) <= 21.5
@@ -561,10 +464,10 @@ def test_unanswered_transfer_returns_ahead_of_a_new_caller(run: Run) -> None:
     # both waiting callers were then answered by a receptionist.
     rang = ami_time(run.rig.log.select(lambda e: e.event == "DialBegin"
                                        and e.get("calleridnum") == UNANSWERED)[0])
-    told = run.heard_at(UNANSWERED, f"{DIRECT}/not_answering")
+    told = run.audio.heard_at(UNANSWERED, f"{DIRECT}/not_answering")
     assert len(told) == 1, told
     assert rang + 19.5 <= told[0] <= ami_time(returned), (rang, told)
-    assert len(_heard_as_played(run, UNANSWERED)) == 9  # the announcement, not_answering
+    assert len(run.audio.heard_as_played(UNANSWERED)) == 9  # the announcement, not_answering
     connects = run.rig.log.select(lambda e: e.event == "AgentConnect"
                                   and e.get("calleridnum") in (UNANSWERED, NEW_AT_DESK))
     assert sorted(c["calleridnum"] for c in connects) == sorted((UNANSWERED, NEW_AT_DESK))
@@ -586,11 +489,11 @@ def test_message_for_an_out_of_office_officer(run: Run) -> None:
     assert callback[0]["caller_name"] == "Lab Caller"
     assert message_id in str(callback[0]["matter"])
     assert callback[0]["due_at"] > callback[0]["timestamp"]  # type: ignore[operator]
-    told_out = run.heard_at(OUT_OF_OFFICE, f"{DIRECT}/officer_out")
-    asked = run.heard_at(OUT_OF_OFFICE, f"{DIRECT}/leave_message")
+    told_out = run.audio.heard_at(OUT_OF_OFFICE, f"{DIRECT}/officer_out")
+    asked = run.audio.heard_at(OUT_OF_OFFICE, f"{DIRECT}/leave_message")
     assert len(told_out) == len(asked) == 1, (told_out, asked)
     assert told_out[0] < asked[0]
-    assert len(_heard_as_played(run, OUT_OF_OFFICE)) == 2
+    assert len(run.audio.heard_as_played(OUT_OF_OFFICE)) == 2
 
 
 def test_hostile_caller_id_is_harmless(run: Run) -> None:
