@@ -195,6 +195,34 @@ async def start_rig(lab: Lab, work: Path) -> CallFlowRig:
     return rig
 
 
+def device_state(device: str, state: str) -> Callable[[AmiMessage], bool]:
+    """A DeviceStateChange of `device` (e.g. PJSIP/2101) to `state` (INUSE, NOT_INUSE)."""
+    return lambda e: (e.event == "DeviceStateChange" and e.get("device") == device
+                      and e.get("state") == state)
+
+
+async def hold_phone_busy(rig: CallFlowRig, device: str) -> None:
+    """Put `device`'s phone on another call: one no flow put through (as a call from outside
+    our scripts), held until `end_held_call` (a SIPp phone cannot be told to hang up)."""
+    start = len(rig.log.events)
+    reply = await rig.ami.action("Originate", Channel=device, Context="lab-caller",
+                                 Exten="wait", Priority="1", Variable="PATIENCE=600",
+                                 Timeout="10000", Async="true")
+    assert reply.succeeded, reply
+    await rig.log.wait_for(device_state(device, "INUSE"), 15, f"{device} on its other call",
+                           start=start)
+
+
+async def end_held_call(rig: CallFlowRig, device: str) -> float:
+    """Hang up `device`'s call; returns when the PBX had it free (AMI time)."""
+    start = len(rig.log.events)
+    reply = await rig.ami.action("Hangup", Channel=f"/^{device}-/")
+    assert reply.succeeded, reply
+    change = await rig.log.wait_for(device_state(device, "NOT_INUSE"), 10, f"{device} free",
+                                    start=start)
+    return ami_time(change)
+
+
 def ami_time(event: AmiMessage) -> float:
     """Asterisk's own clock (manager.conf timestampevents=yes)."""
     return float(event["timestamp"])

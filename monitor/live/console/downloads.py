@@ -167,6 +167,10 @@ class Downloads:
             size = out.stat().st_size
             log.info("%s downloads %s (%d bytes, in the export log)", exported_by, name, size)
             with out.open("rb") as file:
+                # Gone from the disk before the first byte is sent (the open file is still
+                # read): a client that hangs up, or a crash, leaves no export behind, and the
+                # folder is gone when the client has the last byte (it raced the send's end).
+                shutil.rmtree(folder, ignore_errors=True)
                 return await _send(request, file, name=name, size=size,
                                    content_type=CONTENT_TYPES[fmt])
         finally:

@@ -45,7 +45,16 @@ from monitor.ingest.mqtt_feed import MqttFeed
 from monitor.ingest.recorder import Recorder
 from monitor.store import open_store
 from tests.support.caller_audio import AMI_LAG, HEARD_WITHIN, CallerAudio, prompt_of
-from tests.support.callflow_harness import CallFlowRig, ami_time, drain, is_exec, start_rig
+from tests.support.callflow_harness import (
+    CallFlowRig,
+    ami_time,
+    device_state,
+    drain,
+    end_held_call,
+    hold_phone_busy,
+    is_exec,
+    start_rig,
+)
 
 BUSY_CALLERS = ("0310000001", "0310000002", "0310000003")
 TRANSFERRED = "0320000001"
@@ -77,11 +86,6 @@ class Run:
     freed_at: float = 0.0  # AMI time the busy officer came free
     notes: dict[str, object] = field(default_factory=dict)
     transferred: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def _device(device: str, state: str) -> Callable[[AmiMessage], bool]:
-    return lambda e: (e.event == "DeviceStateChange" and e.get("device") == device
-                      and e.get("state") == state)
 
 
 def _dial_begin_of(caller: str) -> Callable[[AmiMessage], bool]:
@@ -124,15 +128,7 @@ def _start_phones(run: Run) -> dict[str, Phone]:
 async def _busy_officer(rig: CallFlowRig, run: Run) -> None:
     """T-f: three callers wait for 2101, who is on another call; it ends after caller 1's 5th
     message."""
-    start = len(rig.log.events)
-    # The other call: one that no flow put through (as a call from outside our scripts), to
-    # 2101's phone, held until the test ends it (a SIPp phone cannot be told to hang up).
-    reply = await rig.ami.action("Originate", Channel=BUSY_OFFICER, Context="lab-caller",
-                                 Exten="wait", Priority="1", Variable="PATIENCE=600",
-                                 Timeout="10000", Async="true")
-    assert reply.succeeded, reply
-    await rig.log.wait_for(_device(BUSY_OFFICER, "INUSE"), 15, "2101 on its other call",
-                           start=start)
+    await hold_phone_busy(rig, BUSY_OFFICER)
     for caller in BUSY_CALLERS:
         run.callers[caller] = await run.phones.call_in(caller, dialled="2101", patience=200)
         await asyncio.sleep(1.0)
@@ -141,12 +137,7 @@ async def _busy_officer(rig: CallFlowRig, run: Run) -> None:
     await rig.log.wait_count(lambda e: is_exec(e, first, "SET MUSIC ON"), 5, 30,
                              "end of the 5th message")
     await asyncio.sleep(1.0)  # between messages: music on hold
-    start = len(rig.log.events)
-    reply = await rig.ami.action("Hangup", Channel=f"/^{BUSY_OFFICER}-/")  # the call ends
-    assert reply.succeeded, reply
-    change = await rig.log.wait_for(_device(BUSY_OFFICER, "NOT_INUSE"), 10,
-                                    "device state change", start=start)
-    run.freed_at = ami_time(change)
+    run.freed_at = await end_held_call(rig, BUSY_OFFICER)  # the call ends
     for caller in BUSY_CALLERS:
         await rig.log.wait_for(_dial_begin_of(caller), 60, f"{caller} rung")
     await rig.log.wait_for(_hangup_of(BUSY_CALLERS[-1]), 30, "last call over")
@@ -318,7 +309,7 @@ def test_freed_officer_rings_the_next_caller_within_a_second(run: Run) -> None:
     for caller in BUSY_CALLERS:
         dial = log.select(_dial_begin_of(caller))[0]
         assert dial["destchannel"].startswith(f"{BUSY_OFFICER}-")
-        freed = max(ami_time(e) for e in log.select(_device(BUSY_OFFICER, "NOT_INUSE"))
+        freed = max(ami_time(e) for e in log.select(device_state(BUSY_OFFICER, "NOT_INUSE"))
                     if ami_time(e) <= ami_time(dial))
         latencies.append(ami_time(dial) - freed)
     print(f"officer free -> next caller rung: {[f'{x:.3f}' for x in latencies]} s")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -31,9 +31,15 @@ from lab import Lab
 from lab.sip.heard import PromptHearing
 from lab.sip.phones import Caller, SipPhones, sip_phones
 from lab.sip.scenarios import Answer, BlindTransfer
-from monitor.ami import AmiMessage
 from tests.support.caller_audio import CallerAudio, prompt_of
-from tests.support.callflow_harness import CallFlowRig, ami_time, is_exec, start_rig
+from tests.support.callflow_harness import (
+    CallFlowRig,
+    ami_time,
+    end_held_call,
+    hold_phone_busy,
+    is_exec,
+    start_rig,
+)
 
 STANDARD, TOLERANCE = 20.0, 0.5  # T-f: a status message every 20 s, +- 0.5 s
 MESSAGES = 4  # each waiting caller hears this many (the officer's caller: the 4th cut short)
@@ -61,11 +67,6 @@ class Run:
     freed_at: float = 0.0  # AMI time 2101's other call was hung up
 
 
-def _device(device: str, state: str) -> Callable[[AmiMessage], bool]:
-    return lambda e: (e.event == "DeviceStateChange" and e.get("device") == device
-                      and e.get("state") == state)
-
-
 async def _pause(rig: CallFlowRig, extension: str, *, paused: bool = True) -> None:
     """A receptionist not ready (AMI QueuePause): the queue rings nobody else's phone."""
     reply = await rig.ami.action("QueuePause", Queue="frontdesk", Interface=f"PJSIP/{extension}",
@@ -89,23 +90,13 @@ async def _waiting_for_busy_officer(run: Run) -> None:
     """2101 on another call (one no flow put through, held until hung up here) while the Malay
     caller waits on 2101's line; it ends 3 s into the caller's 4th status message."""
     rig = run.rig
-    start = len(rig.log.events)
-    reply = await rig.ami.action("Originate", Channel=BUSY_OFFICER, Context="lab-caller",
-                                 Exten="wait", Priority="1", Variable="PATIENCE=600",
-                                 Timeout="10000", Async="true")
-    assert reply.succeeded, reply
-    await rig.log.wait_for(_device(BUSY_OFFICER, "INUSE"), 15, "2101 on its other call",
-                           start=start)
+    await hold_phone_busy(rig, BUSY_OFFICER)
     run.callers[WAITING] = await run.phones.call_in(WAITING, dialled="2101",
                                                     patience=MESSAGES * STANDARD + 40)
     await rig.log.wait_count(lambda e: is_exec(e, WAITING, "/ms/position_is"), MESSAGES,
                              MESSAGES * STANDARD + 30, f"{MESSAGES} status messages")
     await asyncio.sleep(3.0)  # into the message: it is cut when 2101 comes free
-    start = len(rig.log.events)
-    reply = await rig.ami.action("Hangup", Channel=f"/^{BUSY_OFFICER}-/")
-    assert reply.succeeded, reply
-    run.freed_at = ami_time(await rig.log.wait_for(_device(BUSY_OFFICER, "NOT_INUSE"), 10,
-                                                   "2101 free", start=start))
+    run.freed_at = await end_held_call(rig, BUSY_OFFICER)
 
 
 async def _waiting_at_front_desk(run: Run) -> None:
