@@ -270,9 +270,10 @@ class SipPhones:
 
     async def phones_listening(self, timeout: float = 30.0) -> None:
         """Wait until every phone's SIPp started and still running has bound its port. A call
-        placed sooner could ring a port nobody listens on yet: PJSIP then fails the dial at
-        once (seen in CI: a bare `Dial(PJSIP/2101,4)` ended with cause 16 before 2101's SIPp,
-        started a moment earlier, was up)."""
+        placed sooner rings a port nobody listens on yet: the phone gets only PJSIP's
+        retransmission, 0.5 s later, and a phone timed against a Dial's timeout may then
+        answer too late (one CI run: a bare `Dial(PJSIP/2101,4)` ended, cause 16, before the
+        2101 started a moment earlier had answered)."""
         deadline = time.monotonic() + timeout
         for run in self.runs:
             while run.returncode is None and not run.listening():
